@@ -1,0 +1,39 @@
+# TARA — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall when the dependency pins change; the stamp lives inside the venv.
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint crds docs bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# torch==2.13.0 resolves to the CPU wheel on the build machines (see README).
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## demo: set everything up and run the main job on the example manifests.
+demo: setup
+	$(BIN)/tara validate configs/
+	$(BIN)/tara plan configs/
+
+## test: set everything up and run the whole test suite (what CI runs).
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check api cli operator trainer_image tests benchmarks
+	$(BIN)/lint-imports
+
+## crds: regenerate the CRDs and the resource reference from the API types.
+crds: setup
+	$(BIN)/tara crds --output crds
+	$(BIN)/tara docs --output docs/reference.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
