@@ -105,3 +105,10 @@ def test_console_script_is_installed() -> None:
     tara = Path(sys.executable).parent / "tara"
     result = subprocess.run([str(tara), "validate", "-q", str(ROOT / "configs")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_fails_when_nothing_to_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "other.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    assert main(["validate", str(path)]) == 1
+    assert "no TARA resources found" in capsys.readouterr().out
