@@ -1,0 +1,144 @@
+"""Hugging Face Trainer callbacks: progress, checkpoint completion markers and preemption.
+
+SIGTERM (a preempted or evicted pod gets it before SIGKILL) only sets a flag; the callback
+turns it into "save a checkpoint at the end of this step, then stop", so the save happens inside
+the grace period and the process exits with the resume code.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from tara_trainer.checkpoints import write_marker
+from tara_trainer.progress import ProgressReporter
+
+__all__ = ["PreemptionGuard", "TaraCallback"]
+
+log = logging.getLogger(__name__)
+
+
+class PreemptionGuard:
+    """Turns SIGTERM into a flag; restores the previous handler on exit."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if not self.requested:
+            log.warning("received signal %d: saving a checkpoint at the end of this step, then exiting", signum)
+        self.requested = True
+
+    def __enter__(self) -> PreemptionGuard:
+        self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        signal.signal(signal.SIGTERM, self._previous)
+
+
+class TaraCallback(TrainerCallback):
+    """Feeds the reporter, marks finished checkpoints valid, and honours preemption."""
+
+    def __init__(
+        self,
+        reporter: ProgressReporter,
+        guard: PreemptionGuard,
+        checkpoint_root: Path,
+        run_id: str,
+        marker_extra: dict[str, Any],
+    ) -> None:
+        self.reporter = reporter
+        self.guard = guard
+        self.checkpoint_root = checkpoint_root
+        self.run_id = run_id
+        self.marker_extra = marker_extra
+        self._window: tuple[float, int] | None = None
+        self._attempt_start: tuple[float, int] | None = None
+        self.tokens_per_second: float | None = None
+        # (time, tokens) after this attempt's first step and at its end: the steady-state window
+        # the benchmark compares against a plain loop (the first step pays for warm-up).
+        self.timed_start: tuple[float, int] | None = None
+        self.timed_end: tuple[float, int] | None = None
+
+    @property
+    def timed(self) -> tuple[float, int]:
+        """Seconds and tokens of the steady-state window (zeros when fewer than two steps ran)."""
+        if self.timed_start is None or self.timed_end is None:
+            return 0.0, 0
+        return self.timed_end[0] - self.timed_start[0], self.timed_end[1] - self.timed_start[1]
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        now = time.monotonic()
+        self._attempt_start = (now, state.global_step)
+        self._window = (now, state.num_input_tokens_seen)
+        self.reporter.update(force=True, status="Running", step=state.global_step, total_steps=state.max_steps)
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        now = time.monotonic()
+        if self.timed_start is None:
+            self.timed_start = (now, state.num_input_tokens_seen)
+        if self._window is not None and now - self._window[0] >= 1.0:
+            self.tokens_per_second = (state.num_input_tokens_seen - self._window[1]) / (now - self._window[0])
+            self._window = (now, state.num_input_tokens_seen)
+        eta = None
+        if self._attempt_start is not None and state.global_step > self._attempt_start[1]:
+            per_step = (now - self._attempt_start[0]) / (state.global_step - self._attempt_start[1])
+            eta = int(per_step * max(state.max_steps - state.global_step, 0))
+        self.reporter.update(
+            step=state.global_step,
+            total_steps=state.max_steps,
+            epoch=state.epoch,
+            tokens_per_second=self.tokens_per_second,
+            eta_seconds=eta,
+        )
+        if self.guard.requested:
+            control.should_save = True
+            control.should_training_stop = True
+
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        self.timed_end = (time.monotonic(), state.num_input_tokens_seen)
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: dict | None = None, **_: Any) -> None:
+        logs = logs or {}
+        changes = {}
+        if "loss" in logs:
+            changes["loss"] = float(logs["loss"])
+        if "learning_rate" in logs:
+            changes["learning_rate"] = float(logs["learning_rate"])
+        if "eval_loss" in logs:
+            changes["eval_loss"] = float(logs["eval_loss"])
+        if changes:
+            p = self.reporter.update(**changes)
+            if "loss" in changes:
+                log.info(
+                    "step %d/%d  loss %.4f  lr %.2e  %s tok/s  eta %s",
+                    p.step, p.total_steps, p.loss, p.learning_rate or 0.0,
+                    f"{p.tokens_per_second:.0f}" if p.tokens_per_second else "-",
+                    f"{p.eta_seconds}s" if p.eta_seconds is not None else "-",
+                )
+            elif "eval_loss" in changes:
+                log.info("step %d/%d  eval loss %.4f", p.step, p.total_steps, p.eval_loss)
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
+        folder = self.checkpoint_root / f"checkpoint-{state.global_step}"
+        if not folder.is_dir():
+            return
+        write_marker(folder, state.global_step, self.run_id, self.marker_extra)
+        log.info("checkpoint %s saved and verified", folder.name)
+        self.reporter.update(
+            force=True,
+            checkpoint=str(folder),
+            checkpoint_step=state.global_step,
+            checkpoint_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )

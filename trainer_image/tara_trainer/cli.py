@@ -1,0 +1,157 @@
+"""``tara-trainer``: the command a DomainTraining Job runs, and the local mode runs as a process.
+
+    tara-trainer train --spec FILE --output DIR     # a DomainTraining manifest, or just its spec
+    tara-trainer tiny-model --output DIR            # build the tiny offline model for tests and demos
+
+Exit codes (the operator's contract): 0 done; 75 preempted, checkpoint saved, run again;
+2 invalid spec; 3 dataset invalid; 4 base model unavailable; 5 quality gate failed; 6 hardware
+unsupported; 1 unexpected. The reason and message also go to the termination log when
+``TARA_TERMINATION_LOG`` names one (``/dev/termination-log`` in a pod).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tara_api import DomainTraining
+from tara_api.meta import API_VERSION
+from tara_api.validate import Document, validate_document
+from tara_trainer.errors import EXIT_UNEXPECTED, SpecInvalid, TrainerError
+from tara_trainer.settings import TrainerSettings
+
+__all__ = ["load_spec", "main"]
+
+log = logging.getLogger("tara_trainer")
+
+
+def load_spec(path: Path, name: str | None = None) -> DomainTraining:
+    """Read a DomainTraining manifest (or a bare spec) and validate it like `tara validate` does."""
+    try:
+        body = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecInvalid(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise SpecInvalid(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(body, dict):
+        raise SpecInvalid(f"{path}: expected a DomainTraining manifest or its spec, got {type(body).__name__}")
+    if "apiVersion" not in body and "kind" not in body:  # a bare spec, as the operator's ConfigMap may hold
+        domain = body.get("domain") if isinstance(body.get("domain"), str) else "training"
+        body = {"apiVersion": API_VERSION, "kind": "DomainTraining", "metadata": {"name": name or domain}, "spec": body}
+    elif body.get("kind") != "DomainTraining":
+        raise SpecInvalid(f"{path}: kind is {body.get('kind')!r}, expected DomainTraining")
+    problems = validate_document(Document(str(path), 1, body))
+    if problems:
+        raise SpecInvalid("invalid spec:\n  " + "\n  ".join(str(p) for p in problems))
+    return DomainTraining.model_validate(body)
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("transformers", "peft", "accelerate", "torch", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Library deprecation notices are for us, not for the people reading a training log.
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+    try:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _termination_log(settings: TrainerSettings, reason: str, message: str) -> None:
+    if settings.termination_log is None:
+        return
+    payload = json.dumps({"reason": reason, "message": message})[:4000]  # the kubelet keeps 4 KiB
+    try:
+        settings.termination_log.write_text(payload, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot write termination log %s: %s", settings.termination_log, exc)
+
+
+def _cmd_train(args: argparse.Namespace, settings: TrainerSettings) -> int:
+    from tara_trainer.train import TrainRequest, train
+
+    resource = load_spec(Path(args.spec), args.name)
+    base_dir = Path(args.base_dir) if args.base_dir else Path(args.spec).resolve().parent
+    request = TrainRequest(
+        name=resource.metadata.name or resource.spec.domain,
+        spec=resource.spec,
+        output_dir=Path(args.output),
+        base_dir=base_dir,
+    )
+    result = train(request, settings)
+    p = result.progress
+    summary: dict[str, Any] = {
+        "domain": p.domain,
+        "status": p.status,
+        "steps": p.step,
+        "adapter": str(result.adapter_dir),
+        "manifestSha256": result.manifest_sha256,
+        "reused": result.reused,
+        "metrics": p.metrics,
+    }
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _cmd_tiny(args: argparse.Namespace, _settings: TrainerSettings) -> int:
+    from tara_trainer import tiny
+
+    argv = ["--output", args.output, "--seed", str(args.seed), "--vocab-size", str(args.vocab_size)]
+    return tiny.main(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tara-trainer", description="TARA trainer")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train (or resume) one DomainTraining")
+    p.add_argument("--spec", required=True, help="DomainTraining manifest or bare spec (YAML or JSON)")
+    p.add_argument("--output", required=True, help="output folder: checkpoints/, adapter/, state.json")
+    p.add_argument("--name", help="resource name for a bare spec (default: the domain)")
+    p.add_argument("--base-dir", help="folder relative spec paths resolve against (default: the spec's folder)")
+    p.set_defaults(func=_cmd_train)
+    p = sub.add_parser("tiny-model", help="build the tiny offline Llama model and tokenizer")
+    p.add_argument("--output", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--vocab-size", type=int, default=1024)
+    p.set_defaults(func=_cmd_tiny)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    settings = TrainerSettings.from_env()
+    try:
+        return int(args.func(args, settings))
+    except TrainerError as exc:
+        log.error("%s: %s", exc.reason, exc)
+        _termination_log(settings, exc.reason, str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130
+    except Exception as exc:  # the last line of defence: a reason for the operator, then exit 1
+        log.exception("unexpected failure")
+        _termination_log(settings, "Unexpected", f"{type(exc).__name__}: {exc}")
+        return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

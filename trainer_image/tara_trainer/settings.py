@@ -1,0 +1,77 @@
+"""The trainer's settings: one object per process, read from the environment once.
+
+Every variable is prefixed ``TARA_`` except the ones Kubernetes itself sets
+(``KUBERNETES_SERVICE_HOST``/``_PORT``). Nothing else in the trainer reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["TrainerSettings"]
+
+
+class TrainerSettings(BaseModel):
+    """Process settings of ``tara-trainer`` (environment variable in brackets)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    resource_name: str | None = Field(default=None, description="DomainTraining name [TARA_RESOURCE_NAME].")
+    namespace: str | None = Field(default=None, description="DomainTraining namespace [TARA_NAMESPACE].")
+    api_host: str | None = Field(default=None, description="Kubernetes API host [KUBERNETES_SERVICE_HOST].")
+    api_port: str = Field(default="443", description="Kubernetes API port [KUBERNETES_SERVICE_PORT].")
+    api_url: str | None = Field(
+        default=None, description="API base URL overriding https://host:port, e.g. a local proxy [TARA_API_URL]."
+    )
+    service_account_dir: Path = Field(
+        default=Path("/var/run/secrets/kubernetes.io/serviceaccount"),
+        description="Mounted service-account token and CA [TARA_SERVICE_ACCOUNT_DIR].",
+    )
+    status_interval_s: float = Field(default=10.0, ge=0, description="Min seconds between status patches [TARA_STATUS_INTERVAL].")
+    state_interval_s: float = Field(default=3.0, ge=0, description="Min seconds between state-file writes [TARA_STATE_INTERVAL].")
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="Prometheus port, 0 = off [TARA_METRICS_PORT].")
+    termination_log: Path | None = Field(
+        default=None, description="File for the failure reason, e.g. /dev/termination-log [TARA_TERMINATION_LOG]."
+    )
+    mounts_root: Path = Field(
+        default=Path("/mnt/tara"),
+        description="Where the operator mounts claims/<name>, configmaps/<name>, secrets/<name> [TARA_MOUNTS_ROOT].",
+    )
+    progress_bar: bool | None = Field(default=None, description="Show a progress bar; default when stderr is a terminal [TARA_PROGRESS_BAR].")
+    probe_max_batch: int = Field(default=256, ge=1, description="Largest batch tried by batchSize: auto [TARA_PROBE_MAX_BATCH].")
+    cpu_auto_batch: int = Field(default=8, ge=1, description="Batch used for batchSize: auto on CPU [TARA_CPU_AUTO_BATCH].")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TrainerSettings:
+        env = os.environ if env is None else env
+        mapping = {
+            "resource_name": "TARA_RESOURCE_NAME",
+            "namespace": "TARA_NAMESPACE",
+            "api_host": "KUBERNETES_SERVICE_HOST",
+            "api_port": "KUBERNETES_SERVICE_PORT",
+            "api_url": "TARA_API_URL",
+            "service_account_dir": "TARA_SERVICE_ACCOUNT_DIR",
+            "status_interval_s": "TARA_STATUS_INTERVAL",
+            "state_interval_s": "TARA_STATE_INTERVAL",
+            "metrics_port": "TARA_METRICS_PORT",
+            "termination_log": "TARA_TERMINATION_LOG",
+            "mounts_root": "TARA_MOUNTS_ROOT",
+            "progress_bar": "TARA_PROGRESS_BAR",
+            "probe_max_batch": "TARA_PROBE_MAX_BATCH",
+            "cpu_auto_batch": "TARA_CPU_AUTO_BATCH",
+        }
+        return cls.model_validate({field: env[var] for field, var in mapping.items() if env.get(var)})
+
+    @property
+    def api_base(self) -> str:
+        return self.api_url.rstrip("/") if self.api_url else f"https://{self.api_host}:{self.api_port}"
+
+    @property
+    def in_cluster(self) -> bool:
+        """True when the trainer can and should patch its DomainTraining's status."""
+        token = self.service_account_dir / "token"
+        return bool((self.api_host or self.api_url) and self.resource_name and self.namespace and token.is_file())

@@ -1,0 +1,364 @@
+"""One DomainTraining run: data → LoRA/QLoRA training with checkpoints and resume → eval → adapter.
+
+The run is restartable at any point: a finished adapter whose manifest carries the same spec
+hash is reused; otherwise training resumes from the newest *valid* checkpoint of the same run
+(same base, data and hyper-parameters), and a changed spec starts afresh with the old
+checkpoints set aside. Every failure is a ``TrainerError`` with a reason and an exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tara_api.domaintraining import DomainTrainingSpec
+from tara_trainer import checkpoints as ckpt
+from tara_trainer.callbacks import PreemptionGuard, TaraCallback
+from tara_trainer.errors import DataInvalid, QualityGateFailed, TrainerError
+from tara_trainer.modelio import (
+    cuda_fits,
+    load_base_model,
+    load_tokenizer,
+    pick_runtime,
+    probe_batch_size,
+    resolve_model_source,
+)
+from tara_trainer.outputs import ADAPTER_DIR, read_manifest, spec_hash, write_adapter
+from tara_trainer.progress import Progress, ProgressReporter, StatusPatcher, TrainerMetrics
+from tara_trainer.settings import TrainerSettings
+from tara_trainer.sources import resolve_dataset
+
+__all__ = ["Preempted", "TrainRequest", "TrainResult", "plan_total_steps", "run_id", "train"]
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "state.json"
+CHECKPOINTS = "checkpoints"
+
+
+class Preempted(TrainerError):
+    """SIGTERM arrived; a checkpoint was saved (when training had started). Run again to resume."""
+
+    reason = "Preempted"
+    exit_code = 75
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    name: str
+    spec: DomainTrainingSpec
+    output_dir: Path
+    base_dir: Path  # relative paths in the spec resolve against this (the manifest's folder)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    progress: Progress
+    adapter_dir: Path
+    manifest_sha256: str
+    reused: bool
+
+
+def run_id(spec: DomainTrainingSpec) -> str:
+    """Identity of a run for resuming: what changes the meaning of a checkpoint (pure)."""
+    t = spec.training
+    relevant = {
+        "baseModel": spec.base_model.to_wire(),
+        "dataset": spec.dataset.to_wire(),
+        "lora": spec.lora.to_wire(),
+        "training": t.to_wire() | {"saveSteps": None, "evalSteps": None, "loggingSteps": None, "keepCheckpoints": None},
+        "accelerator": spec.resources.accelerator.value,
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def plan_total_steps(n_train: int, batch: int, accumulation: int, max_steps: int | None, epochs: float | None) -> int:
+    """Optimizer steps the run will take (pure): maxSteps, or epochs (3 when neither is set)."""
+    if max_steps is not None:
+        return max_steps
+    per_epoch = max(1, math.ceil(math.ceil(n_train / batch) / accumulation))
+    return max(1, math.ceil((epochs if epochs is not None else 3.0) * per_epoch))
+
+
+def train(request: TrainRequest, settings: TrainerSettings) -> TrainResult:
+    """Run (or reuse, or resume) one training. Raises TrainerError subclasses."""
+    out = request.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    spec = request.spec
+    shash = spec_hash(spec.to_wire())
+    manifest = read_manifest(out)
+    reporter = _reporter(request, settings)
+    if manifest is not None and manifest.get("specHash") == shash and manifest.get("qualityGate", {}).get("passed"):
+        log.info("adapter for this spec already trained (%s); nothing to do", out / ADAPTER_DIR)
+        progress = reporter.update(force=True, status="Succeeded", reason="AlreadyTrained", message="reused finished adapter")
+        digest = ckpt.file_digest(out / ADAPTER_DIR / "manifest.json")
+        return TrainResult(progress, out / ADAPTER_DIR, digest, reused=True)
+    try:
+        return _train(request, settings, reporter, shash)
+    except TrainerError as exc:
+        status = "Preempted" if isinstance(exc, Preempted) else "Failed"
+        reporter.update(force=True, status=status, reason=exc.reason, message=str(exc))
+        raise
+
+
+def _reporter(request: TrainRequest, settings: TrainerSettings) -> ProgressReporter:
+    base = request.spec.base_model
+    initial = Progress(
+        domain=request.spec.domain,
+        base_model=base.repo or base.path,
+        output_dir=str(request.output_dir),
+    )
+    state_file = request.output_dir / STATE_FILE
+    previous = _read_state(state_file)
+    if previous:  # keep the last known checkpoint and metrics visible across attempts
+        initial = Progress(
+            **{**initial.__dict__, **{k: previous[k] for k in ("checkpoint", "checkpoint_step", "checkpoint_time") if previous.get(k)}}
+        )
+    patcher = StatusPatcher(settings) if settings.in_cluster else None
+    metrics = TrainerMetrics(request.spec.domain)
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port)
+    return ProgressReporter(state_file, initial, settings, patcher, metrics)
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any) -> tuple[list, list, dict[str, Any]]:
+    from tara_trainer.dataset import DatasetError, encode_dataset, load_examples, split_eval
+
+    spec = request.spec
+    path = resolve_dataset(spec.dataset, settings, request.base_dir, request.output_dir)
+    try:
+        examples, report = load_examples(path, spec.dataset.format.value, spec.dataset.max_bad_row_fraction)
+    except DatasetError as exc:
+        raise DataInvalid(str(exc)) from exc
+    train_ex, eval_ex = split_eval(examples, spec.dataset.eval_fraction, spec.training.seed)
+    train_rows, train_report = encode_dataset(train_ex, tokenizer, spec.training.sequence_length)
+    eval_rows, eval_report = encode_dataset(eval_ex, tokenizer, spec.training.sequence_length)
+    if not train_rows:
+        raise DataInvalid(f"{path}: no training example is left after truncation to {spec.training.sequence_length} tokens")
+    bad = dict(report.bad_by_reason)
+    summary = {
+        "path": str(path),
+        "sha256": ckpt.file_digest(path),
+        "format": report.format,
+        "rows": report.total_rows,
+        "usable": len(examples),
+        "badRows": sum(bad.values()),
+        "badByReason": bad,
+        "train": len(train_rows),
+        "eval": len(eval_rows),
+        "trainTokens": train_report.tokens,
+        "truncated": train_report.truncated + eval_report.truncated,
+        "truncatedAway": train_report.truncated_away + eval_report.truncated_away,
+    }
+    if bad:
+        log.warning("%s: %d bad row(s) skipped and counted: %s (first: %s)", path, summary["badRows"], bad,
+                    "; ".join(f"line {b.line}: {b.reason}" for b in report.bad[:5]))
+    log.info("data %s: %d rows, %d train / %d eval examples, %d train tokens", path.name, report.total_rows,
+             len(train_rows), len(eval_rows), train_report.tokens)
+    return train_rows, eval_rows, summary
+
+
+def _resolve_checkpoint(root: Path, out: Path, rid: str) -> ckpt.CheckpointInfo | None:
+    infos = [ckpt.inspect_checkpoint(p) for p in ckpt.list_checkpoints(root)]
+    chosen, rejected = ckpt.select_resume(infos, rid)
+    for info in rejected:
+        why = info.reason or "saved by a run with a different spec"
+        moved = ckpt.quarantine(info, out)
+        log.warning("skipping %s: %s (moved to %s)", info.path.name, why, moved)
+    if chosen is not None:
+        log.info("resuming from %s (step %d)", chosen.path.name, chosen.step)
+    return chosen
+
+
+def _evaluate(trainer: Any, prefix: str) -> float | None:
+    if trainer.eval_dataset is None or len(trainer.eval_dataset) == 0:
+        return None
+    return float(trainer.evaluate(metric_key_prefix=prefix)[f"{prefix}_loss"])
+
+
+def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressReporter, shash: str) -> TrainResult:
+    from peft import LoraConfig, get_peft_model
+    from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
+
+    from tara_trainer.dataset import CausalLMCollator
+
+    spec, out = request.spec, request.output_dir
+    cuda = torch.cuda.is_available()
+    runtime = pick_runtime(spec, cuda, cuda and torch.cuda.is_bf16_supported())
+    model_name, model_kwargs = resolve_model_source(spec.base_model, settings, request.base_dir)
+    tokenizer = load_tokenizer(model_name, model_kwargs)
+    train_rows, eval_rows, data_summary = _load_data(request, settings, tokenizer)
+    reporter.update(force=True, data=data_summary)
+
+    set_seed(spec.training.seed)
+    model = load_base_model(model_name, model_kwargs, runtime, spec.lora.qlora)
+    targets = spec.lora.target_modules
+    lora = LoraConfig(
+        r=spec.lora.r,
+        lora_alpha=spec.lora.alpha,
+        lora_dropout=spec.lora.dropout,
+        target_modules="all-linear" if targets == ["all-linear"] else list(targets),
+        task_type="CAUSAL_LM",
+    )
+    try:
+        model = get_peft_model(model, lora)
+    except ValueError as exc:
+        raise DataInvalid(f"lora.targetModules {targets} do not match the model's modules: {exc}") from exc
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log.info("LoRA r=%d on %s: %d trainable parameters (%s, %s)", spec.lora.r, model_name, trainable, runtime.device, runtime.dtype)
+
+    batch = spec.training.batch_size
+    if batch == "auto":
+        if runtime.device == "cuda":
+            model.to("cuda")
+            batch = probe_batch_size(cuda_fits(model, spec.training.sequence_length, len(tokenizer)),
+                                     min(settings.probe_max_batch, len(train_rows)))
+        else:
+            batch = settings.cpu_auto_batch
+        log.info("batchSize auto: %d", batch)
+    total = plan_total_steps(len(train_rows), int(batch), spec.training.gradient_accumulation,
+                             spec.training.max_steps, spec.training.epochs)
+
+    rid = run_id(spec)
+    root = out / CHECKPOINTS
+    chosen = _resolve_checkpoint(root, out, rid)
+    previous_marker = _read_state(chosen.path / ckpt.MARKER) if chosen else None
+
+    t = spec.training
+    progress_bar = settings.progress_bar if settings.progress_bar is not None else sys.stderr.isatty()
+    args = TrainingArguments(
+        output_dir=str(root),
+        max_steps=total,
+        per_device_train_batch_size=int(batch),
+        per_device_eval_batch_size=int(batch),
+        gradient_accumulation_steps=t.gradient_accumulation,
+        learning_rate=t.learning_rate,
+        lr_scheduler_type=t.lr_scheduler.value,
+        warmup_steps=t.warmup_ratio,
+        weight_decay=t.weight_decay,
+        max_grad_norm=t.max_grad_norm,
+        logging_steps=t.logging_steps,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=t.save_steps,
+        save_total_limit=t.keep_checkpoints,
+        eval_strategy="steps" if eval_rows else "no",
+        eval_steps=t.eval_steps,
+        seed=t.seed,
+        data_seed=t.seed,
+        bf16=runtime.bf16,
+        fp16=runtime.fp16,
+        use_cpu=runtime.device == "cpu",
+        gradient_checkpointing=t.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if t.gradient_checkpointing else None,
+        report_to="none",
+        disable_tqdm=not progress_bar,
+        remove_unused_columns=False,
+        include_num_input_tokens_seen="non_padding",
+        dataloader_num_workers=0,
+        optim="adamw_torch",
+    )
+    guard = PreemptionGuard()
+    marker_extra: dict[str, Any] = {"specHash": shash}
+    callback = TaraCallback(reporter, guard, root, rid, marker_extra)
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_rows,
+        eval_dataset=eval_rows or None,
+        data_collator=CausalLMCollator(tokenizer.pad_token_id),
+        processing_class=tokenizer,
+        callbacks=[callback],
+    )
+    # Our callback logs concise progress lines; HF's printer would put raw dicts on stdout.
+    trainer.remove_callback(PrinterCallback)
+    with guard:
+        base_loss = (previous_marker or {}).get("baseEvalLoss")
+        if base_loss is None and eval_rows:
+            with model.disable_adapter():
+                base_loss = _evaluate(trainer, "base")
+            log.info("base model eval loss %.4f", base_loss)
+        marker_extra["baseEvalLoss"] = base_loss
+        reporter.update(force=True, status="Running", total_steps=total,
+                        resumed_from=str(chosen.path) if chosen else None,
+                        metrics={"baseEvalLoss": base_loss})
+        if guard.requested:
+            raise Preempted("SIGTERM before training started; nothing to save, run again")
+        trainer.train(resume_from_checkpoint=str(chosen.path) if chosen else None)
+        if guard.requested and trainer.state.global_step < total:
+            raise Preempted(f"SIGTERM: checkpoint saved at step {trainer.state.global_step} of {total}; run again to resume")
+
+    tuned_loss = _evaluate(trainer, "eval")
+    metrics = _metrics(base_loss, tuned_loss)
+    gate = spec.quality_gate
+    passed = not gate.enabled or metrics.get("improvement") is None or metrics["improvement"] >= gate.min_eval_loss_improvement
+    manifest = {
+        "kind": "TaraAdapter",
+        "domain": spec.domain,
+        "resource": request.name,
+        "specHash": shash,
+        "runId": rid,
+        "baseModel": {
+            "id": spec.base_model.repo or str(model_name),
+            "revision": getattr(model.config, "_commit_hash", None) or spec.base_model.revision,
+        },
+        "lora": spec.lora.to_wire(),
+        "training": {
+            "steps": trainer.state.global_step,
+            "batchSize": int(batch),
+            "tokens": int(trainer.state.num_input_tokens_seen),
+            "device": runtime.device,
+            "dtype": str(runtime.dtype),
+            "resumedFrom": str(chosen.path) if chosen else None,
+            # Steady-state window of the last attempt (after its first step): what benchmarks compare.
+            "trainSeconds": round(callback.timed[0], 4),
+            "timedTokens": int(callback.timed[1]),
+        },
+        "data": data_summary,
+        "metrics": metrics,
+        "qualityGate": {"enabled": gate.enabled, "minEvalLossImprovement": gate.min_eval_loss_improvement, "passed": passed},
+    }
+
+    def save(folder: Path) -> None:
+        model.save_pretrained(str(folder))
+        tokenizer.save_pretrained(str(folder))
+
+    extra = [Path(model_name) / "tokenizer.model"] if Path(model_name).is_dir() else []
+    manifest_path = write_adapter(out, save, manifest, extra)
+    digest = ckpt.file_digest(manifest_path)
+    log.info("adapter written to %s (manifest sha256 %s)", manifest_path.parent, digest[:12])
+    if not passed:
+        raise QualityGateFailed(
+            f"eval loss improved by {metrics['improvement']:.4f} ({metrics['baseEvalLoss']:.4f} -> "
+            f"{metrics['tunedEvalLoss']:.4f}), below qualityGate.minEvalLossImprovement "
+            f"{gate.min_eval_loss_improvement}; the adapter is kept in {manifest_path.parent} for inspection"
+        )
+    progress = reporter.update(force=True, status="Succeeded", step=trainer.state.global_step, eval_loss=tuned_loss,
+                               metrics=metrics, reason="Trained", message=f"adapter at {manifest_path.parent}")
+    return TrainResult(progress, manifest_path.parent, digest, reused=False)
+
+
+def _metrics(base: float | None, tuned: float | None) -> dict[str, float | None]:
+    out: dict[str, float | None] = {"baseEvalLoss": base, "tunedEvalLoss": tuned}
+    if base is not None:
+        out["basePerplexity"] = math.exp(min(base, 50))
+    if tuned is not None:
+        out["tunedPerplexity"] = math.exp(min(tuned, 50))
+    if base is not None and tuned is not None and base > 0:
+        out["improvement"] = (base - tuned) / base
+    return out
