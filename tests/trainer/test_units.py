@@ -236,3 +236,27 @@ def test_settings_from_env(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("t")
     assert TrainerSettings.from_env(env).in_cluster
     assert not TrainerSettings.from_env({}).in_cluster
+
+
+def test_metrics_are_served_for_prometheus(tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    from tara_trainer.progress import TrainerMetrics
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    metrics = TrainerMetrics("healthcare")
+    server = metrics.serve(port, addr="127.0.0.1")
+    try:
+        reporter = ProgressReporter(tmp_path / "state.json", Progress(domain="healthcare"), TrainerSettings(), None, metrics)
+        reporter.update(step=12, total_steps=40, loss=2.5, tokens_per_second=1234.5, checkpoint_step=10)
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    for line in ('tara_trainer_step{domain="healthcare"} 12.0', 'tara_trainer_total_steps{domain="healthcare"} 40.0',
+                 'tara_trainer_loss{domain="healthcare"} 2.5', 'tara_trainer_tokens_per_second{domain="healthcare"} 1234.5',
+                 'tara_trainer_checkpoint_step{domain="healthcare"} 10.0'):
+        assert line in body, body

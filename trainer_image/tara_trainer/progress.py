@@ -182,8 +182,10 @@ class TrainerMetrics:
             if value is not None and math.isfinite(value):
                 self._gauges[name].set(value)
 
-    def serve(self, port: int) -> None:
-        start_http_server(port, registry=self.registry)
+    def serve(self, port: int, addr: str = "0.0.0.0") -> Any:
+        """Serve /metrics on a daemon thread; returns the server (call ``shutdown()`` to stop it)."""
+        server, _thread = start_http_server(port, addr=addr, registry=self.registry)
+        return server
 
 
 class ProgressReporter:

@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,8 +237,9 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
 
     rid = run_id(spec)
     root = out / CHECKPOINTS
+    started = time.monotonic()
     chosen = _resolve_checkpoint(root, out, rid)
-    previous_marker = _read_state(chosen.path / ckpt.MARKER) if chosen else None
+    validate_seconds = time.monotonic() - started
 
     t = spec.training
     progress_bar = settings.progress_bar if settings.progress_bar is not None else sys.stderr.isatty()
@@ -288,23 +290,21 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     # Our callback logs concise progress lines; HF's printer would put raw dicts on stdout.
     trainer.remove_callback(PrinterCallback)
     with guard:
-        base_loss = (previous_marker or {}).get("baseEvalLoss")
-        if base_loss is None and eval_rows:
-            with model.disable_adapter():
-                base_loss = _evaluate(trainer, "base")
-            log.info("base model eval loss %.4f", base_loss)
-        marker_extra["baseEvalLoss"] = base_loss
-        reporter.update(force=True, status="Running", total_steps=total,
-                        resumed_from=str(chosen.path) if chosen else None,
-                        metrics={"baseEvalLoss": base_loss})
+        reporter.update(force=True, status="Running", total_steps=total, resumed_from=str(chosen.path) if chosen else None)
         if guard.requested:
             raise Preempted("SIGTERM before training started; nothing to save, run again")
+        callback.train_called_at = time.monotonic()
         trainer.train(resume_from_checkpoint=str(chosen.path) if chosen else None)
         if guard.requested and trainer.state.global_step < total:
             raise Preempted(f"SIGTERM: checkpoint saved at step {trainer.state.global_step} of {total}; run again to resume")
 
+    # The base model (adapter disabled) is evaluated once, after training, on the same eval split:
+    # nothing needs carrying across resumes, and training starts without an extra eval pass.
     tuned_loss = _evaluate(trainer, "eval")
+    with model.disable_adapter():
+        base_loss = _evaluate(trainer, "base")
     metrics = _metrics(base_loss, tuned_loss)
+    log.info("eval loss: base %s, tuned %s", _fmt(base_loss), _fmt(tuned_loss))
     gate = spec.quality_gate
     passed = not gate.enabled or metrics.get("improvement") is None or metrics["improvement"] >= gate.min_eval_loss_improvement
     manifest = {
@@ -328,6 +328,9 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
             # Steady-state window of the last attempt (after its first step): what benchmarks compare.
             "trainSeconds": round(callback.timed[0], 4),
             "timedTokens": int(callback.timed[1]),
+            "secondsToFirstStep": round(callback.seconds_to_first_step or 0.0, 4),
+            "checkpointSaveSeconds": [round(x, 4) for x in callback.save_seconds],
+            "checkpointValidateSeconds": round(validate_seconds, 4),
         },
         "data": data_summary,
         "metrics": metrics,
@@ -351,6 +354,10 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     progress = reporter.update(force=True, status="Succeeded", step=trainer.state.global_step, eval_loss=tuned_loss,
                                metrics=metrics, reason="Trained", message=f"adapter at {manifest_path.parent}")
     return TrainResult(progress, manifest_path.parent, digest, reused=False)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 def _metrics(base: float | None, tuned: float | None) -> dict[str, float | None]:
