@@ -241,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         "ratioOursToHfTrainer": round(ours_tps / hf_tps, 3),
         "ratioHfTrainerToPlain": round(hf_tps / plain_tps, 3),
         "target": ">= 0.95",
+        "perRepeatTokensPerSecond": {
+            side: [round(r["tokens"] / r["seconds"], 1) for r in runs] for side, runs in (("plain", plain), ("hf", hf), ("ours", ours))
+        },
         "checkpointSaveSeconds": round(per_save, 4),
         "checkpointSaveNote": "median per save: HF's checkpoint write plus TARA's sha256 completion marker",
         "resumeValidateSeconds": round(validate, 4),

@@ -15,8 +15,8 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT
 python3 -c "import torch, transformers, peft, accelerate; print('torch', torch.__version__, 'transformers', transformers.__version__, 'peft', peft.__version__, 'accelerate', accelerate.__version__)"
 
 # 1. Throughput against a plain loop, tiny model and a Qwen2.5-0.5B-shaped model (random weights).
-python3 benchmarks/bench_trainer.py --model tiny --steps 60 --batch 8 --repeats 3 --output "$OUT/trainer-gpu-tiny.json"
-python3 benchmarks/bench_trainer.py --model qwen0.5b-shape --steps 40 --batch 16 --repeats 3 --output "$OUT/trainer-gpu-qwen0.5b-shape.json"
+python3 benchmarks/bench_trainer.py --model tiny --steps 60 --batch 8 --repeats 5 --output "$OUT/trainer-gpu-tiny.json"
+python3 benchmarks/bench_trainer.py --model qwen0.5b-shape --steps 40 --batch 16 --repeats 5 --output "$OUT/trainer-gpu-qwen0.5b-shape.json"
 
 # 2. QLoRA (4-bit base) with batchSize: auto on the 0.5B shape, through the real CLI.
 python3 - <<'PY'

@@ -1,13 +1,21 @@
-"""The trainer's dataset layer: read rows, count bad ones, split deterministically, tokenize.
+"""The trainer's dataset layer: read rows, count bad ones, split deterministically, tokenize, collate.
+
+Pure functions over rows and a tokenizer, plus thin file reading; ``train.py`` wires them up.
 
 Invariants:
-- Bad rows are never dropped silently: each is counted by reason with its line number, and too
-  many of them (``max_bad_fraction``) is an error that names the file and the first bad lines.
+- Bad rows are never dropped silently: each is counted under one of a fixed set of reasons
+  (``REASONS``) with its line number, and more than ``max_bad_fraction`` of them is an error.
+- Every :class:`DatasetError` names the file and, where there is one, the line.
 - The eval split depends only on (seed, row content): shuffling the file or appending rows does
-  not move an existing row between train and eval.
-- For chat data the loss covers assistant tokens only. Assistant spans are found by rendering
-  the conversation up to each assistant turn with the tokenizer's own chat template (the plain
-  template from ``tiny`` when it has none), so it works with any template, generation tags or not.
+  not move an existing row between train and eval (except the at-least-one guarantee on tiny sets).
+- Chat data is tokenized exactly as ``apply_chat_template`` does at inference (the template writes
+  BOS/EOS; nothing is added), with control tokens inside message text encoded as plain text, so a
+  row that mentions ``</s>`` or ``<|im_end|>`` cannot forge turn boundaries. The loss covers
+  assistant tokens only, found generically by rendering the conversation up to each assistant turn
+  (with the generation prompt) and through it; it needs no generation tags in the template.
+- Plain text gets the tokenizer's own special tokens (BOS where it adds one) plus a final EOS, and
+  trains on every token. Truncation keeps the beginning; an example left with no trained token is
+  skipped and counted (``truncated_away``), never lost silently.
 """
 
 from __future__ import annotations
@@ -15,30 +23,26 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
+__all__ = ["IGNORE", "REASONS", "BadRow", "CausalLMCollator", "DatasetError", "EncodeReport", "Example", "LoadReport",
+           "encode_dataset", "encode_example", "load_examples", "render_messages", "split_eval"]
 
-__all__ = [
-    "BadRow",
-    "CausalLMCollator",
-    "DatasetError",
-    "EncodeReport",
-    "Example",
-    "LoadReport",
-    "encode_dataset",
-    "encode_example",
-    "load_examples",
-    "render_messages",
-    "split_eval",
-]
-
-ROLES = ("system", "user", "assistant")
 FORMATS = ("chat", "instruction", "text")
-IGNORE = -100
+ROLES = ("system", "user", "assistant")
+IGNORE = -100  # label of tokens that carry no loss
+MAX_REPORTED = 20  # bad rows (and truncated-away lines) kept as examples in a report
+
+# Why a row is bad: the keys of LoadReport.bad_by_reason (details go to BadRow.detail).
+REASONS = (INVALID_JSON, NOT_OBJECT, MISSING_FIELD, UNKNOWN_ROLE, NO_ASSISTANT, NOT_ALTERNATING, WRONG_FORMAT) = (
+    "invalid JSON", "not a JSON object", "missing or empty field", "unknown role", "no assistant turn",
+    "roles do not alternate", "wrong format")
+
+_FORMAT_LABELS = {"chat": "chat format (a 'messages' list)", "text": "text format (a 'text' field)",
+                  "instruction": "instruction format ('instruction' and 'output')"}
 
 
 class DatasetError(ValueError):
@@ -47,12 +51,20 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class Example:
+    """One usable row: a conversation of (role, content) pairs, or a plain text document."""
+
     line: int
-    messages: tuple[tuple[str, str], ...] = ()  # (role, content); empty for text rows
+    messages: tuple[tuple[str, str], ...] = ()
     text: str | None = None
+    source: str = field(default="", compare=False)  # the file, for error messages
+
+    def __post_init__(self) -> None:
+        if (self.text is None) == (not self.messages):
+            raise ValueError("an Example holds either messages or text, not both or neither")
 
     @property
     def key(self) -> str:
+        """A digest of the content alone (not the line) for the split; changing it would move rows of existing runs."""
         payload = self.text if self.text is not None else json.dumps(self.messages)
         return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -60,7 +72,11 @@ class Example:
 @dataclass(frozen=True)
 class BadRow:
     line: int
-    reason: str
+    reason: str  # one of REASONS
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
 
 
 @dataclass(frozen=True)
@@ -69,16 +85,71 @@ class LoadReport:
     format: str
     total_rows: int
     good_rows: int
-    bad_by_reason: dict[str, int] = field(default_factory=dict)
-    bad: tuple[BadRow, ...] = ()  # the first 20
+    bad_by_reason: Mapping[str, int] = field(default_factory=dict)
+    bad: tuple[BadRow, ...] = ()  # the first MAX_REPORTED, in file order
+
+    @property
+    def bad_rows(self) -> int:
+        return sum(self.bad_by_reason.values())
 
 
 @dataclass(frozen=True)
 class EncodeReport:
-    examples: int
-    tokens: int
-    truncated: int
-    truncated_away: int
+    examples: int  # encoded and kept
+    tokens: int  # in the kept examples
+    truncated: int  # longer than max_length (kept or not)
+    truncated_away: int  # skipped: no trained token left after truncation
+    label_tokens: int = 0  # tokens that carry loss
+    truncated_away_lines: tuple[int, ...] = ()  # the first MAX_REPORTED
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path}: dataset file does not exist") from exc
+    except IsADirectoryError as exc:
+        raise DatasetError(f"{path}: is a directory, not a dataset file") from exc
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read the dataset: {exc.strerror or exc}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DatasetError(f"{path}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _lines(raw: str) -> list[str]:
+    # Only "\n" ends a row: str.splitlines() would also split at U+2028 etc., legal inside JSON strings.
+    return [line.removesuffix("\r") for line in raw.split("\n")]
+
+
+def _text_documents(raw: str) -> list[tuple[int, Any]]:
+    """A .txt file: documents separated by blank lines, each numbered by its first line."""
+    rows: list[tuple[int, Any]] = []
+    start, buffer = 0, []
+    for number, line in enumerate([*_lines(raw), ""], start=1):
+        if line.strip():
+            start = start if buffer else number
+            buffer.append(line)
+        elif buffer:
+            rows.append((start, {"text": "\n".join(buffer)}))
+            buffer = []
+    return rows
+
+
+def _json_rows(raw: str) -> list[tuple[int, Any]]:
+    rows: list[tuple[int, Any]] = []
+    for number, line in enumerate(_lines(raw), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            rows.append((number, BadRow(number, INVALID_JSON, f"{exc.msg} at column {exc.colno}")))
+        except (ValueError, RecursionError) as exc:  # huge integers, deep nesting
+            rows.append((number, BadRow(number, INVALID_JSON, str(exc)[:100] or type(exc).__name__)))
+    return rows
 
 
 def _detect(row: Any) -> str | None:
@@ -88,243 +159,277 @@ def _detect(row: Any) -> str | None:
         return "chat"
     if "instruction" in row or "output" in row:
         return "instruction"
-    if "text" in row:
-        return "text"
-    return None
+    return "text" if "text" in row else None
 
 
-def _parse_chat(row: dict) -> tuple[tuple[tuple[str, str], ...], str | None]:
-    messages = row.get("messages")
+def _nonempty(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _chat(row: dict, line: int, source: str) -> Example | BadRow:
+    messages = row["messages"]
     if not isinstance(messages, list) or not messages:
-        return (), "missing or empty 'messages'"
-    out = []
-    for message in messages:
+        return BadRow(line, MISSING_FIELD, "'messages' must be a non-empty list")
+    pairs = []
+    for number, message in enumerate(messages, start=1):
         if not isinstance(message, dict):
-            return (), "a message is not an object"
+            return BadRow(line, NOT_OBJECT, f"message {number} is a {type(message).__name__}")
         role, content = message.get("role"), message.get("content")
-        if role not in ROLES:
-            return (), f"unknown role {role!r}"
-        if not isinstance(content, str) or not content.strip():
-            return (), "empty message content"
-        out.append((role, content))
-    turns = [r for r, _ in out if r != "system"]
+        if not isinstance(role, str) or role not in ROLES:
+            return BadRow(line, UNKNOWN_ROLE, f"message {number} has role {role!r}; use system, user or assistant")
+        if not _nonempty(content):
+            return BadRow(line, MISSING_FIELD, f"message {number} has no 'content' text")
+        pairs.append((role, content))
+    turns = [role for role, _ in pairs if role != "system"]
     if "assistant" not in turns:
-        return (), "no assistant turn"
-    if any(r == "system" for r, _ in out[1:]) or any(a == b for a, b in zip(turns, turns[1:], strict=False)) or turns[0] != "user":
-        return (), "roles do not alternate user/assistant"
-    return tuple(out), None
+        return BadRow(line, NO_ASSISTANT)
+    expected = [("user", "assistant")[i % 2] for i in range(len(turns))]
+    if turns != expected or any(role == "system" for role, _ in pairs[1:]):
+        return BadRow(line, NOT_ALTERNATING, "an optional first system message, then user/assistant in turn")
+    return Example(line, tuple(pairs), source=source)
 
 
-def _row_to_example(row: Any, fmt: str, line: int) -> tuple[Example | None, str | None]:
-    kind = _detect(row)
+def _instruction(row: dict, line: int, source: str) -> Example | BadRow:
+    instruction, extra, output = row.get("instruction"), row.get("input"), row.get("output")
+    for name, value in (("instruction", instruction), ("output", output)):
+        if not _nonempty(value):
+            return BadRow(line, MISSING_FIELD, f"'{name}' must be a non-empty string")
+    if extra is not None and not isinstance(extra, str):
+        return BadRow(line, MISSING_FIELD, "'input' must be a string when present")
+    user = instruction + (f"\n\n{extra}" if extra and extra.strip() else "")
+    return Example(line, (("user", user), ("assistant", output)), source=source)
+
+
+def _text(row: dict, line: int, source: str) -> Example | BadRow:
+    if not _nonempty(row.get("text")):
+        return BadRow(line, MISSING_FIELD, "'text' must be a non-empty string")
+    return Example(line, text=row["text"], source=source)
+
+
+_PARSERS = {"chat": _chat, "instruction": _instruction, "text": _text}
+
+
+def _to_example(row: Any, fmt: str, line: int, source: str) -> Example | BadRow:
+    if isinstance(row, BadRow):
+        return row
     if not isinstance(row, dict):
-        return None, "not a JSON object"
+        return BadRow(line, NOT_OBJECT, f"a JSON {type(row).__name__}")
+    kind = _detect(row)
+    if kind is None:
+        return BadRow(line, MISSING_FIELD, f"expected {_FORMAT_LABELS[fmt]}; the row has keys {sorted(row)[:8]}")
     if kind != fmt:
-        return None, f"wrong format (expected {fmt}, row has keys {sorted(row)[:5]})"
-    if fmt == "chat":
-        messages, problem = _parse_chat(row)
-        return (Example(line, messages), None) if problem is None else (None, problem)
-    if fmt == "instruction":
-        instruction, extra, output = row.get("instruction"), row.get("input") or "", row.get("output")
-        if not isinstance(instruction, str) or not instruction.strip():
-            return None, "missing or empty 'instruction'"
-        if not isinstance(output, str) or not output.strip():
-            return None, "missing or empty 'output'"
-        if not isinstance(extra, str):
-            return None, "'input' is not a string"
-        user = instruction + (f"\n\n{extra}" if extra.strip() else "")
-        return Example(line, (("user", user), ("assistant", output))), None
-    text = row.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return None, "missing or empty 'text'"
-    return Example(line, text=text), None
+        return BadRow(line, WRONG_FORMAT, f"a {kind} row in a {fmt} dataset")
+    return _PARSERS[fmt](row, line, source)
 
 
-def _read_rows(path: Path) -> list[tuple[int, Any]]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DatasetError(f"{path}: dataset file does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read dataset: {exc}") from exc
-    if path.suffix == ".txt":
-        rows, start, buffer = [], 1, []
-        for number, text in enumerate(raw.splitlines() + [""], start=1):
-            if text.strip():
-                if not buffer:
-                    start = number
-                buffer.append(text)
-            elif buffer:
-                rows.append((start, {"text": "\n".join(buffer)}))
-                buffer = []
-        return rows
-    rows = []
-    for number, text in enumerate(raw.splitlines(), start=1):
-        if not text.strip():
-            continue
-        try:
-            rows.append((number, json.loads(text)))
-        except ValueError:
-            rows.append((number, _Invalid()))
-    return rows
+def _resolve_format(path: Path, rows: list[tuple[int, Any]], fmt: str) -> str:
+    """The format to parse with, from the first row that is a JSON object (other rows are bad anyway)."""
+    first = next(((line, row) for line, row in rows if isinstance(row, dict)), None)
+    if first is None:
+        return fmt if fmt != "auto" else "chat"  # no object at all: every row is bad and reported as such
+    line, row = first
+    kind = _detect(row)
+    if fmt == "auto":
+        if kind is None:
+            raise DatasetError(f"{path}:{line}: cannot detect the format: the row has keys {sorted(row)[:8]}; expected "
+                               "'messages' (chat), 'instruction'/'output' or 'text', or set the format explicitly")
+        return kind
+    if kind not in (None, fmt):
+        raise DatasetError(f"{path}:{line}: expected {_FORMAT_LABELS[fmt]} but the row has keys {sorted(row)[:8]}")
+    return fmt
 
 
-class _Invalid:
-    """Marker for a line that is not JSON."""
+def _first_bad(bad: Sequence[BadRow], n: int = 5) -> str:
+    return "; ".join(map(str, bad[:n])) + ("; ..." if len(bad) > n else "")
 
 
-def load_examples(path: str | Path, fmt: str = "auto", max_bad_fraction: float = 0.1) -> tuple[list[Example], LoadReport]:
-    """Read a JSONL (or .txt) dataset. Raises DatasetError naming the file and line."""
+def load_examples(path: str | Path, fmt: str = "auto",
+                  max_bad_fraction: float = 0.1) -> tuple[list[Example], LoadReport]:
+    """Read a JSONL dataset (chat, instruction or text rows) or a .txt file of blank-line-separated documents.
+
+    ``fmt`` is "auto" (from the first JSON-object row; rows of another format count as bad) or
+    one of "chat", "instruction", "text". Raises DatasetError naming the file (and line).
+    """
     path = Path(path)
     if fmt not in ("auto", *FORMATS):
-        raise DatasetError(f"{path}: unknown format {fmt!r} (use auto, chat, instruction or text)")
-    rows = _read_rows(path)
+        raise DatasetError(f"{path}: unknown format {fmt!r}; use auto, chat, instruction or text")
+    if not 0.0 <= max_bad_fraction <= 1.0:
+        raise DatasetError(f"{path}: max_bad_fraction {max_bad_fraction} is not between 0 and 1")
+    is_txt = path.suffix.lower() == ".txt"
+    if is_txt and fmt not in ("auto", "text"):
+        raise DatasetError(f"{path}: a .txt file holds plain text documents; format {fmt!r} needs a JSONL file")
+    raw = _read_text(path)
+    rows = _text_documents(raw) if is_txt else _json_rows(raw)
     if not rows:
-        raise DatasetError(f"{path}: dataset is empty")
-    first = next(((n, r) for n, r in rows if not isinstance(r, _Invalid)), None)
-    if fmt == "auto":
-        fmt = _detect(first[1]) if first else None
-        if fmt is None:
-            where = f"{path}:{first[0] if first else rows[0][0]}"
-            raise DatasetError(f"{where}: cannot detect the format: expected 'messages', 'instruction'/'output' or 'text'")
-    elif first is not None and _detect(first[1]) not in (None, fmt):
-        keys = sorted(first[1]) if isinstance(first[1], dict) else type(first[1]).__name__
-        label = {"chat": "chat format (a 'messages' list)", "instruction": "instruction format ('instruction'/'output')",
-                 "text": "text format (a 'text' field)"}[fmt]
-        raise DatasetError(f"{path}:{first[0]}: expected {label} but the row has keys {keys}")
-    examples, bad = [], []
-    for number, row in rows:
-        if isinstance(row, _Invalid):
-            bad.append(BadRow(number, "invalid JSON"))
-            continue
-        example, problem = _row_to_example(row, fmt, number)
-        if example is None:
-            bad.append(BadRow(number, problem or "unusable row"))
-        else:
-            examples.append(example)
-    counts = dict(Counter(_reason_kind(b.reason) for b in bad))
-    report = LoadReport(str(path), fmt, len(rows), len(examples), counts, tuple(bad[:20]))
-    first_bad = "; ".join(f"line {b.line}: {b.reason}" for b in bad[:5])
+        raise DatasetError(f"{path}: dataset is empty (no non-blank lines)")
+    fmt = _resolve_format(path, rows, fmt)
+    examples: list[Example] = []
+    bad: list[BadRow] = []
+    for line, row in rows:
+        result = _to_example(row, fmt, line, str(path))
+        (examples if isinstance(result, Example) else bad).append(result)
+    counts = Counter(b.reason for b in bad)
+    report = LoadReport(str(path), fmt, len(rows), len(examples), {r: counts[r] for r in REASONS if counts[r]},
+                        tuple(bad[:MAX_REPORTED]))
     if not examples:
-        raise DatasetError(f"{path}: no usable rows ({len(bad)} bad; {first_bad})")
-    if len(bad) / len(rows) > max_bad_fraction:
-        raise DatasetError(
-            f"{path}: {len(bad)} of {len(rows)} rows are bad, more than maxBadRowFraction {max_bad_fraction} ({first_bad})"
-        )
+        raise DatasetError(f"{path}: no usable rows: all {len(rows)} are bad ({_first_bad(bad)})")
+    if len(bad) > max_bad_fraction * len(rows):
+        raise DatasetError(f"{path}: {len(bad)} of {len(rows)} rows are bad, more than maxBadRowFraction "
+                           f"{max_bad_fraction} ({_first_bad(bad)})")
     return examples, report
 
 
-_REASON_KINDS = (
-    "invalid JSON", "not a JSON object", "wrong format", "missing or empty 'messages'", "a message is not an object",
-    "unknown role", "empty message content", "no assistant turn", "roles do not alternate",
-    "missing or empty 'instruction'", "missing or empty 'output'", "'input' is not a string", "missing or empty 'text'",
-)
-
-
-def _reason_kind(reason: str) -> str:
-    """Group reasons with details (which role, which keys) under one countable kind."""
-    return next((kind for kind in _REASON_KINDS if reason.startswith(kind)), reason)
-
-
 def split_eval(examples: Sequence[Example], eval_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """Deterministic split by a hash of (seed, content): order-independent and stable under appends."""
-    if eval_fraction <= 0 or len(examples) < 2:
-        return list(examples), []
+    """(train, eval): a row is eval when hash(seed, content) falls below ``eval_fraction``.
 
-    def score(example: Example) -> float:
-        digest = hashlib.sha256(f"{seed}:{example.key}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2**64
+    Independent of row order and stable under appends; equal rows land on the same side. Keeps at
+    least one train example, and one eval example when eval_fraction > 0 and there are two or more.
+    """
+    if not 0.0 <= eval_fraction < 1.0:
+        raise ValueError(f"eval_fraction {eval_fraction} is not in [0, 1)")
+    items = list(examples)
+    if eval_fraction == 0 or len(items) < 2:
+        return items, []
+    digests = (hashlib.sha256(f"{seed}:{e.key}".encode()).digest() for e in items)
+    scores = [int.from_bytes(d[:8], "big") / 2**64 for d in digests]
+    held = [s < eval_fraction for s in scores]
+    if not any(held):  # move the lowest-scoring content (all its copies) to eval
+        held = [s == min(scores) for s in scores]
+    if all(held):
+        held = [s != max(scores) for s in scores]
+    if not any(held) or all(held):  # every row has the same content: no leak-free split exists
+        held = [i == len(items) - 1 for i in range(len(items))]
+    return [e for e, h in zip(items, held, strict=True) if not h], [e for e, h in zip(items, held, strict=True) if h]
 
-    scored = [(score(e), e) for e in examples]
-    train = [e for s, e in scored if s >= eval_fraction]
-    held = [e for s, e in scored if s < eval_fraction]
-    if not held:  # guarantee one eval example: the lowest score
-        low = min(scored, key=lambda t: t[0])[1]
-        train, held = [e for e in train if e is not low], [low]
-    if not train:
-        high = max(scored, key=lambda t: t[0])[1]
-        held, train = [e for e in held if e is not high], [high]
-    return train, held
 
-
-def render_messages(messages: Sequence[tuple[str, str]] | Sequence[dict], tokenizer: Any, add_generation_prompt: bool = False) -> str:
+def _template_kwargs(tokenizer: Any) -> dict[str, Any]:
+    if getattr(tokenizer, "chat_template", None):
+        return {}
     from tara_trainer.tiny import CHAT_TEMPLATE
 
-    as_dicts = [m if isinstance(m, dict) else {"role": m[0], "content": m[1]} for m in messages]
-    template = tokenizer.chat_template or CHAT_TEMPLATE
-    return tokenizer.apply_chat_template(as_dicts, chat_template=template, tokenize=False, add_generation_prompt=add_generation_prompt)
+    return {"chat_template": CHAT_TEMPLATE}  # an unset bos_token renders as "", not "None"
 
 
-def _ids(tokenizer: Any, text: str) -> list[int]:
-    # Templates carry their own BOS; never add a second one.
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+def _conversation(messages: Sequence[tuple[str, str]] | Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    return [dict(m) if isinstance(m, Mapping) else {"role": m[0], "content": m[1]} for m in messages]
 
 
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+def render_messages(messages: Sequence[tuple[str, str]] | Sequence[Mapping[str, str]], tokenizer: Any,
+                    add_generation_prompt: bool = False) -> str:
+    """The conversation as text, by the tokenizer's chat template (``tiny.CHAT_TEMPLATE`` when it has none)."""
+    return tokenizer.apply_chat_template(_conversation(messages), tokenize=False,
+                                         add_generation_prompt=add_generation_prompt, **_template_kwargs(tokenizer))
 
 
-def encode_example(example: Example, tokenizer: Any, max_length: int) -> dict[str, list[int]]:
-    """input_ids, attention_mask and labels (-100 outside assistant turns for chat data)."""
+def _chat_ids(messages: Sequence[tuple[str, str]], tokenizer: Any, add_generation_prompt: bool = False) -> list[int]:
+    encoded = tokenizer.apply_chat_template(_conversation(messages), tokenize=True, sanitize_control_tokens=True,
+                                            add_generation_prompt=add_generation_prompt, **_template_kwargs(tokenizer))
+    return list(encoded["input_ids"] if isinstance(encoded, Mapping) else encoded)
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    return next((i for i in range(n) if a[i] != b[i]), n)
+
+
+def _encode_chat(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
+    from jinja2 import TemplateError
+
+    messages, where = example.messages, f"{example.source or '<examples>'}:{example.line}"
+    try:
+        ids = _chat_ids(messages, tokenizer)
+        labels = [IGNORE] * len(ids)
+        for i, (role, _) in enumerate(messages):
+            if role != "assistant":
+                continue
+            # Common-prefix lengths, not len(): a boundary token may merge differently on its own.
+            start = _common_prefix(_chat_ids(messages[:i], tokenizer, add_generation_prompt=True), ids)
+            end = _common_prefix(_chat_ids(messages[: i + 1], tokenizer), ids)
+            labels[start:end] = ids[start:end]
+    except TemplateError as exc:  # e.g. a template's raise_exception("System role not supported")
+        raise DatasetError(f"{where}: the chat template cannot render this conversation: {exc}") from exc
+    if all(label == IGNORE for label in labels):
+        raise DatasetError(f"{where}: the chat template renders no assistant tokens for this conversation")
+    return ids, labels
+
+
+def _encode_text(text: str, tokenizer: Any) -> list[int]:
+    # The tokenizer's own special tokens (BOS for Llama, none for Qwen); "</s>" in the text stays text.
+    ids = list(tokenizer(text, split_special_tokens=True)["input_ids"])
+    eos = tokenizer.eos_token_id
+    return ids + [eos] if eos is not None and (not ids or ids[-1] != eos) else ids
+
+
+def _encode_full(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
     if example.text is not None:
-        ids = _ids(tokenizer, example.text)
-        if tokenizer.bos_token_id is not None and (not ids or ids[0] != tokenizer.bos_token_id):
-            ids = [tokenizer.bos_token_id, *ids]
-        if tokenizer.eos_token_id is not None:
-            ids.append(tokenizer.eos_token_id)
-        ids = ids[:max_length]
-        return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": list(ids)}
-    messages = list(example.messages)
-    ids = _ids(tokenizer, render_messages(messages, tokenizer))
-    labels = [IGNORE] * len(ids)
-    for i, (role, _) in enumerate(messages):
-        if role != "assistant":
-            continue
-        start = _common_prefix(_ids(tokenizer, render_messages(messages[:i], tokenizer, add_generation_prompt=True)), ids)
-        end = _common_prefix(_ids(tokenizer, render_messages(messages[: i + 1], tokenizer)), ids)
-        labels[start:end] = ids[start:end]
-    ids, labels = ids[:max_length], labels[:max_length]
+        ids = _encode_text(example.text, tokenizer)
+        return ids, list(ids)
+    return _encode_chat(example, tokenizer)
+
+
+def _row(ids: list[int], labels: list[int]) -> dict[str, list[int]]:
     return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
 
 
-def encode_dataset(examples: Sequence[Example], tokenizer: Any, max_length: int) -> tuple[list[dict[str, list[int]]], EncodeReport]:
-    rows, tokens, truncated, away = [], 0, 0, 0
+def encode_example(example: Example, tokenizer: Any, max_length: int) -> dict[str, list[int]]:
+    """``input_ids``, ``attention_mask`` and ``labels`` (IGNORE outside assistant turns), cut to ``max_length``.
+
+    The result may hold no trained token when truncation cut every assistant turn; ``encode_dataset``
+    skips and counts such rows.
+    """
+    if max_length < 1:
+        raise ValueError(f"max_length must be positive, got {max_length}")
+    ids, labels = _encode_full(example, tokenizer)
+    return _row(ids[:max_length], labels[:max_length])
+
+
+def encode_dataset(examples: Sequence[Example], tokenizer: Any,
+                   max_length: int) -> tuple[list[dict[str, list[int]]], EncodeReport]:
+    """Encode every example; skip (and count) those with no trained token left after truncation."""
+    if max_length < 1:
+        raise ValueError(f"max_length must be positive, got {max_length}")
+    rows: list[dict[str, list[int]]] = []
+    tokens = label_tokens = truncated = 0
+    away: list[int] = []
     for example in examples:
-        full = encode_example(example, tokenizer, 1 << 30)
-        row = encode_example(example, tokenizer, max_length) if len(full["input_ids"]) > max_length else full
-        if len(full["input_ids"]) > max_length:
+        ids, labels = _encode_full(example, tokenizer)
+        if len(ids) > max_length:
             truncated += 1
-        if all(label == IGNORE for label in row["labels"]):
-            away += 1
+            ids, labels = ids[:max_length], labels[:max_length]
+        trained = sum(label != IGNORE for label in labels)
+        if not trained:
+            away.append(example.line)
             continue
-        rows.append(row)
-        tokens += len(row["input_ids"])
-    return rows, EncodeReport(len(rows), tokens, truncated, away)
+        rows.append(_row(ids, labels))
+        tokens += len(ids)
+        label_tokens += trained
+    return rows, EncodeReport(len(rows), tokens, truncated, len(away), label_tokens, tuple(away[:MAX_REPORTED]))
 
 
 class CausalLMCollator:
-    """Pads a batch to its longest row; counts the real tokens it produced in ``tokens_seen``."""
+    """Pads a batch to its longest row (labels with IGNORE, attention 0); returns torch tensors.
+
+    ``tokens_seen`` counts the real (non-pad) tokens of every batch produced so far.
+    """
 
     def __init__(self, pad_token_id: int) -> None:
-        self.pad_token_id = pad_token_id
+        if pad_token_id is None:
+            raise ValueError("pad_token_id is None: give the tokenizer a pad token (e.g. its EOS) first")
+        self.pad_token_id = int(pad_token_id)
         self.tokens_seen = 0
 
-    def __call__(self, rows: Sequence[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
-        width = max(len(r["input_ids"]) for r in rows)
-        batch = {
-            "input_ids": torch.full((len(rows), width), self.pad_token_id, dtype=torch.long),
-            "attention_mask": torch.zeros((len(rows), width), dtype=torch.long),
-            "labels": torch.full((len(rows), width), IGNORE, dtype=torch.long),
-        }
-        for i, row in enumerate(rows):
-            n = len(row["input_ids"])
-            batch["input_ids"][i, :n] = torch.tensor(row["input_ids"])
-            batch["attention_mask"][i, :n] = 1
-            batch["labels"][i, :n] = torch.tensor(row["labels"])
+    def __call__(self, rows: Sequence[Mapping[str, Sequence[int]]]) -> dict[str, Any]:
+        import torch
+
+        if not rows:
+            raise ValueError("cannot collate an empty batch")
+        width = max(len(row["input_ids"]) for row in rows)
+        ids, mask, labels = [], [], []
+        for row in rows:
+            n, pad = len(row["input_ids"]), width - len(row["input_ids"])
+            ids.append([*row["input_ids"], *[self.pad_token_id] * pad])
+            mask.append([1] * n + [0] * pad)
+            labels.append([*row["labels"], *[IGNORE] * pad])
             self.tokens_seen += n
-        return batch
+        return {name: torch.tensor(value, dtype=torch.long)
+                for name, value in (("input_ids", ids), ("attention_mask", mask), ("labels", labels))}
