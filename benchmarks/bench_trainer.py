@@ -4,16 +4,17 @@ the same model and data, measured in the same run, plus checkpoint save and resu
     python benchmarks/bench_trainer.py [--steps 60] [--repeats 3] [--model tiny|qwen0.5b-shape]
                                        [--output benchmarks/results/trainer-cpu.json]
 
-Both sides use the same tokenized batches, LoRA config, optimizer (AdamW), schedule and batch
+All sides use the same tokenized batches, LoRA config, optimizer (AdamW), schedule and batch
 size; "ours" is `tara_trainer.train.train` end to end with its callbacks, progress reporting and
-marker writing, timed from its first to its last training step. Runs alternate and the median of
-the repeats is reported, so a busy machine slows both sides alike. Prints a table and writes JSON
+marker writing, timed from the end of its first step to its last. The order of the sides rotates
+between repeats and the median is reported, so neither warm-up nor a busy machine favours a side. Prints a table and writes JSON
 with hardware and library versions. Not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -201,9 +202,14 @@ def main(argv: list[str] | None = None) -> int:
         model_dir = build_model(args.model, work)
         plain, hf, ours, ours_saving, resumed = [], [], [], [], []
         for i in range(args.repeats):
-            plain.append(run_plain(model_dir, args.steps, args.batch, device, dtype))
-            hf.append(run_hf(model_dir, args.steps, args.batch, device, dtype, work / f"hf-{i}"))
-            ours.append(run_ours(spec_for(model_dir, args.steps, args.batch, 10**6, accelerator), work / f"ours-{i}"))
+            sides = [
+                lambda i=i: plain.append(run_plain(model_dir, args.steps, args.batch, device, dtype)),
+                lambda i=i: hf.append(run_hf(model_dir, args.steps, args.batch, device, dtype, work / f"hf-{i}")),
+                lambda i=i: ours.append(run_ours(spec_for(model_dir, args.steps, args.batch, 10**6, accelerator), work / f"ours-{i}")),
+            ]
+            for side in sides[i % 3:] + sides[: i % 3]:  # rotate the order so no side always runs first
+                side()
+                gc.collect()
             saving_dir = work / f"saving-{i}"
             ours_saving.append(run_ours(spec_for(model_dir, args.steps, args.batch, args.steps // saves, accelerator), saving_dir))
             # Resume: drop the adapter and the newest checkpoints, then continue from the middle one.
