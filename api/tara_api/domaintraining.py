@@ -491,8 +491,6 @@ class DomainTrainingStatus(ApiModel):
 class DomainTraining(ApiModel):
     """A LoRA/QLoRA fine-tuning run of a base model on one domain's data."""
 
-    model_config = ApiModel.model_config | {"extra": "forbid"}
-
     api_version: Literal["tara.dev/v1alpha1"] = Field(default=API_VERSION, description="tara.dev/v1alpha1")
     kind: Literal["DomainTraining"] = Field(default="DomainTraining", description="DomainTraining")
     metadata: ObjectMeta = Field(default_factory=ObjectMeta, description="Standard object metadata.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -345,5 +345,3 @@ class GGUFPhase(ApiModel):
         """Validate a manifest (raises pydantic.ValidationError naming each bad field)."""
         return cls.model_validate(doc)
 
-
-QuantList = Annotated[list[QuantType], Field(min_length=1)]

@@ -230,8 +230,9 @@ def test_quality_gate_fails_the_run_and_keeps_the_adapter(tiny_model_dir: Path, 
         ({"resources": {"accelerator": "gpu"}}, 6, "no CUDA device is visible"),
         ({"training": {"maxSteps": 0}}, 2, "spec.training.maxSteps"),
         ({"baseModel": {"path": "/nonexistent/model"}}, 4, "holds no saved model"),
+        ({"lora": {"targetModules": ["c_attn"]}}, 2, "lora.targetModules ['c_attn'] do not match"),
     ],
-    ids=["qlora-on-cpu", "gpu-spec-on-cpu", "invalid-spec", "missing-model"],
+    ids=["qlora-on-cpu", "gpu-spec-on-cpu", "invalid-spec", "missing-model", "unknown-target-modules"],
 )
 def test_refusals_have_reasons_and_exit_codes(tiny_model_dir: Path, tmp_path: Path, change, code: int, text: str) -> None:
     if code == 6:

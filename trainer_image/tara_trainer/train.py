@@ -23,7 +23,7 @@ import torch
 from tara_api.domaintraining import DomainTrainingSpec
 from tara_trainer import checkpoints as ckpt
 from tara_trainer.callbacks import PreemptionGuard, TaraCallback
-from tara_trainer.errors import DataInvalid, QualityGateFailed, TrainerError
+from tara_trainer.errors import DataInvalid, QualityGateFailed, SpecInvalid, TrainerError
 from tara_trainer.modelio import (
     cuda_fits,
     load_base_model,
@@ -219,7 +219,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     try:
         model = get_peft_model(model, lora)
     except ValueError as exc:
-        raise DataInvalid(f"lora.targetModules {targets} do not match the model's modules: {exc}") from exc
+        raise SpecInvalid(f"lora.targetModules {targets} do not match the model's modules: {exc}") from exc
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info("LoRA r=%d on %s: %d trainable parameters (%s, %s)", spec.lora.r, model_name, trainable, runtime.device, runtime.dtype)
 
