@@ -6,16 +6,21 @@ BIN := $(VENV)/bin
 # Reinstall when the dependency pins change; the stamp lives inside the venv.
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint crds docs bench clean
+.PHONY: setup llama demo test lint crds docs bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) llama
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# torch==2.13.0 resolves to the CPU wheel on the build machines (see README).
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# llama-cpp-python skips its own copy of llama.cpp: it loads the library `make llama` builds.
+	CMAKE_ARGS="-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF" $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
+
+## llama: fetch and build the pinned llama.cpp tools once into ~/.cache/tara (about 5 minutes cold).
+llama: $(STAMP)
+	$(BIN)/tara-trainer llama-build
 
 ## demo: set everything up and run the main job on the example manifests.
 demo: setup

@@ -2,10 +2,14 @@
 
     tara-trainer train --spec FILE --output DIR     # a DomainTraining manifest, or just its spec
     tara-trainer tiny-model --output DIR            # build the tiny offline model for tests and demos
+    tara-trainer build --phase FILE --trainings DIR --output DIR   # GGUF artifacts of a GGUFPhase
+    tara-trainer verify-build --build DIR           # re-check a build's files against their sha256
+    tara-trainer llama-build                        # fetch and build the pinned llama.cpp tools (cached)
 
-Exit codes (the operator's contract): 0 done; 75 preempted, checkpoint saved, run again;
-2 invalid spec; 3 dataset invalid; 4 base model unavailable; 5 quality gate failed; 6 hardware
-unsupported; 1 unexpected. The reason and message also go to the termination log when
+Exit codes (the operator's contract, see errors.py): 0 done; 75 preempted, checkpoint saved, run
+again; 2 invalid spec; 3 dataset invalid; 4 base model or adapter unavailable; 5 quality gate
+failed; 6 hardware unsupported; 7 llama.cpp toolchain unavailable; 8 unsupported architecture or
+incompatible adapter; 9 artifact invalid; 10 tool failed; 11 disk full; 1 unexpected. The reason and message also go to the termination log when
 ``TARA_TERMINATION_LOG`` names one (``/dev/termination-log`` in a pod).
 """
 
@@ -21,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from tara_api import DomainTraining
+from tara_api import DomainTraining, GGUFPhase
 from tara_api.meta import API_VERSION
 from tara_api.validate import Document, validate_document
 from tara_trainer.errors import EXIT_UNEXPECTED, SpecInvalid, TrainerError
@@ -32,14 +36,25 @@ __all__ = ["load_spec", "main"]
 log = logging.getLogger("tara_trainer")
 
 
-def load_spec(path: Path, name: str | None = None) -> DomainTraining:
-    """Read a DomainTraining manifest (or a bare spec) and validate it like `tara validate` does."""
+def _read_yaml(path: Path) -> Any:
     try:
-        body = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SpecInvalid(f"cannot read spec file {path}: {exc.strerror or exc}") from exc
+        raise SpecInvalid(f"cannot read {path}: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         raise SpecInvalid(f"{path}: invalid YAML: {exc}") from exc
+
+
+def _validated(path: Path, body: dict[str, Any]) -> dict[str, Any]:
+    problems = validate_document(Document(str(path), 1, body))
+    if problems:
+        raise SpecInvalid(f"invalid {body.get('kind')}:\n  " + "\n  ".join(str(p) for p in problems))
+    return body
+
+
+def load_spec(path: Path, name: str | None = None) -> DomainTraining:
+    """Read a DomainTraining manifest (or a bare spec) and validate it like `tara validate` does."""
+    body = _read_yaml(path)
     if not isinstance(body, dict):
         raise SpecInvalid(f"{path}: expected a DomainTraining manifest or its spec, got {type(body).__name__}")
     if "apiVersion" not in body and "kind" not in body:  # a bare spec, as the operator's ConfigMap may hold
@@ -47,10 +62,7 @@ def load_spec(path: Path, name: str | None = None) -> DomainTraining:
         body = {"apiVersion": API_VERSION, "kind": "DomainTraining", "metadata": {"name": name or domain}, "spec": body}
     elif body.get("kind") != "DomainTraining":
         raise SpecInvalid(f"{path}: kind is {body.get('kind')!r}, expected DomainTraining")
-    problems = validate_document(Document(str(path), 1, body))
-    if problems:
-        raise SpecInvalid("invalid spec:\n  " + "\n  ".join(str(p) for p in problems))
-    return DomainTraining.model_validate(body)
+    return DomainTraining.model_validate(_validated(path, body))
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -116,6 +128,76 @@ def _cmd_tiny(args: argparse.Namespace, _settings: TrainerSettings) -> int:
     return tiny.main(argv)
 
 
+def load_phase(path: Path) -> GGUFPhase:
+    """Read a GGUFPhase manifest and validate it like `tara validate` does."""
+    body = _read_yaml(path)
+    if not isinstance(body, dict) or body.get("kind") != "GGUFPhase":
+        raise SpecInvalid(f"{path}: expected a GGUFPhase manifest")
+    return GGUFPhase.model_validate(_validated(path, body))
+
+
+def _adapter_overrides(values: list[str]) -> dict[str, Path]:
+    out = {}
+    for value in values:
+        domain, sep, path = value.partition("=")
+        if not sep or not domain or not path:
+            raise SpecInvalid(f"--adapter expects DOMAIN=PATH, got {value!r}")
+        out[domain] = Path(path)
+    return out
+
+
+def _cmd_build(args: argparse.Namespace, settings: TrainerSettings) -> int:
+    from tara_trainer.export.build import BuildRequest, build
+
+    phase = load_phase(Path(args.phase))
+    known = {d.domain for d in phase.spec.domains}
+    overrides = _adapter_overrides(args.adapter or [])
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise SpecInvalid(f"--adapter names domain(s) {', '.join(unknown)} that the phase does not list ({', '.join(sorted(known))})")
+    request = BuildRequest(
+        phase=phase,
+        output_dir=Path(args.output),
+        trainings_dir=Path(args.trainings) if args.trainings else None,
+        adapters=overrides,
+        base_model=Path(args.base_model) if args.base_model else None,
+        cleanup=not args.no_cleanup,
+        keep_checkpoints=args.keep_checkpoints,
+    )
+    result = build(request, settings)
+    m = result.manifest
+    print(json.dumps({
+        "output": str(result.output_dir), "reused": result.reused, "served": m["served"],
+        "artifacts": [{k: a.get(k) for k in ("path", "bytes", "bitsPerWeight", "perplexity", "perplexityIncrease")}
+                      for a in m["artifacts"]],
+        "rejected": m["rejected"],
+    }, indent=2))
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace, _settings: TrainerSettings) -> int:
+    from tara_trainer.errors import ArtifactInvalid
+    from tara_trainer.export.verify import verify_manifest
+
+    folder = Path(args.build)
+    if not (folder / "manifest.json").is_file():
+        raise ArtifactInvalid(f"{folder} holds no manifest.json; is it a finished build?")
+    problems = verify_manifest(folder)
+    if problems:
+        raise ArtifactInvalid(f"{folder}: " + "; ".join(problems))
+    print(f"{folder}: every artifact matches its sha256")
+    return 0
+
+
+def _cmd_llama(args: argparse.Namespace, settings: TrainerSettings) -> int:
+    from tara_trainer.llamacpp import ensure_toolchain
+
+    cache = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
+    tc = ensure_toolchain(cache, jobs=args.jobs, build=not args.check)
+    print(json.dumps({"binDir": str(tc.bin_dir), "sourceDir": str(tc.source_dir), **tc.stamp}, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tara-trainer", description="TARA trainer")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -131,6 +213,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--vocab-size", type=int, default=1024)
     p.set_defaults(func=_cmd_tiny)
+    p = sub.add_parser("build", help="build, validate and gate the GGUF artifacts of a GGUFPhase")
+    p.add_argument("--phase", required=True, help="GGUFPhase manifest (YAML)")
+    p.add_argument("--output", required=True, help="build folder (written as OUTPUT.partial, renamed when complete)")
+    p.add_argument("--trainings", help="folder holding each DomainTraining's output as <training name>/adapter")
+    p.add_argument("--adapter", action="append", metavar="DOMAIN=PATH",
+                   help="a domain's training output or adapter folder (repeatable; overrides --trainings)")
+    p.add_argument("--base-model", help="base model folder (default: the one the adapters' manifests name)")
+    p.add_argument("--no-cleanup", action="store_true", help="leave temporary files, logs and old checkpoints in place")
+    p.add_argument("--keep-checkpoints", type=int, default=1, help="checkpoints kept per finished training (default 1)")
+    p.set_defaults(func=_cmd_build)
+    p = sub.add_parser("verify-build", help="re-check every artifact of a build against its manifest's sha256")
+    p.add_argument("--build", required=True, help="a finished build folder")
+    p.set_defaults(func=_cmd_verify)
+    p = sub.add_parser("llama-build", help="fetch and build the pinned llama.cpp tools once into the user cache")
+    p.add_argument("--cache-dir", help="cache folder (default: $TARA_CACHE_DIR or ~/.cache/tara)")
+    p.add_argument("--jobs", type=int, help="parallel compile jobs (default: all cores)")
+    p.add_argument("--check", action="store_true", help="only report; fail when the build is missing")
+    p.set_defaults(func=_cmd_llama)
     return parser
 
 

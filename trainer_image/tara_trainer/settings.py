@@ -44,6 +44,14 @@ class TrainerSettings(BaseModel):
     progress_bar: bool | None = Field(default=None, description="Show a progress bar; default when stderr is a terminal [TARA_PROGRESS_BAR].")
     probe_max_batch: int = Field(default=256, ge=1, description="Largest batch tried by batchSize: auto [TARA_PROBE_MAX_BATCH].")
     cpu_auto_batch: int = Field(default=8, ge=1, description="Batch used for batchSize: auto on CPU [TARA_CPU_AUTO_BATCH].")
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "tara",
+        description="Cache of the llama.cpp build [TARA_CACHE_DIR; default $XDG_CACHE_HOME/tara or ~/.cache/tara].",
+    )
+    build_toolchain: bool = Field(
+        default=True, description="Build llama.cpp into the cache when missing; off in images that ship it [TARA_BUILD_TOOLCHAIN]."
+    )
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, description="CPU threads for llama.cpp tools [TARA_THREADS].")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TrainerSettings:
@@ -63,8 +71,14 @@ class TrainerSettings(BaseModel):
             "progress_bar": "TARA_PROGRESS_BAR",
             "probe_max_batch": "TARA_PROBE_MAX_BATCH",
             "cpu_auto_batch": "TARA_CPU_AUTO_BATCH",
+            "cache_dir": "TARA_CACHE_DIR",
+            "build_toolchain": "TARA_BUILD_TOOLCHAIN",
+            "threads": "TARA_THREADS",
         }
-        return cls.model_validate({field: env[var] for field, var in mapping.items() if env.get(var)})
+        values = {field: env[var] for field, var in mapping.items() if env.get(var)}
+        if "cache_dir" not in values and env.get("XDG_CACHE_HOME"):
+            values["cache_dir"] = str(Path(env["XDG_CACHE_HOME"]) / "tara")
+        return cls.model_validate(values)
 
     @property
     def api_base(self) -> str:

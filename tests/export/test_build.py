@@ -1,0 +1,263 @@
+"""The GGUF build end to end on the tiny model: real llama.cpp conversion, quantization, loading,
+tokenization, logits and perplexity; real PEFT merges; and the faults users hit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from safetensors.torch import load_file, save_file
+
+from tara_api import GGUFPhase
+from tara_trainer.errors import (
+    AdapterUnavailable,
+    ArtifactInvalid,
+    DiskFull,
+    IncompatibleAdapter,
+    QualityGateFailed,
+    UnsupportedArchitecture,
+)
+from tara_trainer.export import build as build_mod
+from tara_trainer.export import inputs, merge, verify
+from tara_trainer.export.build import BuildRequest, build
+
+pytestmark = pytest.mark.slow
+
+ALL_TYPES = ["Q8_0", "Q5_K_M", "Q4_K_M", "Q2_K"]
+DOMAINS = ("healthcare", "business")  # what the export conftest trains
+
+
+@pytest.fixture(scope="module")
+def make_phase(phase_manifest):
+    def make(tmp: Path, name: str, **spec) -> GGUFPhase:
+        return GGUFPhase.model_validate(yaml.safe_load(phase_manifest(tmp / f"{name}.yaml", **spec).read_text()))
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def request_for(make_phase):
+    def make(tmp: Path, trainings_dir: Path, name: str = "phase", **spec) -> BuildRequest:
+        return BuildRequest(phase=make_phase(tmp, name, **spec), output_dir=tmp / name / "build", trainings_dir=trainings_dir)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def adapters_build(tmp_path_factory, trainings_dir, settings, toolchain, request_for):
+    tmp = tmp_path_factory.mktemp("build-adapters")
+    return build(request_for(tmp, trainings_dir, quantization=ALL_TYPES), settings)
+
+
+def test_adapters_build_produces_every_type_smaller_than_the_last(adapters_build) -> None:
+    m = adapters_build.manifest
+    by_type = {a["quantization"]: a for a in m["artifacts"] if a["kind"] == "base"}
+    assert set(by_type) == {"F16", *ALL_TYPES}
+    sizes = [by_type[q]["bytes"] for q in ("Q2_K", "Q4_K_M", "Q5_K_M", "Q8_0", "F16")]
+    assert sizes == sorted(sizes) and len(set(sizes)) == 5, sizes
+    bits = [by_type[q]["bitsPerWeight"] for q in ("Q2_K", "Q4_K_M", "Q5_K_M", "Q8_0", "F16")]
+    assert bits == sorted(bits) and 15.5 < bits[-1] <= 16.5
+    loras = {a["domain"]: a for a in m["artifacts"] if a["kind"] == "lora"}
+    assert set(loras) == set(DOMAINS)
+    for a in m["artifacts"]:
+        path = adapters_build.output_dir / a["path"]
+        assert path.stat().st_size == a["bytes"] and len(a["sha256"]) == 64
+        assert a["lineage"]["domains"], a  # dataset hash -> adapter -> GGUF
+        for d in a["lineage"]["domains"].values():
+            assert len(d["datasetSha256"]) == 64 and len(d["adapterManifestSha256"]) == 64
+    assert m["served"] == {"quantization": "Q8_0", "model": "base-Q8_0.gguf",
+                           "loras": {d: f"lora-{d}-F16.gguf" for d in DOMAINS}}
+    assert not list(adapters_build.output_dir.glob("*.partial")) and not (adapters_build.output_dir / "work").exists()
+
+
+def test_adapters_build_validated_every_artifact(adapters_build) -> None:
+    checks = adapters_build.manifest["checks"]
+    assert checks["tokenization"]["mismatches"] == [] and checks["tokenization"]["samples"] >= 8
+    assert len(checks["logits"]) == 1 + len(DOMAINS) and all(c["passed"] for c in checks["logits"])
+    assert all(n == 8 for n in checks["generation"].values()) and len(checks["generation"]) == 5 + len(DOMAINS)
+    ppl = checks["perplexity"]
+    for q in ("F16", *ALL_TYPES):
+        assert set(ppl[q]) == set(DOMAINS) and all(v > 1 for v in ppl[q].values())
+    gate = {g["quantization"]: g for g in adapters_build.manifest["gate"]}
+    assert all(g["passed"] for g in gate.values())
+    # Q2_K loses the most; Q8_0 almost nothing
+    assert gate["Q2_K"]["increase"] > gate["Q8_0"]["increase"] and abs(gate["Q8_0"]["increase"]) < 0.02
+
+
+def test_rerun_reuses_and_verify_catches_corruption(adapters_build, trainings_dir, settings, tmp_path, make_phase) -> None:
+    again = build(BuildRequest(phase=make_phase(tmp_path, "phase", quantization=ALL_TYPES),
+                               output_dir=adapters_build.output_dir, trainings_dir=trainings_dir), settings)
+    assert again.reused and again.manifest["fingerprint"] == adapters_build.manifest["fingerprint"]
+    copy = tmp_path / "copy"
+    shutil.copytree(adapters_build.output_dir, copy)
+    assert verify.verify_manifest(copy) == []
+    target = copy / "base-Q4_K_M.gguf"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    problems = verify.verify_manifest(copy)
+    assert problems == ["base-Q4_K_M.gguf: sha256 differs from the manifest (corrupted or replaced)"]
+    cli = subprocess.run([sys.executable, "-m", "tara_trainer.cli", "verify-build", "--build", str(copy)],
+                         capture_output=True, text=True, check=False)
+    assert cli.returncode == ArtifactInvalid.exit_code and "base-Q4_K_M.gguf: sha256 differs" in cli.stderr
+
+
+def test_logits_check_catches_a_mismatched_adapter(adapters_build, trainings_dir, tiny_model_dir, toolchain, tmp_path) -> None:
+    out = adapters_build.output_dir
+    ids = list(range(1, 40))
+    good = verify.compare_logits(toolchain, out / "base-F16.gguf",
+                                 merge.merged_with_adapter(tiny_model_dir, trainings_dir / "healthcare" / "adapter"),
+                                 ids, 1e-2, lora=out / "lora-healthcare-F16.gguf")
+    assert good.passed, good
+    # The GGUF LoRA of one domain against the Hugging Face model of another: the check must fail.
+    crossed = verify.compare_logits(toolchain, out / "base-F16.gguf",
+                                    merge.merged_with_adapter(tiny_model_dir, trainings_dir / "business" / "adapter"),
+                                    ids, 1e-2, lora=out / "lora-healthcare-F16.gguf")
+    assert not crossed.passed and crossed.max_abs_diff > 10 * good.max_abs_diff
+    # An adapter whose weights were altered after export (lora_B scaled) is caught the same way.
+    bent = tmp_path / "bent"
+    shutil.copytree(trainings_dir / "healthcare" / "adapter", bent)
+    tensors = load_file(str(bent / "adapter_model.safetensors"))
+    save_file({k: v * 3 if "lora_B" in k else v for k, v in tensors.items()}, str(bent / "adapter_model.safetensors"))
+    altered = verify.compare_logits(toolchain, out / "base-F16.gguf", merge.merged_with_adapter(tiny_model_dir, bent),
+                                    ids, 1e-2, lora=out / "lora-healthcare-F16.gguf")
+    assert not altered.passed
+
+
+def test_tight_gate_fails_the_build_and_keeps_nothing_servable(trainings_dir, settings, toolchain, tmp_path, request_for) -> None:
+    req = request_for(tmp_path, trainings_dir, quantization=["Q4_K_M", "Q2_K"], qualityGate={"maxPerplexityIncrease": {"Q2_K": 0.0}})
+    with pytest.raises(QualityGateFailed) as info:
+        build(req, settings)
+    message = str(info.value)
+    assert "Q2_K FAILS" in message and "allowed +0.00%" in message and "perplexity" in message
+    assert not req.output_dir.exists()
+    failed = req.output_dir.with_name("build.failed")
+    report = json.loads((failed / "build-report.json").read_text())
+    assert report["reason"] == "QualityGateFailed" and not list(failed.glob("*.partial"))
+
+
+def test_auto_serves_the_smallest_type_that_passes(trainings_dir, settings, toolchain, tmp_path, request_for) -> None:
+    req = request_for(tmp_path, trainings_dir, quantization=["Q8_0", "Q2_K"], serving={"quantization": "auto"},
+                   qualityGate={"maxPerplexityIncrease": {"Q2_K": 0.0}})
+    m = build(req, settings).manifest
+    assert m["served"]["quantization"] == "Q8_0"
+    assert [r["quantization"] for r in m["rejected"]] == ["Q2_K"] and not (req.output_dir / "base-Q2_K.gguf").exists()
+    assert {a["quantization"] for a in m["artifacts"] if a["kind"] == "base"} == {"F16", "Q8_0"}
+
+
+@pytest.mark.parametrize("strategy", ["ties", "svd"])
+def test_merged_universal_model(strategy, trainings_dir, settings, toolchain, tmp_path, request_for) -> None:
+    req = request_for(tmp_path, trainings_dir, quantization=["Q8_0"], merge={"strategy": strategy})
+    m = build(req, settings).manifest
+    kinds = sorted((a["kind"], a["quantization"]) for a in m["artifacts"])
+    assert kinds == [("merged", "F16"), ("merged", "Q8_0")]
+    assert m["checks"]["logits"][0]["passed"] and m["served"]["loras"] == {}
+    assert m["artifacts"][0]["domains"] == list(DOMAINS)
+
+
+def test_linear_merge_of_different_ranks_is_a_clear_error(trainings_dir, tiny_model_dir, settings, toolchain, tmp_path, request_for,
+                                                          training) -> None:
+    from tara_trainer.train import TrainRequest, train
+
+    res = training("business", tiny_model_dir, steps=2, r=4)
+    other = tmp_path / "business-r4"
+    train(TrainRequest(name="business", spec=res.spec, output_dir=other, base_dir=tmp_path), settings)
+    req = request_for(tmp_path, trainings_dir, merge={"strategy": "linear"})
+    req = BuildRequest(phase=req.phase, output_dir=req.output_dir, trainings_dir=trainings_dir, adapters={"business": other})
+    with pytest.raises(IncompatibleAdapter, match="linear"):
+        build(req, settings)
+
+
+def test_inputs_are_checked_before_converting(trainings_dir, tiny_model_dir, settings, toolchain, tmp_path, monkeypatch, request_for) -> None:
+    # a domain without a trained adapter
+    req = request_for(tmp_path, tmp_path / "nowhere")
+    with pytest.raises(AdapterUnavailable, match="has DomainTraining healthcare succeeded"):
+        build(req, settings)
+    # an adapter whose file no longer matches its manifest
+    broken = tmp_path / "broken"
+    shutil.copytree(trainings_dir / "healthcare", broken)
+    (broken / "adapter" / "adapter_model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(AdapterUnavailable, match="does not match its sha256"):
+        build(BuildRequest(phase=req.phase, output_dir=req.output_dir, trainings_dir=trainings_dir,
+                           adapters={"healthcare": broken}), settings)
+    # too little disk: nothing is converted
+    monkeypatch.setattr(build_mod.shutil, "disk_usage", lambda _p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    with pytest.raises(DiskFull, match=r"needs about .* MiB .* but 0.0 MiB are free"):
+        build(BuildRequest(phase=req.phase, output_dir=req.output_dir, trainings_dir=trainings_dir), settings)
+    assert not req.output_dir.exists()
+    assert json.loads((req.output_dir.with_name("build.failed") / "build-report.json").read_text())["reason"] == "DiskFull"
+
+
+def test_adapter_from_another_base_is_refused(trainings_dir, tiny_model_dir) -> None:
+    shape = inputs.read_model_shape(tiny_model_dir)
+    adapter = trainings_dir / "healthcare" / "adapter"
+    assert inputs.check_adapter_fits("healthcare", adapter, shape) > 0
+    wider = {k: (v[0] * 2, v[1]) if k.endswith("q_proj.weight") else v for k, v in shape.weights.items()}
+    with pytest.raises(IncompatibleAdapter, match=r"q_proj.*trained on another base"):
+        inputs.check_adapter_fits("healthcare", adapter, inputs.ModelShape(**{**shape.__dict__, "weights": wider}))
+    with pytest.raises(IncompatibleAdapter, match="layer 1 but the base model has 1 layers"):
+        inputs.check_adapter_fits("healthcare", adapter, inputs.ModelShape(**{**shape.__dict__, "layers": 1}))
+
+
+def test_unsupported_architecture_is_named(trainings_dir, tiny_model_dir, settings, toolchain, tmp_path, request_for) -> None:
+    base = tmp_path / "foo-model"
+    shutil.copytree(tiny_model_dir, base)
+    config = json.loads((base / "config.json").read_text())
+    (base / "config.json").write_text(json.dumps({**config, "architectures": ["FooForCausalLM"]}))
+    req = request_for(tmp_path, trainings_dir)
+    req = BuildRequest(phase=req.phase, output_dir=req.output_dir, trainings_dir=trainings_dir, base_model=base)
+    with pytest.raises(UnsupportedArchitecture, match="FooForCausalLM"):
+        build(req, settings)
+    assert not req.output_dir.exists() and not list(req.output_dir.parent.glob("**/*.gguf"))
+
+
+def test_cleanup_removes_leftovers_and_reports(trainings_dir, tmp_path, make_phase) -> None:
+    out = tmp_path / "healthcare"
+    shutil.copytree(trainings_dir / "healthcare", out)
+    (out / ".adapter.tmp").mkdir()
+    (out / ".adapter.tmp" / "x.bin").write_bytes(b"x" * 100)
+    (out / "trainer.log").write_text("log")
+    for step in (100, 200):  # beside the training's own checkpoint-24
+        (out / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True, exist_ok=True)
+        (out / "checkpoints" / f"checkpoint-{step}" / "state.bin").write_bytes(b"s" * 10)
+    [d] = inputs.locate_domains(make_phase(tmp_path, "p").spec.domains[:1], None, {"healthcare": out})
+    report = inputs.clean_outputs([d], keep_checkpoints=1)
+    removed = {Path(r["path"]).name: r["why"] for r in report.removed}
+    assert removed == {".adapter.tmp": "temporary folder", "trainer.log": "log",
+                       "checkpoint-24": "surplus checkpoint (the adapter is complete)",
+                       "checkpoint-100": "surplus checkpoint (the adapter is complete)"}
+    assert report.bytes_freed >= 100 and (out / "checkpoints" / "checkpoint-200").is_dir()
+    assert inputs.locate_domains(make_phase(tmp_path, "p").spec.domains[:1], None, {"healthcare": out})  # adapter intact
+
+
+def test_cli_build_rejects_unknown_quantization_and_adapter(tmp_path, phase_manifest) -> None:
+    bad = phase_manifest(tmp_path / "bad.yaml", quantization=["Q3_K_S"])
+    proc = subprocess.run([sys.executable, "-m", "tara_trainer.cli", "build", "--phase", str(bad), "--output", str(tmp_path / "o")],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "spec.quantization[0]" in proc.stderr and "Q3_K_S" in proc.stderr
+    good = phase_manifest(tmp_path / "good.yaml")
+    proc = subprocess.run([sys.executable, "-m", "tara_trainer.cli", "build", "--phase", str(good), "--output", str(tmp_path / "o"),
+                           "--adapter", "poetry=/tmp/x"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "poetry" in proc.stderr
+
+
+def test_cli_build_then_verify(trainings_dir, settings, toolchain, tmp_path, phase_manifest) -> None:
+    """The README's commands: build a phase from the trainings folder, then verify the result."""
+    manifest = phase_manifest(tmp_path / "phase-1.yaml", quantization=["Q4_K_M"])
+    out = tmp_path / "phases" / "phase-1"
+    env = {**__import__("os").environ, "TARA_CACHE_DIR": str(settings.cache_dir)}
+    proc = subprocess.run([sys.executable, "-m", "tara_trainer.cli", "build", "--phase", str(manifest),
+                           "--trainings", str(trainings_dir), "--output", str(out), "--no-cleanup"],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout)
+    assert summary["served"]["model"] == "base-Q4_K_M.gguf" and not summary["reused"]
+    assert "[3/" in proc.stderr and "quality gate: Q4_K_M passes" in proc.stderr  # progress and the gate's reading
+    proc = subprocess.run([sys.executable, "-m", "tara_trainer.cli", "verify-build", "--build", str(out)],
+                          capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0 and "every artifact matches its sha256" in proc.stdout

@@ -1,0 +1,1 @@
+"""The GGUF build of a GGUFPhase: plan (pure), inputs, tools (subprocess edge), merge, verify, build."""

@@ -1,0 +1,380 @@
+"""``tara-trainer build``: a GGUFPhase and its domains' adapters → validated GGUF artifacts.
+
+Order of work: plan (pure) → inputs checked and cleaned → disk space → convert (base or merged
+universal model to F16, each LoRA to GGUF) → quantize every requested type → validate (load and
+generate, tokenizer agreement, logits against Hugging Face, perplexity against F16 per domain) →
+quality gate → manifest. Everything is written under ``<output>.partial`` and the folder is renamed
+to ``<output>`` only when every check passed, so a build folder is either complete or absent; a
+failed build is kept as ``<output>.failed`` with ``build-report.json`` saying why. A rerun whose
+inputs are unchanged reuses the finished build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tara_api.ggufphase import ArtifactKind, GGUFPhase, MergeStrategy
+from tara_api.quant import QUANT_TYPES, QuantType
+from tara_trainer.checkpoints import file_digest
+from tara_trainer.errors import ArtifactInvalid, DiskFull, ModelUnavailable, QualityGateFailed, TrainerError
+from tara_trainer.export import inputs as inp
+from tara_trainer.export import merge, plan, tools, verify
+from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain
+from tara_trainer.outputs import library_versions, spec_hash
+from tara_trainer.settings import TrainerSettings
+
+__all__ = ["BUILD_MANIFEST", "BuildRequest", "BuildResult", "build"]
+
+log = logging.getLogger(__name__)
+
+BUILD_MANIFEST = "manifest.json"
+REPORT = "build-report.json"
+LOGIT_TOKENS = 48
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    phase: GGUFPhase
+    output_dir: Path
+    trainings_dir: Path | None = None
+    adapters: Mapping[str, Path] = field(default_factory=dict)  # domain -> training output or adapter folder
+    base_model: Path | None = None
+    cleanup: bool = True
+    keep_checkpoints: int = 1
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    output_dir: Path
+    manifest: dict[str, Any]
+    reused: bool
+
+
+class _Steps:
+    """Numbered progress lines for a long build: ``[3/12] quantize Q4_K_M ... 1.4 s``."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.timings = total, 0, {}
+
+    def run(self, what: str, fn, *args, **kwargs):
+        self.done += 1
+        log.info("[%d/%d] %s ...", self.done, self.total, what)
+        started = time.monotonic()
+        result = fn(*args, **kwargs)
+        self.timings[what] = round(time.monotonic() - started, 3)
+        log.info("[%d/%d] %s done in %.1f s", self.done, self.total, what, self.timings[what])
+        return result
+
+
+def _fingerprint(request: BuildRequest, domains: list[inp.DomainInput], base_dir: Path, tc: LlamaCpp) -> str:
+    parts = {
+        "spec": spec_hash(request.phase.spec.model_dump(mode="json", by_alias=True, exclude_none=True)),
+        "domains": {d.domain: d.manifest_sha256 for d in domains},
+        "base": {p.name: file_digest(p) for p in sorted(base_dir.iterdir()) if p.is_file() and p.suffix == ".json"},
+        "llama": tc.version,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _stage_base(base_dir: Path, work: Path, report: inp.CleanupReport) -> Path:
+    """The base folder the converter reads; a staged copy (weights linked) when the tokenizer needs a fix."""
+    config_path = base_dir / "tokenizer_config.json"
+    try:
+        tok_config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        tok_config = None
+    if tok_config is None or tok_config.get("pad_token"):
+        return base_dir
+    eos = tok_config.get("eos_token")
+    if not eos:
+        report.warnings.append(f"{config_path}: no pad_token and no eos_token to use for it")
+        return base_dir
+    staged = work / "base-hf"
+    staged.mkdir(parents=True, exist_ok=True)
+    for p in base_dir.iterdir():
+        if p.is_file() and p.name != "tokenizer_config.json":
+            (staged / p.name).symlink_to(p.resolve())
+    (staged / "tokenizer_config.json").write_text(json.dumps({**tok_config, "pad_token": eos}, indent=2), encoding="utf-8")
+    report.fixed.append(f"{config_path}: no pad_token; the GGUF uses eos ({eos if isinstance(eos, str) else eos.get('content')})")
+    return staged
+
+
+def _check_tokenizer(base_dir: Path, shape: inp.ModelShape) -> Any:
+    from tara_trainer.modelio import load_tokenizer
+
+    tokenizer = load_tokenizer(str(base_dir), {})
+    if shape.vocab_size and len(tokenizer) > shape.vocab_size:
+        raise ModelUnavailable(f"base model {base_dir}: the tokenizer has {len(tokenizer)} tokens but config.json "
+                               f"vocab_size is {shape.vocab_size}; the model and tokenizer do not belong together")
+    return tokenizer
+
+
+def _check_space(target: Path, needed: int) -> int:
+    free = shutil.disk_usage(target).free
+    if free < needed:
+        raise DiskFull(f"the build needs about {needed / 2**20:.1f} MiB in {target} but {free / 2**20:.1f} MiB are free")
+    return free
+
+
+def _gguf_parameters(path: Path) -> int:
+    from gguf import GGUFReader
+
+    return int(sum(int(t.n_elements) for t in GGUFReader(str(path)).tensors))
+
+
+def _artifact_entry(path: Path, root: Path, a: plan.ArtifactPlan, domains: list[str], lineage: dict[str, Any]) -> dict[str, Any]:
+    size = path.stat().st_size
+    params = _gguf_parameters(path)
+    return {
+        "kind": a.kind.value, "quantization": a.quantization, "domain": a.domain,
+        "path": path.relative_to(root).as_posix(), "bytes": size, "sha256": file_digest(path),
+        "parameters": params, "bitsPerWeight": round(size * 8 / params, 3) if params else None,
+        "domains": domains, "lineage": lineage,
+    }
+
+
+def build(request: BuildRequest, settings: TrainerSettings) -> BuildResult:
+    """Run the build; raises a TrainerError subclass with the reason the operator reports."""
+    spec = request.phase.spec
+    the_plan = plan.plan_build(spec)
+    out = request.output_dir
+    tc = ensure_toolchain(settings.cache_dir, build=settings.build_toolchain)
+    domains = inp.locate_domains(spec.domains, request.trainings_dir, request.adapters)
+    base_dir = inp.resolve_base_model(domains, request.base_model)
+    fingerprint = _fingerprint(request, domains, base_dir, tc)
+    previous = out / BUILD_MANIFEST
+    if previous.is_file():
+        manifest = json.loads(previous.read_text(encoding="utf-8"))
+        if manifest.get("fingerprint") == fingerprint and not verify.verify_manifest(out):
+            log.info("build for these inputs already complete in %s; reusing it", out)
+            return BuildResult(out, manifest, reused=True)
+    work = out.with_name(out.name + ".partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    report: dict[str, Any] = {"phase": request.phase.metadata.name, "fingerprint": fingerprint, "checks": {}}
+    try:
+        manifest = _build(request, settings, tc, the_plan, domains, base_dir, work, report)
+    except TrainerError as exc:
+        report.update(status="Failed", reason=exc.reason, message=str(exc))
+        _finish_failed(work, out, report)
+        raise
+    except Exception as exc:
+        report.update(status="Failed", reason="Unexpected", message=f"{type(exc).__name__}: {exc}")
+        _finish_failed(work, out, report)
+        raise
+    manifest["fingerprint"] = fingerprint
+    (work / BUILD_MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    work.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(out.with_name(out.name + ".failed"), ignore_errors=True)
+    log.info("build complete: %d artifact(s) in %s, serving %s", len(manifest["artifacts"]), out, manifest["served"]["quantization"])
+    return BuildResult(out, manifest, reused=False)
+
+
+def _finish_failed(work: Path, out: Path, report: dict[str, Any]) -> None:
+    failed = out.with_name(out.name + ".failed")
+    shutil.rmtree(work / "work", ignore_errors=True)
+    try:
+        (work / REPORT).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+        shutil.rmtree(failed, ignore_errors=True)
+        work.rename(failed)
+        log.error("build failed; what it produced and why is in %s", failed / REPORT)
+    except OSError as exc:  # a full disk may refuse even the report
+        log.error("cannot keep the failed build (%s)", exc)
+
+
+def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_plan: plan.BuildPlan,
+           domains: list[inp.DomainInput], base_dir: Path, work: Path, report: dict[str, Any]) -> dict[str, Any]:
+    spec = request.phase.spec
+    adapters_mode = the_plan.strategy == MergeStrategy.ADAPTERS
+    n_models = 1 + len(the_plan.quantizations)
+    steps = _Steps(total=2 + (1 if not adapters_mode else 0) + 1 + len(the_plan.loras()) + len(the_plan.quantizations) + 4)
+    scratch = work / "work"
+
+    # 1. inputs
+    def check_inputs() -> tuple[inp.ModelShape, dict[str, int], inp.CleanupReport, Any]:
+        shape = inp.read_model_shape(base_dir)
+        lora_params = {d.domain: inp.check_adapter_fits(d.domain, d.adapter_dir, shape) for d in domains}
+        cleanup = inp.clean_outputs(domains, request.keep_checkpoints) if request.cleanup else inp.CleanupReport()
+        tokenizer = _check_tokenizer(base_dir, shape)
+        for d in domains:
+            if not d.eval_text_path.is_file():
+                raise ArtifactInvalid(f"domain {d.domain}: {d.eval_text_path} is missing; the adapter predates eval-text "
+                                      "export, retrain it to build with a perplexity gate")
+        return shape, lora_params, cleanup, tokenizer
+
+    shape, lora_params, cleanup, tokenizer = steps.run("check inputs and clean outputs", check_inputs)
+    staged = _stage_base(base_dir, scratch, cleanup)
+    report["cleanup"] = cleanup.to_dict()
+    needed = plan.disk_needed(the_plan, shape.parameters, lora_params)
+    free = steps.run("check disk space", _check_space, work, needed)
+    report["disk"] = {"neededBytes": needed, "freeBytes": free}
+
+    # 2. convert
+    files: dict[str, Path] = {a.filename: work / a.filename for a in the_plan.artifacts}
+    f16 = the_plan.model(plan.F16)
+    merged_ref = None
+    if adapters_mode:
+        steps.run(f"convert base model {base_dir.name} to F16 GGUF", tools.convert_base, tc, staged, files[f16.filename])
+    else:
+        merged_dir = scratch / "merged-hf"
+        merged_ref = steps.run(
+            f"merge {len(domains)} adapters with PEFT ({the_plan.strategy.value})", merge.universal_model, staged,
+            [(d.domain, d.adapter_dir, d.weight) for d in domains], spec.merge, merged_dir)
+        steps.run("convert the universal model to F16 GGUF", tools.convert_base, tc, merged_dir, files[f16.filename])
+    for lora in the_plan.loras():
+        d = next(x for x in domains if x.domain == lora.domain)
+        steps.run(f"convert LoRA {lora.domain} to GGUF", tools.convert_lora, tc, d.adapter_dir, staged, files[lora.filename])
+
+    # 3. quantize
+    for q in the_plan.quantizations:
+        a = the_plan.model(q.value)
+        steps.run(f"quantize {q.value}", tools.quantize, tc, files[f16.filename], files[a.filename], q.value, settings.threads)
+
+    # 4. validate
+    eval_texts = {d.domain: d.eval_text_path.read_text(encoding="utf-8") for d in domains}
+    samples = verify.sample_texts(list(eval_texts.values()))
+    checks: dict[str, Any] = report["checks"]
+
+    def check_tokenizer() -> None:
+        problems = verify.tokenization_mismatches(tc, files[f16.filename], tokenizer, samples)
+        checks["tokenization"] = {"samples": len(samples), "mismatches": problems}
+        if problems:
+            raise ArtifactInvalid(f"{f16.filename}: llama.cpp tokenizes {len(problems)} of {len(samples)} samples "
+                                  "differently from Hugging Face: " + "; ".join(problems[:3]))
+
+    steps.run("compare tokenization with Hugging Face", check_tokenizer)
+    ids = list(tokenizer(samples[1], add_special_tokens=True)["input_ids"])[:LOGIT_TOKENS]
+    tolerance = spec.quality_gate.logit_tolerance
+
+    def check_logits() -> None:
+        results = []
+        if adapters_mode:
+            results.append(verify.compare_logits(tc, files[f16.filename], merge.load_base(base_dir), ids, tolerance,
+                                                 what=f"{f16.filename} vs Hugging Face base"))
+            for lora in the_plan.loras():
+                d = next(x for x in domains if x.domain == lora.domain)
+                reference = merge.merged_with_adapter(base_dir, d.adapter_dir)
+                results.append(verify.compare_logits(tc, files[f16.filename], reference, ids, tolerance,
+                                                     lora=files[lora.filename],
+                                                     what=f"{lora.filename} on {f16.filename} vs Hugging Face merged {d.domain}"))
+        else:
+            results.append(verify.compare_logits(tc, files[f16.filename], merged_ref, ids, tolerance,
+                                                 what=f"{f16.filename} vs Hugging Face merged model"))
+        checks["logits"] = [r.to_dict() for r in results]
+        bad = [r for r in results if not r.passed]
+        if bad:
+            raise ArtifactInvalid("; ".join(f"{r.what}: max |logit difference| {r.max_abs_diff:.3g} exceeds "
+                                            f"qualityGate.logitTolerance {r.tolerance:g}" for r in bad))
+
+    steps.run("compare next-token logits with Hugging Face", check_logits)
+
+    def check_generation() -> None:
+        generated = {}
+        for q in (plan.F16, *[q.value for q in the_plan.quantizations]):
+            a = the_plan.model(q)
+            generated[a.filename] = verify.generate(tc, files[a.filename], ids[:8])
+        for lora in the_plan.loras():
+            generated[lora.filename] = verify.generate(tc, files[f16.filename], ids[:8], lora=files[lora.filename])
+        checks["generation"] = {name: len(tokens) for name, tokens in generated.items()}
+
+    steps.run(f"load and generate with {n_models + len(the_plan.loras())} artifact(s)", check_generation)
+
+    def measure_perplexity() -> tuple[dict[str, float], dict[QuantType, dict[str, float]]]:
+        token_counts = {d: len(tokenizer(t, add_special_tokens=False)["input_ids"]) for d, t in eval_texts.items()}
+        shortest = min(token_counts.values())
+        ctx = plan.perplexity_context(shortest)
+        if ctx is None:
+            short = min(token_counts, key=token_counts.get)
+            raise ArtifactInvalid(f"domain {short}: the eval text has {shortest} tokens; perplexity needs at least 128")
+        loras = {lora.domain: files[lora.filename] for lora in the_plan.loras()}
+
+        def ppl(model_file: Path, domain: str) -> float:
+            d = next(x for x in domains if x.domain == domain)
+            return tools.perplexity(tc, model_file, d.eval_text_path, ctx, settings.threads, lora=loras.get(domain))
+
+        f16_ppl = {d.domain: ppl(files[f16.filename], d.domain) for d in domains}
+        quant_ppl = {q: {d.domain: ppl(files[the_plan.model(q.value).filename], d.domain) for d in domains}
+                     for q in the_plan.quantizations}
+        checks["perplexity"] = {"context": ctx, "evalTokens": token_counts, "F16": f16_ppl,
+                                **{q.value: v for q, v in quant_ppl.items()}}
+        return f16_ppl, quant_ppl
+
+    f16_ppl, quant_ppl = steps.run("measure perplexity per domain and type", measure_perplexity)
+
+    # 5. quality gate
+    verdicts = plan.evaluate_gate(f16_ppl, quant_ppl, spec.quality_gate.max_perplexity_increase)
+    for v in verdicts:
+        log.info("quality gate: %s", v.describe())
+    report["gate"] = [{"quantization": v.quantization.value, "increase": v.increase, "allowed": v.allowed,
+                       "worstDomain": v.worst_domain, "passed": v.passed} for v in verdicts]
+    requested = spec.serving.quantization
+    failed = [v for v in verdicts if not v.passed]
+    served = plan.choose_served(requested, the_plan.quantizations, verdicts)
+    if (failed and requested != "auto") or served is None:
+        raise QualityGateFailed("quality gate failed: " + "; ".join(v.describe() for v in failed or verdicts))
+    rejected = []
+    for v in failed:  # only with auto: the type is dropped, never served
+        name = the_plan.model(v.quantization.value).filename
+        files[name].unlink(missing_ok=True)
+        rejected.append({"quantization": v.quantization.value, "reason": v.describe()})
+
+    # 6. manifest
+    shutil.rmtree(scratch, ignore_errors=True)
+    lineage_domains = {
+        d.domain: {"adapterManifestSha256": d.manifest_sha256, "datasetSha256": (d.manifest.get("data") or {}).get("sha256"),
+                   "training": d.manifest.get("resource"), "runId": d.manifest.get("runId")}
+        for d in domains
+    }
+    artifacts = []
+    rejected_types = {r["quantization"] for r in rejected}
+    for a in the_plan.artifacts:
+        if a.quantization in rejected_types and a.kind != ArtifactKind.LORA:
+            continue
+        names = [a.domain] if a.domain else list(the_plan.domains)
+        lineage = {"domains": {n: lineage_domains[n] for n in names}, "baseModel": str(base_dir),
+                   "source": a.source, "strategy": the_plan.strategy.value}
+        entry = _artifact_entry(files[a.filename], work, a, names, lineage)
+        if a.kind != ArtifactKind.LORA:
+            q = a.quantization
+            per_domain = f16_ppl if q == plan.F16 else quant_ppl[QuantType(q)]
+            entry["perplexity"] = round(max(per_domain.values()), 4)
+            entry["perplexityByDomain"] = {k: round(v, 4) for k, v in per_domain.items()}
+            if q != plan.F16:
+                entry["perplexityIncrease"] = round(next(v.increase for v in verdicts if v.quantization.value == q), 6)
+                entry["nominalBitsPerWeight"] = QUANT_TYPES[QuantType(q)].nominal_bits_per_weight
+        artifacts.append(entry)
+    served_file = the_plan.model(served.value).filename
+    return {
+        "apiVersion": "tara.dev/v1alpha1",
+        "kind": "TaraGGUFBuild",
+        "phase": request.phase.metadata.name,
+        "phaseNumber": spec.phase_number,
+        "strategy": the_plan.strategy.value,
+        "domains": list(the_plan.domains),
+        "baseModel": {"path": str(base_dir), "architecture": shape.architecture, "parameters": shape.parameters},
+        "served": {"quantization": served.value, "model": served_file,
+                   "loras": {lora.domain: lora.filename for lora in the_plan.loras()}},
+        "artifacts": artifacts,
+        "rejected": rejected,
+        "checks": checks,
+        "gate": report["gate"],
+        "cleanup": report["cleanup"],
+        "disk": report["disk"],
+        "timings": steps.timings,
+        "toolchain": {"llamaCppPython": tc.version, **{k: v for k, v in tc.stamp.items() if k in ("cpuKey", "buildSeconds")}},
+        "versions": library_versions(),
+        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
