@@ -57,8 +57,8 @@ def env(**extra: str) -> dict[str, str]:
     return out
 
 
-def run(spec: Path, out: Path, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*TRAINER, "train", "--spec", str(spec), "--output", str(out)],
+def run(spec: Path, out: Path, timeout: float = 300, args: tuple[str, ...] = (), **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*TRAINER, "train", "--spec", str(spec), "--output", str(out), *args],
                           capture_output=True, text=True, timeout=timeout, env=env(**extra), check=False)
 
 
@@ -212,14 +212,19 @@ def test_some_bad_rows_are_counted_not_dropped_silently(tiny_model_dir: Path, tm
 
 
 def test_quality_gate_fails_the_run_and_keeps_the_adapter(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Also: with --artifacts (spec.storage.artifacts) the adapter goes there, checkpoints stay in the output."""
     termination = tmp_path / "termination"
     spec = manifest(tmp_path, tiny_model_dir, maxSteps=6, qualityGate={"minEvalLossImprovement": 0.99})
-    result = run(spec, tmp_path / "out", TARA_TERMINATION_LOG=str(termination))
+    result = run(spec, tmp_path / "out", args=("--artifacts", str(tmp_path / "artifacts")),
+                 TARA_TERMINATION_LOG=str(termination))
     assert result.returncode == 5, result.stderr[-3000:]
     assert "QualityGateFailed" in result.stderr and "minEvalLossImprovement 0.99" in result.stderr
     assert json.loads(termination.read_text())["reason"] == "QualityGateFailed"
-    manifest_body = json.loads((tmp_path / "out" / "adapter" / "manifest.json").read_text())
+    assert not (tmp_path / "out" / "adapter").exists() and (tmp_path / "out" / "checkpoints").is_dir()
+    adapter = tmp_path / "artifacts" / "adapter"
+    manifest_body = json.loads((adapter / "manifest.json").read_text())
     assert manifest_body["qualityGate"]["passed"] is False
+    assert "eval.txt" in manifest_body["files"] and "### Assistant" in (adapter / "eval.txt").read_text()
     assert state(tmp_path / "out")["status"] == "Failed"
 
 

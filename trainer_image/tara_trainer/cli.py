@@ -105,6 +105,7 @@ def _cmd_train(args: argparse.Namespace, settings: TrainerSettings) -> int:
         spec=resource.spec,
         output_dir=Path(args.output),
         base_dir=base_dir,
+        artifacts_dir=Path(args.artifacts) if args.artifacts else None,
     )
     result = train(request, settings)
     p = result.progress
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="output folder: checkpoints/, adapter/, state.json")
     p.add_argument("--name", help="resource name for a bare spec (default: the domain)")
     p.add_argument("--base-dir", help="folder relative spec paths resolve against (default: the spec's folder)")
+    p.add_argument("--artifacts", help="folder for adapter/ when it is not the output folder (spec.storage.artifacts)")
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("tiny-model", help="build the tiny offline Llama model and tokenizer")
     p.add_argument("--output", required=True)

@@ -58,6 +58,11 @@ class TrainRequest:
     spec: DomainTrainingSpec
     output_dir: Path
     base_dir: Path  # relative paths in the spec resolve against this (the manifest's folder)
+    artifacts_dir: Path | None = None  # where adapter/ goes when not in output_dir (spec.storage.artifacts)
+
+    @property
+    def adapter_root(self) -> Path:
+        return self.artifacts_dir or self.output_dir
 
 
 @dataclass(frozen=True)
@@ -95,13 +100,13 @@ def train(request: TrainRequest, settings: TrainerSettings) -> TrainResult:
     out.mkdir(parents=True, exist_ok=True)
     spec = request.spec
     shash = spec_hash(spec.to_wire())
-    manifest = read_manifest(out)
+    manifest = read_manifest(request.adapter_root)
     reporter = _reporter(request, settings)
     if manifest is not None and manifest.get("specHash") == shash and manifest.get("qualityGate", {}).get("passed"):
-        log.info("adapter for this spec already trained (%s); nothing to do", out / ADAPTER_DIR)
+        log.info("adapter for this spec already trained (%s); nothing to do", request.adapter_root / ADAPTER_DIR)
         progress = reporter.update(force=True, status="Succeeded", reason="AlreadyTrained", message="reused finished adapter")
-        digest = ckpt.file_digest(out / ADAPTER_DIR / "manifest.json")
-        return TrainResult(progress, out / ADAPTER_DIR, digest, reused=True)
+        digest = ckpt.file_digest(request.adapter_root / ADAPTER_DIR / "manifest.json")
+        return TrainResult(progress, request.adapter_root / ADAPTER_DIR, digest, reused=True)
     try:
         return _train(request, settings, reporter, shash)
     except TrainerError as exc:
@@ -349,7 +354,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         (folder / EVAL_TEXT).write_text(eval_text, encoding="utf-8")
 
     extra = [Path(model_name) / "tokenizer.model"] if Path(model_name).is_dir() else []
-    manifest_path = write_adapter(out, save, manifest, extra)
+    manifest_path = write_adapter(request.adapter_root, save, manifest, extra)
     digest = ckpt.file_digest(manifest_path)
     log.info("adapter written to %s (manifest sha256 %s)", manifest_path.parent, digest[:12])
     if not passed:

@@ -1,0 +1,1 @@
+"""Pure renderers: validated resource + settings → Kubernetes object bodies. No I/O here."""

@@ -1,0 +1,210 @@
+"""DomainTraining → the objects that run it: spec ConfigMap, checkpoint (and artifact) claims, and
+one Job per attempt running ``tara-trainer train``.
+
+Pure functions of the validated resource and the operator's settings: no API calls, no clock.
+The pod is restricted (non-root, read-only root filesystem, no capabilities, no privilege
+escalation, RuntimeDefault seccomp) and writes only to its volumes and an emptyDir ``/tmp``. The
+Job never retries by itself (``backoffLimit: 0``): the operator decides, because only it can tell
+a preemption (resume) from a permanent failure (stop).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from tara_api import DomainTraining
+from tara_api.domaintraining import Accelerator, VolumeSpec
+from tara_operator import names
+from tara_operator.settings import OperatorSettings
+
+__all__ = [
+    "MOUNTS",
+    "OUTPUT_DIR",
+    "TrainingChildren",
+    "restricted_container_security",
+    "restricted_pod_security",
+    "render_training",
+]
+
+MOUNTS = "/mnt/tara"  # the trainer's TARA_MOUNTS_ROOT
+OUTPUT_DIR = f"{MOUNTS}/output"
+ARTIFACTS_DIR = f"{MOUNTS}/artifacts"
+SPEC_DIR = "/etc/tara/spec"
+SPEC_KEY = "domaintraining.yaml"
+GPU_RESOURCE = "nvidia.com/gpu"
+GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
+GRACE_SECONDS = 180  # SIGTERM → the trainer saves a checkpoint, then exits 75
+
+TrainingChildren = dict[str, Any]  # configMap, claims[], job
+
+
+def restricted_pod_security() -> dict[str, Any]:
+    return {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000,
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def restricted_container_security() -> dict[str, Any]:
+    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]}}
+
+
+def _owner(res: DomainTraining, uid: str | None) -> list[dict[str, Any]]:
+    if not uid:
+        return []
+    return [{"apiVersion": res.api_version, "kind": res.kind, "name": res.metadata.name, "uid": uid,
+             "controller": True, "blockOwnerDeletion": True}]
+
+
+def _meta(res: DomainTraining, name: str, component: str, uid: str | None, **extra: str) -> dict[str, Any]:
+    return {"name": name, "namespace": res.metadata.namespace,
+            "labels": names.labels("DomainTraining", res.metadata.name or "", component, **extra),
+            "ownerReferences": _owner(res, uid)}
+
+
+def _claim(res: DomainTraining, name: str, vol: VolumeSpec, settings: OperatorSettings, uid: str | None,
+           retain: bool) -> dict[str, Any]:
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": str(vol.size)}}}
+    storage_class = vol.storage_class_name or settings.storage_class
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    # Retain: no owner reference, so deleting the resource leaves the claim (and its checkpoints).
+    meta = _meta(res, name, "checkpoints", None if retain else uid)
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec}
+
+
+def _resources(res: DomainTraining) -> dict[str, Any]:
+    r = res.spec.resources
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    if r.cpu is not None:
+        requests["cpu"] = limits["cpu"] = str(r.cpu)
+    if r.memory is not None:
+        requests["memory"] = limits["memory"] = str(r.memory)
+    if r.accelerator == Accelerator.GPU:
+        limits[GPU_RESOURCE] = str(r.gpu.count if r.gpu else 1)
+    out: dict[str, Any] = {}
+    if requests:
+        out["requests"] = requests
+    if limits:
+        out["limits"] = limits
+    return out
+
+
+def _scheduling(res: DomainTraining) -> dict[str, Any]:
+    r = res.spec.resources
+    pod: dict[str, Any] = {}
+    selector = dict(r.node_selector or {})
+    if r.accelerator == Accelerator.GPU and r.gpu and r.gpu.product:
+        selector[GPU_PRODUCT_LABEL] = r.gpu.product
+    if selector:
+        pod["nodeSelector"] = selector
+    tolerations = [t.model_dump(by_alias=True, exclude_none=True) for t in r.tolerations or []]
+    if r.accelerator == Accelerator.GPU and not any(t.get("key") == GPU_RESOURCE for t in tolerations):
+        tolerations.append({"key": GPU_RESOURCE, "operator": "Exists", "effect": "NoSchedule"})
+    if tolerations:
+        pod["tolerations"] = tolerations
+    if r.priority_class_name:
+        pod["priorityClassName"] = r.priority_class_name
+    return pod
+
+
+def _volumes(res: DomainTraining, checkpoints: str, artifacts: str | None) -> tuple[list[dict], list[dict]]:
+    spec = res.spec
+    volumes: list[dict[str, Any]] = [
+        {"name": "spec", "configMap": {"name": names.spec_config_name(res.metadata.name or "")}},
+        {"name": "output", "persistentVolumeClaim": {"claimName": checkpoints}},
+        {"name": "tmp", "emptyDir": {}},
+    ]
+    mounts: list[dict[str, Any]] = [
+        {"name": "spec", "mountPath": SPEC_DIR, "readOnly": True},
+        {"name": "output", "mountPath": OUTPUT_DIR},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    if artifacts:
+        volumes.append({"name": "artifacts", "persistentVolumeClaim": {"claimName": artifacts}})
+        mounts.append({"name": "artifacts", "mountPath": ARTIFACTS_DIR})
+    claims = {c for c in (spec.base_model.claim_name, spec.dataset.claim_name) if c}
+    for claim in sorted(claims):
+        volumes.append({"name": f"claim-{claim}"[:63], "persistentVolumeClaim": {"claimName": claim, "readOnly": True}})
+        mounts.append({"name": f"claim-{claim}"[:63], "mountPath": f"{MOUNTS}/claims/{claim}", "readOnly": True})
+    if spec.dataset.config_map:
+        cm = spec.dataset.config_map.name
+        volumes.append({"name": f"cm-{cm}"[:63], "configMap": {"name": cm}})
+        mounts.append({"name": f"cm-{cm}"[:63], "mountPath": f"{MOUNTS}/configmaps/{cm}", "readOnly": True})
+    if spec.base_model.token_secret:
+        secret = spec.base_model.token_secret.name
+        volumes.append({"name": f"secret-{secret}"[:63], "secret": {"secretName": secret, "defaultMode": 0o440}})
+        mounts.append({"name": f"secret-{secret}"[:63], "mountPath": f"{MOUNTS}/secrets/{secret}", "readOnly": True})
+    return volumes, mounts
+
+
+def render_training(res: DomainTraining, settings: OperatorSettings, attempt: int, uid: str | None = None) -> TrainingChildren:
+    """The ConfigMap, claims to create, and the Job of attempt ``attempt`` (1-based).
+
+    ``res`` must be validated and carry ``metadata.name`` and ``metadata.namespace``.
+    """
+    name = res.metadata.name or ""
+    spec = res.spec
+    storage = spec.storage
+    retain = storage.retention.value == "Retain"
+    claims = []
+    checkpoints = storage.checkpoints.claim_name
+    if checkpoints is None:
+        checkpoints = names.checkpoint_claim(name)
+        claims.append(_claim(res, checkpoints, storage.checkpoints, settings, uid, retain))
+    artifacts = None
+    if storage.artifacts is not None:
+        artifacts = storage.artifacts.claim_name
+        if artifacts is None:
+            artifacts = names.child_name(name, "artifacts", 253)
+            claims.append(_claim(res, artifacts, storage.artifacts, settings, uid, retain))
+    spec_body = {"apiVersion": res.api_version, "kind": res.kind, "metadata": {"name": name},
+                 "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True)}
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(res, names.spec_config_name(name), "spec", uid),
+                  "data": {SPEC_KEY: yaml.safe_dump(spec_body, sort_keys=False)}}
+    volumes, mounts = _volumes(res, checkpoints, artifacts)
+    command = ["tara-trainer", "train", "--spec", f"{SPEC_DIR}/{SPEC_KEY}", "--output", f"{OUTPUT_DIR}/{name}", "--name", name,
+               "--base-dir", OUTPUT_DIR]
+    if artifacts:
+        command += ["--artifacts", f"{ARTIFACTS_DIR}/{name}"]
+    env = [
+        {"name": "TARA_RESOURCE_NAME", "value": name},
+        {"name": "TARA_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
+        {"name": "TARA_TERMINATION_LOG", "value": "/dev/termination-log"},
+        {"name": "TARA_METRICS_PORT", "value": str(settings.trainer_metrics_port)},
+        {"name": "TARA_MOUNTS_ROOT", "value": MOUNTS},
+        {"name": "HOME", "value": "/tmp"},
+        {"name": "HF_HOME", "value": spec.base_model.cache_dir or f"{OUTPUT_DIR}/.cache/huggingface"},
+        {"name": "PYTHONUNBUFFERED", "value": "1"},
+    ]
+    container = {
+        "name": "trainer", "image": settings.trainer_image, "imagePullPolicy": settings.image_pull_policy,
+        "command": command, "env": env, "volumeMounts": mounts, "resources": _resources(res),
+        "ports": [{"name": "metrics", "containerPort": settings.trainer_metrics_port}],
+        "securityContext": restricted_container_security(),
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    job_name = names.training_job_name(name, attempt)
+    pod_labels = names.labels("DomainTraining", name, "trainer", attempt=str(attempt))
+    job = {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": _meta(res, job_name, "trainer", uid, attempt=str(attempt)),
+        "spec": {
+            "backoffLimit": 0,
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "serviceAccountName": settings.trainer_service_account,
+                    "terminationGracePeriodSeconds": GRACE_SECONDS,
+                    "securityContext": restricted_pod_security(),
+                    "containers": [container],
+                    "volumes": volumes,
+                    **_scheduling(res),
+                },
+            },
+        },
+    }
+    return {"configMap": config_map, "claims": claims, "job": job}
