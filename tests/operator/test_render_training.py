@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes.client import ApiClient
+from specs import with_fields
 
 from tara_api import DomainTraining
 from tara_operator import names
@@ -20,13 +21,8 @@ SETTINGS = OperatorSettings(trainer_image="registry.example/tara-trainer:1", sto
 
 
 def _res(**spec: Any) -> DomainTraining:
-    body = {"domain": "healthcare", "baseModel": {"repo": "Qwen/Qwen2.5-3B-Instruct"}, "dataset": {"builtin": "healthcare"}}
-    for key, value in spec.items():
-        node = body
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
+    body = with_fields({"domain": "healthcare", "baseModel": {"repo": "Qwen/Qwen2.5-3B-Instruct"},
+                        "dataset": {"builtin": "healthcare"}}, **spec)
     return DomainTraining.model_validate({"apiVersion": "tara.dev/v1alpha1", "kind": "DomainTraining",
                                           "metadata": {"name": "hc", "namespace": "ml"}, "spec": body})
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from specs import with_fields
 
 from tara_api import DomainTrainingSpec
 from tara_trainer import checkpoints as ckpt
@@ -20,13 +21,7 @@ from tara_trainer.train import plan_total_steps, run_id
 
 def _spec(**overrides) -> DomainTrainingSpec:
     body = {"domain": "healthcare", "baseModel": {"path": "model"}, "dataset": {"builtin": "healthcare"}}
-    for key, value in overrides.items():
-        node = body
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return DomainTrainingSpec.model_validate(body)
+    return DomainTrainingSpec.model_validate(with_fields(body, **overrides))
 
 
 @pytest.mark.parametrize(
