@@ -32,6 +32,7 @@ _FIELDS = {
     "currency": "TARA_CURRENCY",
     "service_monitor": "TARA_SERVICE_MONITOR",
     "trainer_service_account": "TARA_TRAINER_SERVICE_ACCOUNT",
+    "resync_s": "TARA_RESYNC_SECONDS",
 }
 
 
@@ -63,6 +64,8 @@ class OperatorSettings(BaseModel):
     service_monitor: bool = Field(default=False, description="Create a ServiceMonitor per serving phase [TARA_SERVICE_MONITOR].")
     trainer_service_account: str = Field(default="tara-trainer",
                                          description="Service account of training pods (may only patch DomainTraining status) [TARA_TRAINER_SERVICE_ACCOUNT].")
+
+    resync_s: float = Field(default=15.0, gt=0, description="Seconds between resyncs of unfinished trainings [TARA_RESYNC_SECONDS].")
 
     @field_validator("namespaces", mode="before")
     @classmethod

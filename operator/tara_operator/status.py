@@ -198,6 +198,9 @@ def decide(outcome: Outcome, attempt: int, max_attempts: int, suspended: bool, b
         return Decision("Suspended", reason="Suspended", message="spec.suspend is true; checkpoints are kept")
     if attempt == 0:
         return Decision("Pending", start_attempt=1, reason="Starting", message="creating the first attempt")
+    if outcome.kind == OutcomeKind.PENDING and outcome.reason == "JobMissing":
+        # The attempt's Job is gone (suspended, or deleted by hand): recreate it; this is no new attempt.
+        return Decision("Pending", start_attempt=attempt, reason="Recreating", message="the attempt's Job is missing; recreating it")
     if outcome.kind == OutcomeKind.SUCCEEDED:
         return Decision("Succeeded", reason=outcome.reason, message=outcome.message)
     if outcome.kind == OutcomeKind.FAILED:

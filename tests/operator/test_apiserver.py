@@ -8,10 +8,9 @@ import threading
 import time
 
 import pytest
+from apiserver import ServerThread, field_match, json_patch, label_match, merge_patch
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
-
-from apiserver import ServerThread, field_match, json_patch, label_match, merge_patch
 
 GROUP, VERSION = "tara.dev", "v1alpha1"
 

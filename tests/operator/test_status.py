@@ -84,6 +84,7 @@ def test_trainer_message_reaches_the_outcome() -> None:
         (OutcomeKind.FAILED, "QualityGateFailed", 1, 5, False, "Failed", None, 0.0),
         (OutcomeKind.SUCCEEDED, "Trained", 2, 5, False, "Succeeded", None, 0.0),
         (OutcomeKind.RUNNING, "Training", 1, 5, True, "Suspended", None, 0.0),
+        (OutcomeKind.PENDING, "JobMissing", 3, 5, False, "Pending", 3, 0.0),  # resumed after suspend: same attempt
     ],
 )
 def test_decide(kind, reason, attempt, max_attempts, suspended, phase, start, delay) -> None:

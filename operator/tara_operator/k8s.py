@@ -1,0 +1,146 @@
+"""The one module that talks to the Kubernetes API (the official client, synchronous: kopf runs our
+sync handlers in its thread pool).
+
+Small functions, one per need. A missing object reads as None; creating an object that exists is
+not an error (child names are deterministic, so "exists" means "already done"); throttling and
+server errors become ``kopf.TemporaryError`` with a delay, so kopf retries instead of failing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import kopf
+from kubernetes import client, config
+from kubernetes.client.rest import ApiException
+
+__all__ = [
+    "configure",
+    "create_if_missing",
+    "delete",
+    "get",
+    "get_custom",
+    "list_pods",
+    "patch_custom_status",
+    "replace_config_map_data",
+]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+GROUP, VERSION = "tara.dev", "v1alpha1"
+
+
+@functools.cache
+def configure() -> client.ApiClient:
+    """In a pod: the service account; elsewhere: ``$KUBECONFIG`` or ``~/.kube/config``."""
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.ApiClient()
+
+
+def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    try:
+        return fn(*args, **kwargs)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        if exc.status == 429 or exc.status >= 500:
+            raise kopf.TemporaryError(f"Kubernetes API {exc.status}: {exc.reason}", delay=5) from exc
+        raise
+
+
+def _apis():
+    api = configure()
+    return {
+        "v1": client.CoreV1Api(api),
+        "batch/v1": client.BatchV1Api(api),
+        "apps/v1": client.AppsV1Api(api),
+        "rbac.authorization.k8s.io/v1": client.RbacAuthorizationV1Api(api),
+        "custom": client.CustomObjectsApi(api),
+    }
+
+
+_KINDS = {  # kind -> (api, snake name, namespaced)
+    "ConfigMap": ("v1", "config_map"), "PersistentVolumeClaim": ("v1", "persistent_volume_claim"),
+    "ServiceAccount": ("v1", "service_account"), "Service": ("v1", "service"), "Pod": ("v1", "pod"),
+    "Job": ("batch/v1", "job"), "Deployment": ("apps/v1", "deployment"),
+    "Role": ("rbac.authorization.k8s.io/v1", "role"), "RoleBinding": ("rbac.authorization.k8s.io/v1", "role_binding"),
+}
+
+
+def _method(verb: str, kind: str) -> Callable[..., Any]:
+    api_name, snake = _KINDS[kind]
+    return getattr(_apis()[api_name], f"{verb}_namespaced_{snake}")
+
+
+def get(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+    obj = _call(_method("read", kind), name, namespace)
+    return configure().sanitize_for_serialization(obj) if obj is not None else None
+
+
+def create_if_missing(body: dict[str, Any]) -> bool:
+    """Create ``body``; returns False when an object of that name already exists."""
+    kind, ns = body["kind"], body["metadata"]["namespace"]
+    if kind == "ServiceMonitor":
+        return _create_custom("monitoring.coreos.com", "v1", "servicemonitors", ns, body)
+    try:
+        _call(_method("create", kind), ns, body)
+        return True
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
+
+
+def _create_custom(group: str, version: str, plural: str, ns: str, body: dict[str, Any]) -> bool:
+    try:
+        _call(_apis()["custom"].create_namespaced_custom_object, group, version, ns, plural, body)
+        return True
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
+
+
+def replace_config_map_data(body: dict[str, Any]) -> None:
+    """Create the ConfigMap, or bring its data to ``body``'s when it differs."""
+    ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    if create_if_missing(body):
+        return
+    current = get("ConfigMap", ns, name) or {}
+    if current.get("data") != body.get("data"):
+        _call(_apis()["v1"].patch_namespaced_config_map, name, ns, {"data": body["data"]})
+
+
+def patch(kind: str, namespace: str, name: str, body: dict[str, Any]) -> None:
+    _call(_method("patch", kind), name, namespace, body)
+
+
+def delete(kind: str, namespace: str, name: str) -> bool:
+    """Delete with background propagation (the Job's pods go too). False when already gone."""
+    options = client.V1DeleteOptions(propagation_policy="Background")
+    return _call(_method("delete", kind), name, namespace, body=options) is not None
+
+
+def list_pods(namespace: str, selector: str) -> list[dict[str, Any]]:
+    pods = _call(_apis()["v1"].list_namespaced_pod, namespace, label_selector=selector)
+    return [configure().sanitize_for_serialization(p) for p in (pods.items if pods else [])]
+
+
+def list_jobs(namespace: str, selector: str) -> list[dict[str, Any]]:
+    jobs = _call(_apis()["batch/v1"].list_namespaced_job, namespace, label_selector=selector)
+    return [configure().sanitize_for_serialization(j) for j in (jobs.items if jobs else [])]
+
+
+def get_custom(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+    return _call(_apis()["custom"].get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name)
+
+
+def patch_custom_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+    _call(_apis()["custom"].patch_namespaced_custom_object_status, GROUP, VERSION, namespace, plural, name,
+          {"status": status})

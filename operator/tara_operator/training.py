@@ -1,0 +1,199 @@
+"""Reconcile one DomainTraining: validate, ensure its children, read its attempt, decide, report.
+
+Level-based and idempotent: every call recomputes the desired state from the resource and what
+exists, so a repeated event, a resync or an operator restart changes nothing that is already right.
+Calls for the same resource are serialized in-process (Job, Pod and resource events may arrive
+together). The pure decisions live in ``status`` and ``render``; the API calls in ``k8s``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import kopf
+
+from tara_api import DomainTraining
+from tara_api.validate import Document, validate_document
+from tara_operator import k8s, names
+from tara_operator import status as st
+from tara_operator.render.rbac import render_trainer_rbac
+from tara_operator.render.training import OUTPUT_DIR, render_training
+from tara_operator.settings import OperatorSettings
+
+__all__ = ["reconcile_training", "run_spec_hash"]
+
+log = logging.getLogger(__name__)
+PLURAL = "domaintrainings"
+_locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+_rbac_done: set[str] = set()
+TERMINAL = ("Succeeded", "Failed")
+
+
+def run_spec_hash(spec: dict[str, Any]) -> str:
+    """Hash of what defines a run: everything but suspend and maxAttempts (they do not restart it)."""
+    relevant = {k: v for k, v in spec.items() if k not in ("suspend", "maxAttempts")}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+def _job_name(name: str, run: str, attempt: int) -> str:
+    return names.child_name(name, f"{run[:6]}-train-{attempt}")
+
+
+def reconcile_training(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+    """Bring one DomainTraining closer to its spec; returns the status patch it applied."""
+    ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    with _locks[(ns, name)]:
+        fresh = k8s.get_custom(PLURAL, ns, name)
+        if fresh is None or fresh["metadata"].get("deletionTimestamp"):
+            return {}
+        patch = _reconcile(fresh, settings)
+        if patch:
+            k8s.patch_custom_status(PLURAL, ns, name, patch)
+        return patch
+
+
+def _invalid(body: dict[str, Any]) -> str | None:
+    problems = validate_document(Document(f"{body['metadata']['namespace']}/{body['metadata']['name']}", 1, body))
+    return "; ".join(str(p) for p in problems) or None
+
+
+def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+    ns, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
+    generation = body["metadata"].get("generation")
+    old = body.get("status") or {}
+    now = _now()
+    stamp = _iso(now) or ""
+    manifest = {k: v for k, v in body.items() if k != "status"}
+    problem = _invalid(manifest)
+    if problem is not None:
+        if old.get("phase") != "Failed" or old.get("lastFailureReason") != "InvalidSpec" or old.get("observedGeneration") != generation:
+            kopf.event(body, type="Warning", reason="InvalidSpec", message=problem[:1024])
+        return _status(old, "Failed", "InvalidSpec", problem, generation, stamp, ready=False, extra={
+            "lastFailureReason": "InvalidSpec", "lastFailureMessage": problem})
+    res = DomainTraining.model_validate(manifest)
+    spec = res.spec
+    if ns not in _rbac_done:
+        for obj in render_trainer_rbac(ns, settings):
+            k8s.create_if_missing(obj)
+        _rbac_done.add(ns)
+
+    run = run_spec_hash(body["spec"])
+    attempts = int(old.get("attempts") or 0)
+    extra: dict[str, Any] = {"specHash": run}
+    spec_changed = bool(old.get("specHash")) and old.get("specHash") != run
+    if spec_changed:
+        prev_job = old.get("jobName")
+        if prev_job and k8s.delete("Job", ns, prev_job):
+            kopf.event(body, type="Normal", reason="SpecChanged", message=f"spec changed: stopped Job {prev_job}; starting a new run")
+        attempts = 0
+        extra.update(attempts=0, jobName=None, completionTime=None, lastFailureReason=None, lastFailureMessage=None)
+
+    children = render_training(res, settings, attempt=max(1, attempts), uid=uid)
+    k8s.replace_config_map_data(children["configMap"])
+    for claim in children["claims"]:
+        if k8s.create_if_missing(claim):
+            kopf.event(body, type="Normal", reason="ClaimCreated", message=f"created PersistentVolumeClaim {claim['metadata']['name']}")
+
+    job_name = _job_name(name, run, attempts) if attempts else None
+    job_body = k8s.get("Job", ns, job_name) if job_name else None
+    job = st.observe_job(job_body) if job_body else None
+    pods = [st.observe_pod(p) for p in k8s.list_pods(ns, f"job-name={job_name}")] if job_name else []
+    outcome = st.classify(job, pods)
+    decision = st.decide(outcome, attempts, spec.max_attempts, spec.suspend, settings.backoff_base_s, settings.backoff_max_s)
+
+    if decision.phase == "Suspended":
+        if job_body and job and not (job.complete or job.succeeded):
+            k8s.delete("Job", ns, job_name or "")
+            kopf.event(body, type="Normal", reason="Suspended", message=f"suspended: deleted Job {job_name}; checkpoints kept")
+        return _status(old, "Suspended", "Suspended", decision.message, generation, stamp, ready=False,
+                       extra={**extra, "jobName": None, "cost": _cost(ns, name, res, settings, now)})
+
+    if decision.start_attempt is not None:
+        if attempts and outcome.kind == st.OutcomeKind.RETRY:
+            extra.update(lastFailureReason=outcome.reason, lastFailureMessage=outcome.message[:32768])
+            failed_at = max((p.finished_at for p in pods if p.finished_at), default=None) or (job.completion_time if job else None)
+            if failed_at and now < failed_at + timedelta(seconds=decision.delay_s):
+                wait = (failed_at + timedelta(seconds=decision.delay_s) - now).total_seconds()
+                return _status(old, "Pending", outcome.reason, f"{outcome.message}; attempt {decision.start_attempt} starts in "
+                               f"{wait:.0f} s", generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now)})
+        attempt = decision.start_attempt
+        job_name = _job_name(name, run, attempt)
+        new_job = render_training(res, settings, attempt=attempt, uid=uid)["job"]
+        new_job["metadata"]["name"] = job_name
+        new_job["metadata"]["labels"][f"{names.GROUP}/run"] = run
+        if k8s.create_if_missing(new_job):
+            verb = "resuming from the latest checkpoint" if attempt > 1 else "starting"
+            kopf.event(body, type="Normal", reason="AttemptStarted", message=f"attempt {attempt}: created Job {job_name}, {verb}")
+        extra.update(attempts=attempt, jobName=job_name, startTime=old.get("startTime") or stamp)
+        if attempt > 1 and outcome.kind == st.OutcomeKind.RETRY:
+            kopf.event(body, type="Warning", reason=outcome.reason, message=f"attempt {attempts} ended: {outcome.message}"[:1024])
+        return _status(old, "Pending", "Starting" if attempt == 1 else "Resuming", f"attempt {attempt} created",
+                       generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now)}, spec_changed=spec_changed)
+
+    extra["cost"] = _cost(ns, name, res, settings, now)
+    if decision.phase == "Succeeded":
+        if old.get("phase") != "Succeeded":
+            kopf.event(body, type="Normal", reason="Trained", message=f"training finished; adapter in {OUTPUT_DIR}/{name}/adapter")
+        adapter_root = "/mnt/tara/artifacts" if spec.storage.artifacts is not None else OUTPUT_DIR
+        extra.update(completionTime=old.get("completionTime") or _iso(job.completion_time if job else now),
+                     artifacts={"adapterPath": f"{adapter_root}/{name}/adapter",
+                                "manifestPath": f"{adapter_root}/{name}/adapter/manifest.json"})
+        return _status(old, "Succeeded", "Trained", decision.message, generation, stamp, ready=True, extra=extra)
+    if decision.phase == "Failed":
+        if old.get("phase") != "Failed":
+            kopf.event(body, type="Warning", reason=decision.reason, message=decision.message[:1024])
+        extra.update(lastFailureReason=decision.reason, lastFailureMessage=decision.message[:32768],
+                     completionTime=old.get("completionTime") or stamp)
+        return _status(old, "Failed", decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
+    if decision.phase == "Running" and old.get("phase") != "Running":
+        kopf.event(body, type="Normal", reason="Running", message=f"attempt {attempts}: Job {job_name} is running")
+    return _status(old, decision.phase, decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
+
+
+def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, now: datetime) -> dict[str, Any]:
+    """Accelerator- and CPU-hours of every attempt Job of this resource (running ones up to now)."""
+    seconds = []
+    for job in k8s.list_jobs(ns, f"{names.GROUP}/domaintraining={name[:63]}"):
+        obs = st.observe_job(job)
+        if obs.start_time:
+            seconds.append(((obs.completion_time or now) - obs.start_time).total_seconds())
+    r = res.spec.resources
+    gpus = (r.gpu.count if r.gpu else 1) if r.accelerator.value == "gpu" else 0
+    cost = st.run_cost(seconds, gpus, st.cpu_cores(r.cpu), settings.gpu_hour_price, settings.cpu_hour_price)
+    if cost["estimatedCost"] is not None:
+        cost["currency"] = settings.currency
+    return cost
+
+
+def _status(old: dict[str, Any], phase: str, reason: str, message: str, generation: int | None, now: str, *, ready: bool,
+            extra: dict[str, Any], spec_changed: bool = False) -> dict[str, Any]:
+    progressing = phase in ("Pending", "Running")
+    degraded = phase == "Failed" or bool(extra.get("lastFailureReason"))
+    conditions = [
+        st.condition("Ready", ready, reason, message, generation, now),
+        st.condition("Progressing", progressing, reason, message, generation, now),
+        st.condition("Degraded", degraded, extra.get("lastFailureReason") or old.get("lastFailureReason") or "None",
+                     extra.get("lastFailureMessage") or "", generation, now),
+    ]
+    if spec_changed:  # stays True (with the generation it happened at) for the run the change started
+        conditions.append(st.condition("SpecChanged", True, "NewRun",
+                                       f"the spec changed at generation {generation}; the running attempt was stopped "
+                                       "and a new run started (its checkpoints are set aside, not resumed)", generation, now))
+    status = {"phase": phase, "observedGeneration": generation,
+              "conditions": st.merge_conditions(old.get("conditions"), conditions), **extra}
+    # Only send what changed (conditions compare without their timestamps' noise).
+    return {k: v for k, v in status.items() if old.get(k) != v}
