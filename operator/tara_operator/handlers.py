@@ -14,13 +14,16 @@ from typing import Any
 import kopf
 
 from tara_operator import k8s, metrics, names
+from tara_operator.phase import PLURAL as PHASES
+from tara_operator.phase import reconcile_phase
 from tara_operator.settings import OperatorSettings
 from tara_operator.training import PLURAL, TERMINAL, reconcile_training
 
 log = logging.getLogger(__name__)
 SETTINGS = OperatorSettings.from_env()
-_phases: dict[tuple[str, str], str] = {}
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "trainer"}
+BUILDER = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "builder"}
+SERVER = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "server"}
 
 
 @kopf.on.startup()
@@ -43,34 +46,74 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     return kopf.login_via_client(**kwargs)
 
 
-def _track(body: kopf.Body | dict[str, Any]) -> None:
-    key = (body["metadata"]["namespace"], body["metadata"]["name"])
-    phase = (body.get("status") or {}).get("phase") or "Pending"
-    _phases[key] = phase
-    for phase_name, n in Tally(_phases.values()).items():
-        metrics.RESOURCES.labels("DomainTraining", phase_name).set(n)
+class _Phases:
+    """The last known phase of every resource of a kind, published as ``tara_operator_resources``."""
+
+    def __init__(self, kind: str, default: str) -> None:
+        self.kind, self.default = kind, default
+        self.by_key: dict[tuple[str, str], str] = {}
+        self.seen: set[str] = set()
+
+    def get(self, key: tuple[str, str]) -> str | None:
+        return self.by_key.get(key)
+
+    def track(self, body: kopf.Body | dict[str, Any], phase: str | None = None) -> None:
+        key = (body["metadata"]["namespace"], body["metadata"]["name"])
+        self.by_key[key] = phase or (body.get("status") or {}).get("phase") or self.default
+        self._publish()
+
+    def forget(self, key: tuple[str, str]) -> None:
+        self.by_key.pop(key, None)
+        self._publish()
+
+    def _publish(self) -> None:
+        counts = Tally(self.by_key.values())
+        self.seen |= set(counts)
+        for phase in self.seen:  # a phase nobody is in any more reads 0, not its last count
+            metrics.RESOURCES.labels(self.kind, phase).set(counts.get(phase, 0))
+
+
+TRAININGS = _Phases("DomainTraining", "Pending")
+PHASE_STATES = _Phases("GGUFPhase", "Planning")
+
+
+def _run(kind: str, tally: _Phases, reconcile: Any, body: dict[str, Any]) -> None:
+    with metrics.timed(kind):
+        patch = reconcile(body, SETTINGS)
+    if patch.get("phase"):
+        tally.track(body, patch["phase"])
 
 
 def _reconcile(body: dict[str, Any]) -> None:
-    with metrics.timed("DomainTraining"):
-        patch = reconcile_training(body, SETTINGS)
-    if patch.get("phase"):
-        _track({"metadata": body["metadata"], "status": {"phase": patch["phase"]}})
+    _run("DomainTraining", TRAININGS, reconcile_training, body)
 
 
-@kopf.on.create(names.GROUP, "v1alpha1", PLURAL)
-@kopf.on.resume(names.GROUP, "v1alpha1", PLURAL)
-@kopf.on.update(names.GROUP, "v1alpha1", PLURAL, field="spec")
-def training_changed(body: kopf.Body, **_: Any) -> None:
-    _reconcile(dict(body))
+def _on_spec(plural: str, reconcile: Any) -> None:
+    """Reconcile on creation, on operator start (resume) and on every spec change of ``plural``."""
+
+    def changed(body: kopf.Body, **_: Any) -> None:
+        reconcile(dict(body))
+
+    changed.__name__ = changed.__qualname__ = f"{plural}_changed"
+    kopf.on.create(names.GROUP, "v1alpha1", plural)(changed)
+    kopf.on.resume(names.GROUP, "v1alpha1", plural)(changed)
+    kopf.on.update(names.GROUP, "v1alpha1", plural, field="spec")(changed)
+
+
+_on_spec(PLURAL, _reconcile)
 
 
 @kopf.on.event(names.GROUP, "v1alpha1", PLURAL)
 def training_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
+    key = (body["metadata"]["namespace"], body["metadata"]["name"])
+    before = TRAININGS.get(key)
     if type == "DELETED":
-        _phases.pop((body["metadata"]["namespace"], body["metadata"]["name"]), None)
+        TRAININGS.forget(key)
+        _phases_using(key[0], key[1])
         return
-    _track(body)
+    TRAININGS.track(body)
+    if TRAININGS.get(key) != before:  # a phase transition may move the GGUFPhases that use this training
+        _phases_using(key[0], key[1])
     progress = (body.get("status") or {}).get("progress") or {}
     labels = (body["metadata"]["namespace"], body["metadata"]["name"], (body.get("spec") or {}).get("domain", ""))
     if "percent" in progress:
@@ -99,6 +142,43 @@ def child_changed(body: kopf.Body, **_: Any) -> None:
             when=lambda status, **_: (status or {}).get("phase") not in TERMINAL)
 def training_resync(body: kopf.Body, **_: Any) -> None:
     _reconcile(dict(body))
+
+
+def _phases_using(ns: str, training: str) -> None:
+    listing = k8s.list_custom(PHASES, ns)
+    for phase in listing:
+        refs = [d.get("training") or d.get("domain") for d in (phase.get("spec") or {}).get("domains") or []]
+        if training in refs:
+            _reconcile_phase(phase)
+
+
+def _reconcile_phase(body: dict[str, Any]) -> None:
+    _run("GGUFPhase", PHASE_STATES, reconcile_phase, body)
+
+
+_on_spec(PHASES, _reconcile_phase)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=BUILDER)
+@kopf.on.event("apps", "v1", "deployments", labels=SERVER)
+def phase_child_changed(body: kopf.Body, **_: Any) -> None:
+    for ref in body["metadata"].get("ownerReferences") or []:
+        if ref.get("kind") == "GGUFPhase":
+            _reconcile_phase({"metadata": {"namespace": body["metadata"]["namespace"], "name": ref["name"]}})
+
+
+@kopf.timer(names.GROUP, "v1alpha1", PHASES, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
+            when=lambda status, **_: (status or {}).get("phase") not in ("Deployed", "Failed"))
+def phase_resync(body: kopf.Body, **_: Any) -> None:
+    _reconcile_phase(dict(body))
+
+
+@kopf.on.event(names.GROUP, "v1alpha1", PHASES)
+def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
+    if type == "DELETED":
+        PHASE_STATES.forget((body["metadata"]["namespace"], body["metadata"]["name"]))
+    else:
+        PHASE_STATES.track(body)
 
 
 @kopf.on.delete(names.GROUP, "v1alpha1", PLURAL)

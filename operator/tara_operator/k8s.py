@@ -23,6 +23,7 @@ __all__ = [
     "delete",
     "get",
     "get_custom",
+    "list_custom",
     "list_pods",
     "patch_custom_status",
     "replace_config_map_data",
@@ -139,6 +140,11 @@ def list_jobs(namespace: str, selector: str) -> list[dict[str, Any]]:
 
 def get_custom(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
     return _call(_apis()["custom"].get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name)
+
+
+def list_custom(plural: str, namespace: str) -> list[dict[str, Any]]:
+    listing = _call(_apis()["custom"].list_namespaced_custom_object, GROUP, VERSION, namespace, plural)
+    return list((listing or {}).get("items") or [])
 
 
 def patch_custom_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +20,7 @@ from tara_api import DomainTraining
 from tara_api.validate import Document, validate_document
 from tara_operator import k8s, names
 from tara_operator import status as st
+from tara_operator.reconciler import reconcile_latest
 from tara_operator.render.rbac import render_trainer_rbac
 from tara_operator.render.training import OUTPUT_DIR, render_training
 from tara_operator.settings import OperatorSettings
@@ -30,7 +29,6 @@ __all__ = ["reconcile_training", "run_spec_hash"]
 
 log = logging.getLogger(__name__)
 PLURAL = "domaintrainings"
-_locks: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
 _rbac_done: set[str] = set()
 TERMINAL = ("Succeeded", "Failed")
 
@@ -55,15 +53,7 @@ def _job_name(name: str, run: str, attempt: int) -> str:
 
 def reconcile_training(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
     """Bring one DomainTraining closer to its spec; returns the status patch it applied."""
-    ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    with _locks[(ns, name)]:
-        fresh = k8s.get_custom(PLURAL, ns, name)
-        if fresh is None or fresh["metadata"].get("deletionTimestamp"):
-            return {}
-        patch = _reconcile(fresh, settings)
-        if patch:
-            k8s.patch_custom_status(PLURAL, ns, name, patch)
-        return patch
+    return reconcile_latest(PLURAL, body, lambda fresh: _reconcile(fresh, settings))
 
 
 def _invalid(body: dict[str, Any]) -> str | None:

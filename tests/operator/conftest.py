@@ -186,3 +186,30 @@ class Cluster:
 @pytest.fixture(scope="module")
 def cluster(kube: client.ApiClient) -> Cluster:
     return Cluster(kube)
+
+
+def finish_training(cluster: Cluster, ns: str, name: str) -> None:
+    """Drive a DomainTraining's first attempt to success, as the cluster and the trainer would."""
+    job = wait_for(f"{name}'s Job", lambda: [j for j in cluster.jobs(ns, f"tara.dev/domaintraining={name}")])[0].metadata.name
+    cluster.run_pod(ns, job)
+    cluster.end_pod(ns, job, 0)
+    wait_for(f"{name} Succeeded", lambda: cluster.status(ns, name).get("phase") == "Succeeded")
+
+
+def deployment_ready(cluster: Cluster, ns: str, name: str) -> None:
+    """The Deployment controller finished a rollout: every replica updated and ready."""
+    apps = client.AppsV1Api(cluster.core.api_client)
+    d = apps.read_namespaced_deployment(name, ns)
+    n = d.spec.replicas
+    apps.patch_namespaced_deployment_status(name, ns, {"status": {
+        "observedGeneration": d.metadata.generation, "replicas": n, "updatedReplicas": n, "readyReplicas": n, "availableReplicas": n,
+        "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}})
+
+
+def deployment_stuck(cluster: Cluster, ns: str, name: str) -> None:
+    """The new pods never became ready within progressDeadlineSeconds."""
+    apps = client.AppsV1Api(cluster.core.api_client)
+    d = apps.read_namespaced_deployment(name, ns)
+    apps.patch_namespaced_deployment_status(name, ns, {"status": {
+        "observedGeneration": d.metadata.generation, "updatedReplicas": 1, "readyReplicas": 1, "replicas": 2,
+        "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}})

@@ -1,0 +1,127 @@
+"""GGUFPhase end to end through the real operator and the API emulator: waiting on trainings, the
+build Job per revision, the serving Deployment with its router, rebuilds, and failures that leave
+the previous revision serving."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import GROUP, VERSION, Operator, deployment_ready, deployment_stuck, finish_training, wait_for
+from kubernetes import client
+
+pytestmark = pytest.mark.slow
+
+
+def _dt(name: str) -> dict:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DomainTraining", "metadata": {"name": name},
+            "spec": {"domain": name, "baseModel": {"repo": "Qwen/Qwen2.5-3B-Instruct"}, "dataset": {"builtin": name},
+                     "resources": {"accelerator": "cpu"}}}
+
+
+def _phase(domains: list[str], **spec) -> dict:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "GGUFPhase", "metadata": {"name": "phase-1"},
+            "spec": {"phaseNumber": 1, "domains": [{"domain": d} for d in domains], **spec}}
+
+
+def _status(cluster, ns: str) -> dict:
+    return cluster.custom.get_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1").get("status") or {}
+
+
+def _until(cluster, ns: str, what: str, pred, timeout: float = 30) -> dict:
+    return wait_for(what, lambda: (s := _status(cluster, ns)) and pred(s) and s, timeout)
+
+
+def _build_job(cluster, ns: str, revision: int):
+    return wait_for(f"build Job {revision}", lambda: [j for j in cluster.jobs(ns, f"tara.dev/ggufphase=phase-1,tara.dev/revision={revision}")])[0]
+
+
+def _cond(status: dict, type_: str) -> dict:
+    return next(c for c in status["conditions"] if c["type"] == type_)
+
+
+def test_phase_waits_builds_deploys_rebuilds_and_keeps_serving_on_failure(operator: Operator, cluster) -> None:
+    ns = "phases"
+    custom = cluster.custom
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("healthcare"))
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare", "business"]))
+    # a missing DomainTraining is a condition with a reason, not a crash
+    s = _until(cluster, ns, "Planning", lambda s: s.get("phase") == "Planning")
+    assert _cond(s, "DomainsReady")["reason"] == "MissingTraining" and "business" in _cond(s, "DomainsReady")["message"]
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("business"))
+    s = _until(cluster, ns, "Training", lambda s: s.get("phase") == "Training")
+    assert s["domainsReady"] == "0/2" and {d["state"] for d in s["domains"]} == {"Pending"}
+    finish_training(cluster, ns, "healthcare")
+    _until(cluster, ns, "1/2", lambda s: s.get("domainsReady") == "1/2")
+    finish_training(cluster, ns, "business")
+
+    # revision 1: the build Job reads both trainings' claims and writes to the artifacts claim
+    job = _build_job(cluster, ns, 1)
+    s = _until(cluster, ns, "Compressing", lambda s: s.get("phase") == "Compressing")
+    assert s["revision"] == 1 and s["buildJobName"] == job.metadata.name
+    command = job.spec.template.spec.containers[0].command
+    assert command[:2] == ["tara-trainer", "build"] and "healthcare=/mnt/tara/claims/healthcare-checkpoints/healthcare" in command
+    assert {v.persistent_volume_claim.claim_name for v in job.spec.template.spec.volumes if v.persistent_volume_claim} == {
+        "healthcare-checkpoints", "business-checkpoints", "tara-artifacts"}
+    assert cluster.core.read_namespaced_persistent_volume_claim("tara-artifacts", ns)
+    cluster.run_pod(ns, job.metadata.name)
+    cluster.end_pod(ns, job.metadata.name, 0)
+
+    # deploying: llama-server + router sidecar, Service, router config mapping domains to adapter ids
+    apps = client.AppsV1Api(cluster.core.api_client)
+    s = _until(cluster, ns, "Deploying", lambda s: s.get("phase") == "Deploying")
+    d = apps.read_namespaced_deployment("phase-1-serve", ns)
+    assert [c.name for c in d.spec.template.spec.containers] == ["llama-server", "router"]
+    assert "/mnt/tara/phases/phase-1/rev-1" in d.spec.template.spec.containers[0].command
+    assert d.spec.template.spec.security_context.run_as_non_root
+    router = json.loads(cluster.core.read_namespaced_config_map("phase-1-router", ns).data["router.json"])
+    assert [(x["name"], x["adapterId"]) for x in router["domains"]] == [("healthcare", 0), ("business", 1)]
+    assert cluster.core.read_namespaced_service("phase-1-serve", ns).spec.ports[0].port == 80
+    deployment_ready(cluster, ns, "phase-1-serve")
+    s = _until(cluster, ns, "Deployed", lambda s: s.get("phase") == "Deployed")
+    assert s["servedRevision"] == 1 and s["endpoint"] == "http://phase-1-serve.phases.svc:80" and s["servedQuantization"] == "Q4_K_M"
+    assert _cond(s, "Ready")["status"] == "True"
+
+    # a serving-only change updates the Deployment without a rebuild
+    custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"serving": {"replicas": 2}}})
+    wait_for("2 replicas", lambda: apps.read_namespaced_deployment("phase-1-serve", ns).spec.replicas == 2)
+    deployment_ready(cluster, ns, "phase-1-serve")
+    _until(cluster, ns, "Deployed again", lambda s: s.get("phase") == "Deployed")
+    assert not cluster.jobs(ns, "tara.dev/ggufphase=phase-1,tara.dev/revision=2") and _status(cluster, ns)["revision"] == 1
+
+    # adding a domain triggers revision 2; its quality gate fails: revision 1 keeps serving
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("education"))
+    finish_training(cluster, ns, "education")
+    custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1",
+                                          {"spec": {"domains": [{"domain": d} for d in ("healthcare", "business", "education")]}})
+    job2 = _build_job(cluster, ns, 2)
+    cluster.run_pod(ns, job2.metadata.name)
+    cluster.end_pod(ns, job2.metadata.name, 5, json.dumps({"reason": "QualityGateFailed", "message": "Q4_K_M FAILS: +14% (allowed +10%)"}))
+    s = _until(cluster, ns, "Failed", lambda s: s.get("phase") == "Failed")
+    assert s["servedRevision"] == 1 and s["revision"] == 2
+    assert _cond(s, "Ready")["status"] == "True" and _cond(s, "Ready")["reason"] == "PreviousRevisionServing"
+    assert _cond(s, "QualityGatePassed")["status"] == "False" and "+14%" in _cond(s, "Built")["message"]
+    assert apps.read_namespaced_deployment("phase-1-serve", ns).spec.template.metadata.annotations["tara.dev/revision"] == "1"
+
+    # another quantization is revision 3; it deploys but never becomes ready, so it is rolled back
+    custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"quantization": ["Q5_K_M"]}})
+    job3 = _build_job(cluster, ns, 3)
+    cluster.run_pod(ns, job3.metadata.name)
+    cluster.end_pod(ns, job3.metadata.name, 0)
+    wait_for("revision 3 rolling out", lambda: apps.read_namespaced_deployment("phase-1-serve", ns)
+             .spec.template.metadata.annotations["tara.dev/revision"] == "3")
+    deployment_stuck(cluster, ns, "phase-1-serve")
+    s = _until(cluster, ns, "rolled back", lambda s: _cond(s, "Ready").get("reason") == "RolloutFailed")
+    assert s["phase"] == "Failed" and s["servedRevision"] == 1
+    assert apps.read_namespaced_deployment("phase-1-serve", ns).spec.template.metadata.annotations["tara.dev/revision"] == "1"
+    reasons = [r for r, _ in cluster.events(ns, "phase-1")]
+    assert reasons.count("BuildStarted") == 3 and "Deployed" in reasons and "QualityGateFailed" in reasons and "RolloutFailed" in reasons
+
+
+def test_invalid_phase_fails_with_a_reason(operator: Operator, cluster) -> None:
+    ns = "bad-phase"
+    body = _phase(["healthcare"], serving={"defaultDomain": "poetry"})
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", body)
+    s = _until(cluster, ns, "Failed", lambda s: s.get("phase") == "Failed")
+    assert _cond(s, "Ready")["reason"] == "InvalidSpec" and "defaultDomain" in _cond(s, "Ready")["message"]
+    assert not cluster.jobs(ns)

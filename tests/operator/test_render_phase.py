@@ -1,0 +1,101 @@
+"""GGUFPhase → build Job, serving Deployment, Service, router ConfigMap, ServiceMonitor: tables, no
+mocks, every body loaded into the official client's models."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from kubernetes.client import ApiClient
+from specs import with_fields
+
+from tara_api import GGUFPhase
+from tara_operator.phase import domain_outputs, inputs_hash
+from tara_operator.render.phase import DomainOutput, render_build, render_serving
+from tara_operator.settings import OperatorSettings
+
+SETTINGS = OperatorSettings(trainer_image="reg/trainer:1", server_image="reg/server:1", router_image="reg/router:1")
+OUTPUTS = [DomainOutput("healthcare", "healthcare", "healthcare-checkpoints", "healthcare"),
+           DomainOutput("business", "biz", "shared", "biz", base_claim="models")]
+
+
+def _phase(**spec: Any) -> GGUFPhase:
+    body = with_fields({"phaseNumber": 1, "domains": [{"domain": "healthcare"}, {"domain": "business", "training": "biz"}]}, **spec)
+    return GGUFPhase.model_validate({"apiVersion": "tara.dev/v1alpha1", "kind": "GGUFPhase",
+                                     "metadata": {"name": "phase-1", "namespace": "ml"}, "spec": body})
+
+
+def _load(body: dict[str, Any], kind: str) -> Any:
+    return ApiClient().deserialize(json.dumps(body), kind, "application/json")
+
+
+def test_build_job_mounts_every_training_claim_and_writes_the_revision() -> None:
+    out = render_build(_phase(), SETTINGS, revision=3, outputs=OUTPUTS, uid="u")
+    job = out["job"]
+    assert job["metadata"]["name"] == "phase-1-build-3" and job["metadata"]["labels"]["tara.dev/revision"] == "3"
+    pod = job["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["command"][:2] == ["tara-trainer", "build"] and "/mnt/tara/phases/phase-1/rev-3" in c["command"]
+    assert "healthcare=/mnt/tara/claims/healthcare-checkpoints/healthcare" in c["command"]
+    assert "business=/mnt/tara/claims/shared/biz" in c["command"]
+    claims = {v["persistentVolumeClaim"]["claimName"]: v["persistentVolumeClaim"].get("readOnly", False)
+              for v in pod["volumes"] if "persistentVolumeClaim" in v}
+    assert claims == {"healthcare-checkpoints": True, "shared": True, "models": True, "tara-artifacts": False}
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["TARA_BUILD_TOOLCHAIN"] == "false" and env["HF_HUB_OFFLINE"] == "1"
+    assert c["securityContext"]["readOnlyRootFilesystem"] and job["spec"]["backoffLimit"] == 0
+    assert "domains:" in out["configMap"]["data"]["ggufphase.yaml"]
+    _load(job, "V1Job")
+    _load(out["configMap"], "V1ConfigMap")
+
+
+@pytest.mark.parametrize(
+    ("spec", "gpus", "monitor", "adapter_ids"),
+    [
+        ({}, 0, False, [0, 1]),
+        ({"serving.resources": {"accelerator": "gpu", "gpuCount": 2}, "serving.gpuLayers": 99}, 2, False, [0, 1]),
+        ({"merge": {"strategy": "ties"}}, 0, True, [None, None]),
+    ],
+    ids=["cpu-adapters", "gpu", "merged-with-monitor"],
+)
+def test_serving_objects(spec, gpus, monitor, adapter_ids) -> None:
+    settings = SETTINGS.model_copy(update={"service_monitor": monitor})
+    out = render_serving(_phase(**spec), settings, revision=2, uid="u")
+    d = out["deployment"]
+    pod = d["spec"]["template"]["spec"]
+    server, router = pod["containers"]
+    assert d["spec"]["template"]["metadata"]["annotations"]["tara.dev/revision"] == "2"
+    assert d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0  # old pods serve until new ones are ready
+    assert server["command"][:4] == ["tara-trainer", "serve", "--build", "/mnt/tara/phases/phase-1/rev-2"]
+    assert server["resources"].get("limits", {}).get("nvidia.com/gpu") == (str(gpus) if gpus else None)
+    assert router["readinessProbe"]["httpGet"]["path"] == "/readyz" and router["image"] == "reg/router:1"
+    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"]
+    config = json.loads(out["configMap"]["data"]["router.json"])
+    assert [x["adapterId"] for x in config["domains"]] == adapter_ids
+    assert config["weights"] == {"content": 0.4, "emotion": 0.3, "speed": 0.2, "quality": 0.1}
+    assert out["service"]["spec"]["selector"] == d["spec"]["selector"]["matchLabels"]
+    assert ("serviceMonitor" in out) is monitor
+    _load(d, "V1Deployment")
+    _load(out["service"], "V1Service")
+
+
+def test_inputs_hash_ignores_serving_but_not_domains_or_retraining() -> None:
+    t = {"healthcare": {"metadata": {"uid": "a"}, "status": {"specHash": "s", "completionTime": "t1"}}}
+    spec = {"phaseNumber": 1, "domains": [{"domain": "healthcare"}], "serving": {"replicas": 1}}
+    base = inputs_hash(spec, t)
+    assert inputs_hash({**spec, "serving": {"replicas": 3}}, t) == base
+    assert inputs_hash({**spec, "quantization": ["Q8_0"]}, t) != base
+    retrained = {"healthcare": {"metadata": {"uid": "a"}, "status": {"specHash": "s", "completionTime": "t2"}}}
+    assert inputs_hash(spec, retrained) != base
+
+
+@pytest.mark.parametrize(
+    ("storage", "claim"),
+    [({}, "hc-checkpoints"), ({"checkpoints": {"claimName": "ckpt"}}, "ckpt"),
+     ({"artifacts": {"size": "1Gi"}}, "hc-artifacts"), ({"artifacts": {"claimName": "art"}}, "art")],
+)
+def test_domain_outputs_find_the_adapter_claim(storage, claim) -> None:
+    t = {"metadata": {"name": "hc"}, "spec": {"storage": storage, "baseModel": {"path": "m", "claimName": "models"}}}
+    [o] = domain_outputs({"healthcare": t})
+    assert (o.claim, o.subpath, o.base_claim) == (claim, "hc", "models")
