@@ -261,3 +261,62 @@ def test_cli_build_then_verify(trainings_dir, settings, toolchain, tmp_path, pha
     proc = subprocess.run([sys.executable, "-m", "tara_trainer.cli", "verify-build", "--build", str(out)],
                           capture_output=True, text=True, env=env, check=False)
     assert proc.returncode == 0 and "every artifact matches its sha256" in proc.stdout
+
+
+def test_serve_verifies_then_runs_llama_server_with_one_lora_per_domain(adapters_build, settings, tmp_path) -> None:
+    """The serving container's command: llama-server answers with both adapters loaded (scale 0)."""
+    import os
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "TARA_CACHE_DIR": str(settings.cache_dir)}
+    cmd = [sys.executable, "-m", "tara_trainer.cli", "serve", "--build", str(adapters_build.output_dir), "--port", str(port),
+           "--ctx-size", "256", "--threads", "2"]
+    dry = subprocess.run([*cmd, "--dry-run"], capture_output=True, text=True, env=env, check=True).stdout
+    assert "base-Q8_0.gguf" in dry and dry.count("--lora-scaled ") == 2 and dry.count("F16.gguf:0") == 2
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(f"llama-server did not come up: {proc.stderr.read().decode()[-2000:] if proc.poll() is not None else ''}") from None
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lora-adapters", timeout=5) as r:
+            adapters = json.loads(r.read())
+        assert [a["id"] for a in adapters] == [0, 1] and all(a["scale"] == 0 for a in adapters)
+        assert [Path(a["path"]).name for a in adapters] == ["lora-healthcare-F16.gguf", "lora-business-F16.gguf"]
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    # a corrupted file never serves
+    copy = tmp_path / "copy"
+    shutil.copytree(adapters_build.output_dir, copy)
+    (copy / "lora-business-F16.gguf").write_bytes(b"GGUF but not really")
+    bad = subprocess.run([sys.executable, "-m", "tara_trainer.cli", "serve", "--build", str(copy), "--dry-run"],
+                         capture_output=True, text=True, env=env, check=False)
+    assert bad.returncode == ArtifactInvalid.exit_code and "lora-business-F16.gguf" in bad.stderr
+
+
+def test_base_model_from_a_hugging_face_cache(trainings_dir, tiny_model_dir, tmp_path) -> None:
+    """A DomainTraining on a Hub repo: the build finds the base in the (offline) Hugging Face cache."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--tara--tiny"
+    shutil.copytree(tiny_model_dir, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    [d] = inputs.locate_domains(GGUFPhase.model_validate({"spec": {"phaseNumber": 1, "domains": [{"domain": "healthcare"}]}}).spec.domains,
+                                trainings_dir, {})
+    hub = inputs.DomainInput(**{**d.__dict__, "manifest": {**d.manifest, "baseModel": {"id": "tara/tiny", "revision": None}}})
+    assert inputs.resolve_base_model([hub], None, hf_cache=tmp_path / "hub") == repo / "snapshots" / commit
+    with pytest.raises(inputs.ModelUnavailable, match="tara/other.*not in the Hugging Face cache"):
+        other = inputs.DomainInput(**{**d.__dict__, "manifest": {**d.manifest, "baseModel": {"id": "tara/other"}}})
+        inputs.resolve_base_model([other], None, hf_cache=tmp_path / "hub")

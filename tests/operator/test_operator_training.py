@@ -54,7 +54,7 @@ def test_happy_path_children_status_events_and_cost(operator: Operator, cluster)
     assert "domain: healthcare" in cm.data["domaintraining.yaml"]
     assert cluster.core.read_namespaced_persistent_volume_claim("hc-checkpoints", ns).spec.resources.requests["storage"] == "10Gi"
     role = client.RbacAuthorizationV1Api(cluster.core.api_client).read_namespaced_role("tara-trainer", ns)
-    assert role.rules[0].resources == ["domaintrainings/status"] and role.rules[0].verbs == ["patch"]
+    assert role.rules[0].resources == ["domaintrainings/status", "ggufphases/status"] and role.rules[0].verbs == ["patch"]
     assert job.metadata.owner_references[0].kind == "DomainTraining"
     pod = job.spec.template.spec
     assert pod.containers[0].security_context.read_only_root_filesystem and pod.service_account_name == "tara-trainer"

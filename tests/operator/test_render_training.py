@@ -144,7 +144,8 @@ def test_child_names_fit_and_stay_unique(owner: str, suffix: str, limit: int) ->
 
 def test_trainer_rbac_patches_status_only() -> None:
     sa, role, binding = render_trainer_rbac("ml", SETTINGS)
-    assert role["rules"] == [{"apiGroups": ["tara.dev"], "resources": ["domaintrainings/status"], "verbs": ["patch"]}]
+    assert role["rules"] == [{"apiGroups": ["tara.dev"], "resources": ["domaintrainings/status", "ggufphases/status"],
+                              "verbs": ["patch"]}]
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "tara-trainer", "namespace": "ml"}]
     _load(sa, "V1ServiceAccount")
     _load(role, "V1Role")

@@ -4,6 +4,7 @@
     tara-trainer tiny-model --output DIR            # build the tiny offline model for tests and demos
     tara-trainer build --phase FILE --trainings DIR --output DIR   # GGUF artifacts of a GGUFPhase
     tara-trainer verify-build --build DIR           # re-check a build's files against their sha256
+    tara-trainer serve --build DIR [--port 8081]    # verify a build, then exec llama-server on it
     tara-trainer llama-build                        # fetch and build the pinned llama.cpp tools (cached)
 
 Exit codes (the operator's contract, see errors.py): 0 done; 75 preempted, checkpoint saved, run
@@ -167,6 +168,13 @@ def _cmd_build(args: argparse.Namespace, settings: TrainerSettings) -> int:
     )
     result = build(request, settings)
     m = result.manifest
+    if settings.in_cluster and settings.resource_plural == "ggufphases":
+        from tara_trainer.progress import StatusPatcher
+
+        keys = ("kind", "quantization", "domain", "bytes", "sha256", "bitsPerWeight", "perplexity", "perplexityIncrease")
+        artifacts = [{**{k: a[k] for k in keys if a.get(k) is not None}, "path": str(result.output_dir / a["path"])}
+                     for a in m["artifacts"]]
+        StatusPatcher(settings).patch({"status": {"artifacts": artifacts, "servedQuantization": m["served"]["quantization"]}})
     print(json.dumps({
         "output": str(result.output_dir), "reused": result.reused, "served": m["served"],
         "artifacts": [{k: a.get(k) for k in ("path", "bytes", "bitsPerWeight", "perplexity", "perplexityIncrease")}
@@ -177,17 +185,32 @@ def _cmd_build(args: argparse.Namespace, settings: TrainerSettings) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace, _settings: TrainerSettings) -> int:
-    from tara_trainer.errors import ArtifactInvalid
-    from tara_trainer.export.verify import verify_manifest
+    from tara_trainer.export.serve import verified_manifest
 
     folder = Path(args.build)
-    if not (folder / "manifest.json").is_file():
-        raise ArtifactInvalid(f"{folder} holds no manifest.json; is it a finished build?")
-    problems = verify_manifest(folder)
-    if problems:
-        raise ArtifactInvalid(f"{folder}: " + "; ".join(problems))
+    verified_manifest(folder)
     print(f"{folder}: every artifact matches its sha256")
     return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: TrainerSettings) -> int:
+    import os
+
+    from tara_trainer.export.serve import server_argv, verified_manifest
+    from tara_trainer.llamacpp import ensure_toolchain
+
+    folder = Path(args.build)
+    manifest = verified_manifest(folder)
+    binary = ensure_toolchain(settings.cache_dir, build=settings.build_toolchain).tool("llama-server")
+    argv = server_argv(manifest, folder, binary, host=args.host, port=args.port, ctx_size=args.ctx_size,
+                       gpu_layers=args.gpu_layers, threads=args.threads)
+    if args.dry_run:
+        print(" ".join(argv))
+        return 0
+    log.info("serving %s: %s", folder, " ".join(argv))
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # llama-server replaces this process (signals reach it directly)
+    return 0  # pragma: no cover
 
 
 def _cmd_llama(args: argparse.Namespace, settings: TrainerSettings) -> int:
@@ -228,6 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify-build", help="re-check every artifact of a build against its manifest's sha256")
     p.add_argument("--build", required=True, help="a finished build folder")
     p.set_defaults(func=_cmd_verify)
+    p = sub.add_parser("serve", help="verify a finished build and exec llama-server on it")
+    p.add_argument("--build", required=True, help="a finished build folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8081)
+    p.add_argument("--ctx-size", type=int, default=2048)
+    p.add_argument("--gpu-layers", type=int, default=0)
+    p.add_argument("--threads", type=int)
+    p.add_argument("--dry-run", action="store_true", help="print the llama-server command instead of running it")
+    p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("llama-build", help="fetch and build the pinned llama.cpp tools once into the user cache")
     p.add_argument("--cache-dir", help="cache folder (default: $TARA_CACHE_DIR or ~/.cache/tara)")
     p.add_argument("--jobs", type=int, help="parallel compile jobs (default: all cores)")

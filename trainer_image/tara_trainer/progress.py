@@ -113,7 +113,8 @@ def status_patch(progress: Progress) -> dict[str, Any]:
 
 
 class StatusPatcher:
-    """Merge-patches ``status`` of our DomainTraining with the pod's service-account token.
+    """Merge-patches ``status`` of our resource (a DomainTraining, or the GGUFPhase a build runs for)
+    with the pod's service-account token.
 
     Plain HTTPS (the in-cluster CA and token), so the trainer image needs no client library to do
     it; failures are logged and counted, never raised.
@@ -123,7 +124,7 @@ class StatusPatcher:
         sa = settings.service_account_dir
         self._url = (
             f"{settings.api_base}/apis/{GROUP}/{VERSION}/namespaces/"
-            f"{settings.namespace}/domaintrainings/{settings.resource_name}/status"
+            f"{settings.namespace}/{settings.resource_plural}/{settings.resource_name}/status"
         )
         self._token_file = sa / "token"
         ca = sa / "ca.crt"

@@ -22,6 +22,8 @@ class TrainerSettings(BaseModel):
 
     resource_name: str | None = Field(default=None, description="DomainTraining name [TARA_RESOURCE_NAME].")
     namespace: str | None = Field(default=None, description="DomainTraining namespace [TARA_NAMESPACE].")
+    resource_plural: str = Field(default="domaintrainings", pattern="^(domaintrainings|ggufphases)$",
+                                 description="Kind of the resource whose status the pod patches [TARA_RESOURCE_PLURAL].")
     api_host: str | None = Field(default=None, description="Kubernetes API host [KUBERNETES_SERVICE_HOST].")
     api_port: str = Field(default="443", description="Kubernetes API port [KUBERNETES_SERVICE_PORT].")
     api_url: str | None = Field(
@@ -59,6 +61,7 @@ class TrainerSettings(BaseModel):
         mapping = {
             "resource_name": "TARA_RESOURCE_NAME",
             "namespace": "TARA_NAMESPACE",
+            "resource_plural": "TARA_RESOURCE_PLURAL",
             "api_host": "KUBERNETES_SERVICE_HOST",
             "api_port": "KUBERNETES_SERVICE_PORT",
             "api_url": "TARA_API_URL",

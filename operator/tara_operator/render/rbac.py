@@ -1,4 +1,5 @@
-"""The training pods' identity: a ServiceAccount whose Role may only patch DomainTraining status.
+"""The training and build pods' identity: a ServiceAccount whose Role may only patch the status of
+DomainTrainings (progress) and GGUFPhases (the artifacts a build produced).
 
 One set per namespace (not per resource), created on demand by the operator; the Role names the
 one subresource and the one verb the trainer uses, nothing else.
@@ -22,7 +23,8 @@ def render_trainer_rbac(namespace: str, settings: OperatorSettings) -> list[dict
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
-         "rules": [{"apiGroups": [names.GROUP], "resources": ["domaintrainings/status"], "verbs": ["patch"]}]},
+         "rules": [{"apiGroups": [names.GROUP], "resources": ["domaintrainings/status", "ggufphases/status"],
+                    "verbs": ["patch"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": sa},
          "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": namespace}]},

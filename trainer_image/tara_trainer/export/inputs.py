@@ -34,6 +34,7 @@ __all__ = [
     "read_model_shape",
     "resolve_base_model",
 ]
+ModelUnavailable = ModelUnavailable  # re-exported for callers that catch it here
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,27 @@ def locate_domains(
     return found
 
 
-def resolve_base_model(domains: Sequence[DomainInput], override: Path | None) -> Path:
-    """The base model folder all domains were trained on.
+def _from_hub_cache(repo: str, revision: str | None, hf_cache: Path | None) -> Path | None:
+    """The snapshot of a Hub repo already in the Hugging Face cache (never downloads)."""
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", repo):
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+
+        return Path(snapshot_download(repo, revision=revision, cache_dir=hf_cache, local_files_only=True))
+    except (LocalEntryNotFoundError, OSError, ValueError) as exc:
+        raise ModelUnavailable(f"base model {repo}{'@' + revision if revision else ''} is not in the Hugging Face cache "
+                               f"({hf_cache or 'HF_HOME'}); mount the training volume that downloaded it, or pass "
+                               f"--base-model PATH: {exc}") from exc
+
+
+def resolve_base_model(domains: Sequence[DomainInput], override: Path | None, hf_cache: Path | None = None) -> Path:
+    """The base model folder all domains were trained on: ``override``, the manifests' local path,
+    or the snapshot of their Hub repo in the Hugging Face cache.
 
     Raises IncompatibleAdapter when the domains name different bases, ModelUnavailable when the
-    base is not a local folder (pass --base-model).
+    base cannot be found locally (pass --base-model).
     """
     ids = {d.domain: d.base_model for d in domains}
     distinct = sorted(set(ids.values()))
@@ -121,6 +138,8 @@ def resolve_base_model(domains: Sequence[DomainInput], override: Path | None) ->
         raise IncompatibleAdapter(f"the phase's domains were trained on different base models: {listing}; "
                                   "a phase serves one base model")
     path = override if override is not None else Path(distinct[0]) if distinct and distinct[0] else None
+    if override is None and path is not None and not path.is_dir():
+        path = _from_hub_cache(distinct[0], domains[0].base_revision, hf_cache) or path
     if path is None or not path.is_dir():
         raise ModelUnavailable(f"base model {path or '(unknown)'} is not a local folder; pass --base-model PATH "
                                "(the folder the DomainTrainings loaded)")
