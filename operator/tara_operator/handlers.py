@@ -31,7 +31,8 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.finalizer = f"{names.GROUP}/cleanup"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=names.GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=names.GROUP)
-    settings.posting.level = logging.INFO
+    # kopf would post an Event for every handler it runs; ours are explicit and say more.
+    settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.execution.max_workers = 16
     if SETTINGS.metrics_port:
@@ -132,7 +133,9 @@ def _owner(body: kopf.Body) -> dict[str, Any] | None:
 
 @kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
 @kopf.on.event("", "v1", "pods", labels=MANAGED)
-def child_changed(body: kopf.Body, **_: Any) -> None:
+def child_changed(body: kopf.Body, type: str | None, **_: Any) -> None:
+    if type == "ADDED" and not body.get("status"):
+        return  # we just created it (or the watch starts): nothing has happened to it yet
     owner = _owner(body)
     if owner is not None:
         _reconcile(owner)

@@ -9,6 +9,7 @@ server errors become ``kopf.TemporaryError`` with a delay, so kopf retries inste
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -41,21 +42,13 @@ def configure() -> client.ApiClient:
         config.load_incluster_config()
     except config.ConfigException:
         config.load_kube_config()
-    return client.ApiClient()
+    settings = client.Configuration.get_default_copy()
+    settings.connection_pool_maxsize = 32  # kopf runs up to 16 sync handlers at once; urllib3's default is 4
+    return client.ApiClient(settings)
 
 
-def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
-    try:
-        return fn(*args, **kwargs)
-    except ApiException as exc:
-        if exc.status == 404:
-            return None
-        if exc.status == 429 or exc.status >= 500:
-            raise kopf.TemporaryError(f"Kubernetes API {exc.status}: {exc.reason}", delay=5) from exc
-        raise
-
-
-def _apis():
+@functools.cache
+def _api_objects() -> dict[str, Any]:
     api = configure()
     return {
         "v1": client.CoreV1Api(api),
@@ -64,6 +57,25 @@ def _apis():
         "rbac.authorization.k8s.io/v1": client.RbacAuthorizationV1Api(api),
         "custom": client.CustomObjectsApi(api),
     }
+
+
+def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Any:
+    """Call and return the JSON body as plain dicts (the client's model objects are slow to build and
+    we would turn them back into dicts anyway); None for 404."""
+    try:
+        response = fn(*args, _preload_content=False, **kwargs)
+        data = response.data
+        return json.loads(data) if data else {}
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        if exc.status == 429 or exc.status >= 500:
+            raise kopf.TemporaryError(f"Kubernetes API {exc.status}: {exc.reason}", delay=5) from exc
+        raise
+
+
+def _apis() -> dict[str, Any]:
+    return _api_objects()
 
 
 _KINDS = {  # kind -> (api, snake name, namespaced)
@@ -80,8 +92,7 @@ def _method(verb: str, kind: str) -> Callable[..., Any]:
 
 
 def get(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-    obj = _call(_method("read", kind), name, namespace)
-    return configure().sanitize_for_serialization(obj) if obj is not None else None
+    return _call(_method("read", kind), name, namespace)
 
 
 def create_if_missing(body: dict[str, Any]) -> bool:
@@ -130,12 +141,12 @@ def delete(kind: str, namespace: str, name: str) -> bool:
 
 def list_pods(namespace: str, selector: str) -> list[dict[str, Any]]:
     pods = _call(_apis()["v1"].list_namespaced_pod, namespace, label_selector=selector)
-    return [configure().sanitize_for_serialization(p) for p in (pods.items if pods else [])]
+    return list((pods or {}).get("items") or [])
 
 
 def list_jobs(namespace: str, selector: str) -> list[dict[str, Any]]:
     jobs = _call(_apis()["batch/v1"].list_namespaced_job, namespace, label_selector=selector)
-    return [configure().sanitize_for_serialization(j) for j in (jobs.items if jobs else [])]
+    return list((jobs or {}).get("items") or [])
 
 
 def get_custom(plural: str, namespace: str, name: str) -> dict[str, Any] | None:

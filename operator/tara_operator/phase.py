@@ -19,7 +19,7 @@ from typing import Any
 import kopf
 
 from tara_api import GGUFPhase
-from tara_api.validate import Document, validate_document
+from tara_api.validate import Document, model_problems
 from tara_operator import k8s, names
 from tara_operator import status as st
 from tara_operator.reconciler import reconcile_latest
@@ -97,7 +97,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
     old = body.get("status") or {}
     now = _now()
     manifest = {k: v for k, v in body.items() if k != "status"}
-    problems = validate_document(Document(f"{ns}/{name}", 1, manifest))
+    problems = model_problems(Document(f"{ns}/{name}", 1, manifest))
     if problems:
         text = "; ".join(str(p) for p in problems)
         if old.get("phase") != "Failed" or old.get("observedGeneration") != gen:

@@ -33,6 +33,7 @@ import datetime
 import json
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -241,6 +242,9 @@ class ApiServer(kmock.KubernetesEmulator):
         self.history: collections.deque[tuple[int, str, dict[str, Any]]] = collections.deque(maxlen=HISTORY)
         self.watchers: set[tuple[str, asyncio.Queue]] = set()
         self.requests_log: collections.deque[tuple[str, str, int]] = collections.deque(maxlen=5000)
+        # For benchmarks: when each object was created, and when its status was first written.
+        self.created_at: dict[tuple[str, str | None, str], float] = {}
+        self.first_status_at: dict[tuple[str, str | None, str], float] = {}
         self.lock = asyncio.Lock()
 
     # --- assertions -------------------------------------------------------------------------
@@ -355,10 +359,13 @@ class ApiServer(kmock.KubernetesEmulator):
             obj.pop("status", None)  # custom resources with a status subresource ignore it on create
         self._bump(obj)
         self.store[kind.plural][key] = obj
+        self.created_at[(kind.plural, *key)] = time.monotonic()
         await self._emit(kind, "ADDED", obj)
         return obj
 
     async def _apply(self, kind: Kind, key, old: dict[str, Any], new: dict[str, Any], sub: str | None) -> dict[str, Any]:
+        if sub == "status":
+            self.first_status_at.setdefault((kind.plural, *key), time.monotonic())
         if kind.status:
             if sub == "status":
                 new = {**copy.deepcopy(old), "status": new.get("status")}

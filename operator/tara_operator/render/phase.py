@@ -15,12 +15,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from tara_api import GGUFPhase
 from tara_api.domaintraining import Accelerator
 from tara_operator import names
-from tara_operator.render.training import MOUNTS, restricted_container_security, restricted_pod_security
+from tara_operator.render.training import (
+    MOUNTS,
+    dump_yaml,
+    restricted_container_security,
+    restricted_pod_security,
+)
 from tara_operator.settings import OperatorSettings
 
 __all__ = ["DomainOutput", "ROUTER_PORT", "SERVER_PORT", "build_dir", "render_build", "render_serving"]
@@ -80,7 +83,7 @@ def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outp
                  "spec": res.spec.model_dump(mode="json", by_alias=True, exclude_none=True)}
     cm_name = names.child_name(name, "phase", 253)
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(res, cm_name, "builder", uid),
-                  "data": {PHASE_KEY: yaml.safe_dump(spec_body, sort_keys=False)}}
+                  "data": {PHASE_KEY: dump_yaml(spec_body)}}
     volumes, mounts = _claim_mounts(outputs)
     volumes += [{"name": "phase", "configMap": {"name": cm_name}},
                 {"name": "artifacts", "persistentVolumeClaim": {"claimName": settings.artifacts_claim}},

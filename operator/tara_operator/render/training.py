@@ -21,6 +21,7 @@ from tara_operator.settings import OperatorSettings
 
 __all__ = [
     "MOUNTS",
+    "dump_yaml",
     "OUTPUT_DIR",
     "TrainingChildren",
     "restricted_container_security",
@@ -38,6 +39,11 @@ GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 GRACE_SECONDS = 180  # SIGTERM → the trainer saves a checkpoint, then exits 75
 
 TrainingChildren = dict[str, Any]  # configMap, claims[], job
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: ~20x faster at 500 resources
+
+
+def dump_yaml(body: dict[str, Any]) -> str:
+    return yaml.dump(body, Dumper=_DUMPER, sort_keys=False)
 
 
 def restricted_pod_security() -> dict[str, Any]:
@@ -163,7 +169,7 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
     spec_body = {"apiVersion": res.api_version, "kind": res.kind, "metadata": {"name": name},
                  "spec": spec.model_dump(mode="json", by_alias=True, exclude_none=True)}
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(res, names.spec_config_name(name), "spec", uid),
-                  "data": {SPEC_KEY: yaml.safe_dump(spec_body, sort_keys=False)}}
+                  "data": {SPEC_KEY: dump_yaml(spec_body)}}
     volumes, mounts = _volumes(res, checkpoints, artifacts)
     command = ["tara-trainer", "train", "--spec", f"{SPEC_DIR}/{SPEC_KEY}", "--output", f"{OUTPUT_DIR}/{name}", "--name", name,
                "--base-dir", OUTPUT_DIR]
