@@ -2,8 +2,10 @@
 
     tara-operator            # watch TARA_NAMESPACES (or every namespace), settings from TARA_* variables
 
-Leader election uses kopf peering when ``TARA_PEERING`` names a KopfPeering (two replicas: one
-is active, the other waits); without it the operator runs standalone. kopf's liveness endpoint
+Leader election uses kopf peering when ``TARA_PEERING`` names a KopfPeering (a ClusterKopfPeering
+when watching every namespace): replicas take distinct priorities from their pod names, the
+highest one works and the others wait; when it stops, the next takes over. Without it the
+operator runs standalone. kopf's liveness endpoint
 is served on ``TARA_LIVENESS_PORT`` at ``/healthz``.
 """
 
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     kopf.run(
         standalone=settings.peering is None,
         peering_name=settings.peering,
+        priority=settings.effective_priority if settings.peering else None,
         clusterwide=not settings.namespaces,
         namespaces=settings.namespaces,
         liveness_endpoint=liveness,

@@ -33,6 +33,8 @@ _FIELDS = {
     "service_monitor": "TARA_SERVICE_MONITOR",
     "trainer_service_account": "TARA_TRAINER_SERVICE_ACCOUNT",
     "resync_s": "TARA_RESYNC_SECONDS",
+    "priority": "TARA_PRIORITY",
+    "pod_name": "HOSTNAME",
 }
 
 
@@ -65,6 +67,9 @@ class OperatorSettings(BaseModel):
     trainer_service_account: str = Field(default="tara-trainer",
                                          description="Service account of training pods (may only patch DomainTraining status) [TARA_TRAINER_SERVICE_ACCOUNT].")
 
+    priority: int | None = Field(default=None, ge=0, le=1_000_000, description="Peering priority; the highest active "
+                                 "replica leads. Default: derived from the pod name, so replicas differ [TARA_PRIORITY].")
+    pod_name: str = Field(default="", description="This replica's pod name, set by Kubernetes [HOSTNAME].")
     resync_s: float = Field(default=15.0, gt=0, description="Seconds between resyncs of unfinished trainings [TARA_RESYNC_SECONDS].")
 
     @field_validator("namespaces", mode="before")
@@ -73,6 +78,16 @@ class OperatorSettings(BaseModel):
         if isinstance(value, str):
             return tuple(ns.strip() for ns in value.split(",") if ns.strip())
         return value
+
+    @property
+    def effective_priority(self) -> int:
+        """kopf pauses every replica when two share a priority, so replicas must differ: the pod name
+        (unique per pod) picks one unless TARA_PRIORITY does."""
+        if self.priority is not None:
+            return self.priority
+        import zlib
+
+        return 100 + zlib.crc32(self.pod_name.encode()) % 100_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:

@@ -17,6 +17,7 @@ semantics for resource requests:
   changes only status, the main resource never changes status; a stale ``resourceVersion`` is a
   409 Conflict; generation increments when anything but metadata and status changes;
 - put: replace with the same rules;
+- namespaces: created on first use (a real server would answer 404);
 - delete: finalizers set ``deletionTimestamp``; objects go when the last finalizer is removed; the
   garbage collector deletes children whose ownerReferences name a deleted uid;
 - every request is recorded in a bounded log (``requests_log``), never an unbounded one.
@@ -348,6 +349,10 @@ class ApiServer(kmock.KubernetesEmulator):
             if meta.get("namespace") not in (None, ns):
                 raise ApiError(400, "BadRequest", "the namespace of the object does not match the URL")
             meta["namespace"] = ns
+        if kind.namespaced and (None, ns) not in self.store["namespaces"]:
+            # Lenient where a real server answers 404: the namespace springs into existence, so
+            # tests need not create it (kopf's namespace observer then sees it, as in a cluster).
+            await self._create(self.kinds["namespaces"], None, {"metadata": {"name": ns}})
         key = self._key(kind, ns, meta["name"])
         if key in self.store[kind.plural]:
             raise ApiError(409, "AlreadyExists", f'{kind.plural} "{meta["name"]}" already exists')

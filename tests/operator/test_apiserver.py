@@ -104,8 +104,9 @@ def test_selectors_namespaces_and_list_version(api) -> None:
     assert names(label_selector="tier in (a,b)") == ["l1", "l2"] and names(label_selector="!tier") == ["l3"]
     assert names(field_selector="metadata.name=l3") == ["l3"]
     assert core.list_namespaced_config_map("sel").metadata.resource_version
-    core.create_namespace({"metadata": {"name": "sel"}})
-    assert "sel" in [n.metadata.name for n in core.list_namespace().items]
+    assert "sel" in [n.metadata.name for n in core.list_namespace().items]  # created on first use
+    core.create_namespace({"metadata": {"name": "explicit"}})
+    assert "explicit" in [n.metadata.name for n in core.list_namespace().items]
 
 
 def test_watch_resumes_after_a_version_and_times_out(api) -> None:

@@ -182,3 +182,25 @@ def test_operator_restart_mid_flight_creates_no_duplicates(kubeconfig, tmp_path,
         assert cluster.status(ns, "hc")["attempts"] == 1
     finally:
         op.stop()
+
+
+def test_two_replicas_elect_one_leader_through_peering(kubeconfig, tmp_path, cluster, apiserver) -> None:
+    ns = "peering"
+    cluster.custom.create_namespaced_custom_object("kopf.dev", "v1", ns, "kopfpeerings",
+                                                   {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "tara"}})
+    common = {"TARA_NAMESPACES": ns, "TARA_PEERING": "tara"}
+    leader = Operator(kubeconfig, tmp_path / "leader.log", {**common, "TARA_PRIORITY": "200"}).start()
+    standby = Operator(kubeconfig, tmp_path / "standby.log", {**common, "TARA_PRIORITY": "100"}).start()
+    try:
+        # kopf starts paused and resumes only the replica no higher priority outranks
+        wait_for("the leader resumes", lambda: "Resuming operations" in (tmp_path / "leader.log").read_text(), timeout=20)
+        _create(cluster, ns, _dt("one"))
+        wait_for("one Job", lambda: cluster.jobs(ns, "tara.dev/domaintraining=one"))
+        assert "Resuming operations" not in (tmp_path / "standby.log").read_text()
+        leader.stop()  # a clean exit removes it from the peering; the standby resumes
+        _create(cluster, ns, _dt("two"))
+        wait_for("the standby took over", lambda: cluster.jobs(ns, "tara.dev/domaintraining=two"), timeout=40)
+        assert len(cluster.jobs(ns, "tara.dev/domaintraining=one")) == 1
+    finally:
+        leader.stop()
+        standby.stop()
