@@ -92,7 +92,9 @@ def run_side(side: str, count: int, work: Path) -> dict[str, Any]:
             list(pool.map(lambda i: custom.create_namespaced_custom_object("tara.dev", "v1alpha1", NS, "domaintrainings", _body(i)),
                           range(count)))
         created = time.monotonic() - started
-        key = (lambda name: ("domaintrainings", NS, name))
+
+        def key(name: str) -> tuple[str, str, str]:
+            return ("domaintrainings", NS, name)
 
         def done(name: str) -> float | None:
             if side == "ours":
