@@ -32,7 +32,7 @@ test: setup lint
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check api cli operator trainer_image tests benchmarks
+	$(BIN)/ruff check api cli operator router trainer_image tests benchmarks
 	$(BIN)/lint-imports
 
 ## crds: regenerate the CRDs and the resource reference from the API types.

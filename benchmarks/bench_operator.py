@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "operator"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 for sub in ("api", "operator", "trainer_image"):
     sys.path.insert(0, str(ROOT / sub))
 
 from apiserver import ServerThread  # noqa: E402
+from common import write_result  # noqa: E402
 from kubernetes import client  # noqa: E402
 
 from tara_trainer.outputs import library_versions  # noqa: E402
@@ -165,12 +167,9 @@ def main() -> int:
         print(f"  {side:>7}: create->Job p50 {s['p50Ms']:.0f} ms, p99 {s['p99Ms']:.0f} ms, all reconciled {s['allReconciledSeconds']:.1f} s, "
               f"peak RSS {s['peakRssMiB']:.0f} MiB")
     print(f"  ours/minimal (all reconciled): {ratio:.2f} (targets: p50 <= 30 ms, all <= 15 s, <= 1.25x)")
-    result = {"benchmark": "operator", "count": args.count, "summary": summary, "oursOverMinimal": round(ratio, 3), "runs": runs,
-              "hardware": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()},
-              "versions": {**library_versions(), **{d: __import__("importlib.metadata").metadata.version(d) for d in ("kopf", "kmock", "kubernetes")}},
-              "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"written to {args.output}")
+    versions = {**library_versions(), **{d: metadata.version(d) for d in ("kopf", "kmock", "kubernetes")}}
+    write_result(args.output, {"benchmark": "operator", "count": args.count, "summary": summary,
+                               "oursOverMinimal": round(ratio, 3), "runs": runs, "versions": versions})
     return 0
 
 

@@ -55,6 +55,15 @@ def _cmd_crds(args: argparse.Namespace) -> int:
     return _write_or_check(files, args.check)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from tara_cli.serve import serve
+
+    with tempfile.TemporaryDirectory(prefix="tara-serve-") as work:
+        return serve(Path(args.phase_dir), args.port, args.host, args.ctx_size, args.threads, Path(work))
+
+
 def _cmd_docs(args: argparse.Namespace) -> int:
     return _write_or_check({Path(args.output): render_reference()}, args.check)
 
@@ -89,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
     p.set_defaults(func=_cmd_docs)
 
+    p = sub.add_parser("serve", help="serve a finished build locally: llama-server with the router in front")
+    p.add_argument("--phase-dir", required=True, help="a finished build folder (tara-trainer build --output)")
+    p.add_argument("--port", type=int, default=8080, help="router port (default 8080)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--ctx-size", type=int, default=2048)
+    p.add_argument("--threads", type=int)
+    p.set_defaults(func=_cmd_serve)
     p = sub.add_parser("plan", help="validate manifests and print what they would run")
     p.add_argument("paths", nargs="+", help="YAML files or folders")
     p.set_defaults(func=_cmd_plan)

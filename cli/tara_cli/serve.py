@@ -1,0 +1,99 @@
+"""``tara serve --phase-dir DIR``: llama-server on a finished build, the router in front, locally.
+
+Starts ``tara-trainer serve`` (which re-checks the build's sha256s and execs llama-server with the
+served model and one LoRA per domain) and ``tara-router`` with a routing config made from the
+build's manifest, waits until both answer, prints the URL, and stops both on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+__all__ = ["router_config", "serve"]
+
+
+def router_config(manifest: dict[str, Any], upstream: str) -> dict[str, Any]:
+    """The routing config for a build (pure): adapters in the manifest's domain order, as llama-server loads them."""
+    loras = manifest["served"].get("loras") or {}
+    domains = manifest.get("domains") or []
+    adapter_ids = {d: i for i, d in enumerate(d for d in domains if d in loras)}
+    return {"phase": manifest.get("phase"), "upstream": upstream,
+            "domains": [{"name": d, "adapterId": adapter_ids.get(d)} for d in domains]}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, proc: subprocess.Popen, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer at {url} within {timeout:.0f} s")
+
+
+def serve(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int | None, work: Path) -> int:
+    manifest_path = phase_dir / "manifest.json"
+    if not manifest_path.is_file():
+        print(f"tara serve: {phase_dir} holds no manifest.json; build the phase first (tara-trainer build)", file=sys.stderr)
+        return 2
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    llama_port = _free_port()
+    upstream = f"http://127.0.0.1:{llama_port}"
+    work.mkdir(parents=True, exist_ok=True)
+    config = work / "router.json"
+    config.write_text(json.dumps(router_config(manifest, upstream), indent=2), encoding="utf-8")
+    server_cmd = [sys.executable, "-m", "tara_trainer.cli", "serve", "--build", str(phase_dir), "--port", str(llama_port),
+                  "--ctx-size", str(ctx_size)] + (["--threads", str(threads)] if threads else [])
+    router_cmd = [sys.executable, "-m", "tara_router.main", "--config", str(config), "--host", host, "--port", str(port)]
+    procs: list[subprocess.Popen] = []
+    stop = {"now": False}
+
+    def on_signal(_sig: int, _frame: Any) -> None:
+        stop["now"] = True
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        procs.append(subprocess.Popen(server_cmd))
+        _wait(upstream + "/health", procs[0], "llama-server", 120)
+        procs.append(subprocess.Popen(router_cmd))
+        url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+        _wait(url + "/readyz", procs[1], "tara-router", 30)
+        print(f"TARA is serving {', '.join(manifest.get('domains') or [])} ({manifest['served']['quantization']}) at {url}/v1 "
+              f"(models: tara-auto, {', '.join('tara-' + d for d in manifest.get('domains') or [])}); Ctrl-C stops", flush=True)
+        while not stop["now"] and all(p.poll() is None for p in procs):
+            time.sleep(0.2)
+        failed = [p for p in procs if p.poll() not in (None, 0)]
+        return 1 if failed and not stop["now"] else 0
+    except KeyboardInterrupt:
+        return 0
+    except RuntimeError as exc:
+        print(f"tara serve: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        signal.signal(signal.SIGTERM, previous)

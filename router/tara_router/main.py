@@ -1,0 +1,52 @@
+"""``tara-router``: serve the router in front of llama-server.
+
+    tara-router --config router.json [--port 8080] [--upstream http://127.0.0.1:8081]
+
+Settings come from ``TARA_ROUTER_*`` variables; flags override them. A config that cannot be used
+exits with status 2 and a message naming the file and field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from aiohttp import web
+
+    from tara_router.app import build_app
+    from tara_router.config import ConfigError, load_config
+    from tara_router.settings import RouterSettings
+
+    parser = argparse.ArgumentParser(prog="tara-router", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", help="routing config JSON (default $TARA_ROUTER_CONFIG)")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--upstream", help="llama-server URL (default: the config's upstream)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    settings = RouterSettings.from_env()
+    overrides = {k: v for k, v in {"config": Path(args.config) if args.config else None, "host": args.host,
+                                    "port": args.port, "upstream": args.upstream}.items() if v is not None}
+    settings = settings.model_copy(update=overrides)
+    try:
+        config = load_config(settings.config)
+    except ConfigError as exc:
+        print(f"tara-router: {exc}", file=sys.stderr)
+        return 2
+    print(f"tara-router: {len(config.domains)} domain(s), upstream {settings.upstream or config.upstream}, "
+          f"listening on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+    web.run_app(build_app(config, settings), host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
