@@ -37,9 +37,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import write_result  # noqa: E402
 
-LITELLM = "1.109.1"
+LITELLM = "1.98.1"  # newer releases need a certifi the registry does not serve yet
 BODY = {"model": "tara-auto", "max_tokens": 1, "temperature": 0,
         "messages": [{"role": "user", "content": "How should I price my SaaS product for small business customers?"}]}
+# What the router sends upstream for BODY (routed to business): the same LoRA selection goes to the
+# direct and LiteLLM sides, so llama-server does the same work on every side.
+LORA = [{"id": 0, "scale": 0.0}, {"id": 1, "scale": 1.0}]
 STUB_ANSWER = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "tara",
                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "length"}],
                "usage": {"prompt_tokens": 12, "completion_tokens": 1, "total_tokens": 13}}
@@ -100,8 +103,8 @@ def start_litellm(upstream: str, port: int, work: Path) -> subprocess.Popen:
         "model": "openai/tara", "api_base": upstream + "/v1", "api_key": "none"}}],
         "litellm_settings": {"drop_params": True, "telemetry": False}}))
     python = litellm_python()
-    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False"}
-    proc = subprocess.Popen([str(python), "-m", "litellm", "--config", str(config), "--port", str(port), "--host", "127.0.0.1",
+    env = {**os.environ, "LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    proc = subprocess.Popen([str(python.parent / "litellm"), "--config", str(config), "--port", str(port), "--host", "127.0.0.1",
                              "--num_workers", "1"], env=env, stdout=subprocess.DEVNULL, stderr=(work / f"litellm-{port}.log").open("wb"))
     wait_http(f"http://127.0.0.1:{port}/health/liveliness", 180)
     return proc
@@ -119,7 +122,7 @@ def start_router(upstream: str, port: int, work: Path) -> subprocess.Popen:
     return proc
 
 
-async def load(url: str, total: int, concurrency: int) -> dict[str, Any]:
+async def load(url: str, total: int, concurrency: int, body: dict[str, Any]) -> dict[str, Any]:
     import aiohttp
 
     latencies: list[float] = []
@@ -129,7 +132,7 @@ async def load(url: str, total: int, concurrency: int) -> dict[str, Any]:
         queue.put_nowait(i)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
         for _ in range(min(20, total)):  # warm-up
-            async with session.post(url, json=BODY) as r:
+            async with session.post(url, json=body) as r:
                 await r.read()
 
         async def worker() -> None:
@@ -140,7 +143,7 @@ async def load(url: str, total: int, concurrency: int) -> dict[str, Any]:
                 except asyncio.QueueEmpty:
                     return
                 started = time.perf_counter()
-                async with session.post(url, json=BODY) as r:
+                async with session.post(url, json=body) as r:
                     await r.read()
                     if r.status != 200:
                         errors += 1
@@ -208,11 +211,14 @@ def main() -> int:
                 procs.append(start_litellm(upstream, l_port, work))
                 urls = {"direct": upstream + "/v1/chat/completions", "router": f"http://127.0.0.1:{r_port}/v1/chat/completions",
                         "litellm": f"http://127.0.0.1:{l_port}/v1/chat/completions"}
+                # llama-server's first requests with a LoRA are slow (seconds): warm it up before measuring
+                asyncio.run(load(urls["direct"], 2 * args.concurrency, args.concurrency, {**BODY, "lora": LORA}))
                 runs: dict[str, list[dict[str, Any]]] = {k: [] for k in urls}
                 order = list(urls)
                 for r in range(args.repeats):
                     for side in order:
-                        runs[side].append(asyncio.run(load(urls[side], args.requests, args.concurrency)))
+                        body = BODY if side == "router" else {**BODY, "lora": LORA}
+                        runs[side].append(asyncio.run(load(urls[side], args.requests, args.concurrency, body)))
                         print(f"  {upstream_kind} repeat {r + 1} {side:>7}: {runs[side][-1]}", flush=True)
                     order = order[1:] + order[:1]
                 med = {side: {k: statistics.median(run[k] for run in v) for k in ("p50Ms", "p99Ms", "rps")} for side, v in runs.items()}

@@ -61,33 +61,53 @@ class EmotionReading:
         return "neutral" if self.dominant is None else f"{self.dominant}:{self.intensity:.2f}"
 
 
-def _phrases(lexicon: dict[str, float]) -> list[tuple[list[str], float]]:
-    return [(p.split(), w) for p, w in lexicon.items()]
+def _index() -> tuple[dict, dict, dict]:
+    """Lexicon lookups: exact single words, stems (entries of 5+ letters also match longer words:
+    "frustrat" in "frustrating"), and multi-word phrases by their first word."""
+    single: dict[str, list[tuple[str, float]]] = {}
+    stems: dict[str, list[tuple[str, str, float]]] = {}
+    multi: dict[str, list[tuple[list[str], str, float]]] = {}
+    for emotion, words in _LEXICON.items():
+        for phrase, weight in words.items():
+            parts = phrase.split()
+            if len(parts) > 1:
+                multi.setdefault(parts[0], []).append((parts, emotion, weight))
+                continue
+            single.setdefault(phrase, []).append((emotion, weight))
+            if len(phrase) >= 5:
+                stems.setdefault(phrase[:5], []).append((phrase, emotion, weight))
+    return single, stems, multi
 
 
-_COMPILED = {e: _phrases(words) for e, words in _LEXICON.items()}
+_SINGLE, _STEMS, _MULTI = _index()
+
+
+def _matches(words: list[str], i: int) -> list[tuple[str, float]]:
+    w = words[i]
+    found = list(_SINGLE.get(w, ()))
+    found += [(e, wt) for entry, e, wt in _STEMS.get(w[:5], ()) if w != entry and w.startswith(entry)]
+    found += [(e, wt) for parts, e, wt in _MULTI.get(w, ()) if words[i:i + len(parts)] == parts]
+    return found
 
 
 def _raw_scores(text: str) -> dict[str, float]:
     words = _TOKEN.findall(text.lower())
     emphasis = 1.0 + min(0.5, 0.15 * text.count("!")) + (0.3 if re.search(r"\b[A-Z]{4,}\b", text) else 0.0)
     scores = dict.fromkeys(EMOTIONS, 0.0)
-    for emotion, phrases in _COMPILED.items():
-        for phrase, weight in phrases:
-            n = len(phrase)
-            for i in range(len(words) - n + 1):
-                if words[i:i + n] != phrase and not (n == 1 and words[i].startswith(phrase[0]) and len(phrase[0]) >= 5):
-                    continue
-                before = words[max(0, i - 3):i]
-                if any(w in _NEGATIONS for w in before):
-                    continue  # "not worried" is no fear (and no confident reading of its opposite)
-                prev = words[max(0, i - 2):i]
-                if len(prev) == 2 and " ".join(prev) in _INTENSIFIERS:
-                    factor = _INTENSIFIERS[" ".join(prev)]  # "a little worried"
-                else:
-                    factor = _INTENSIFIERS.get(prev[-1], 1.0) if prev else 1.0  # "really worried"
-                scores[emotion] += weight * factor
-    return {e: s * emphasis for e, s in scores.items()}
+    for i in range(len(words)):
+        found = _matches(words, i)
+        if not found:
+            continue
+        if any(w in _NEGATIONS for w in words[max(0, i - 3):i]):
+            continue  # "not worried" is no fear (and no confident reading of its opposite)
+        prev = words[max(0, i - 2):i]
+        if len(prev) == 2 and " ".join(prev) in _INTENSIFIERS:
+            factor = _INTENSIFIERS[" ".join(prev)]  # "a little worried"
+        else:
+            factor = _INTENSIFIERS.get(prev[-1], 1.0) if prev else 1.0  # "really worried"
+        for emotion, weight in found:
+            scores[emotion] += weight * factor
+    return {e: v * emphasis for e, v in scores.items()}
 
 
 def read_text(text: str) -> EmotionReading:
