@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 
 from tara_router.config import RouterConfig
 from tara_router.emotion import EmotionReading, read_conversation
-from tara_router.scoring import Decision, route
+from tara_router.scoring import Decision, cosine, route
 from tara_router.settings import RouterSettings
 
 __all__ = ["AUTO", "Router", "build_app"]
@@ -84,9 +84,19 @@ class Router:
         self.upstream = (settings.upstream or config.upstream).rstrip("/")
         self.models = {d.model_name: d.name for d in config.domains}
         self.adapters = [d for d in config.domains if d.adapter_id is not None]
+        self.domain_vectors: list[list[float]] | None = None  # sentence embeddings of the domains
 
-    def decide(self, model: str, user_turns: list[str]) -> tuple[Decision, EmotionReading]:
-        key = hashlib.sha256(json.dumps([model, user_turns]).encode()).hexdigest()
+    @staticmethod
+    def key(model: str, user_turns: list[str]) -> str:
+        return hashlib.sha256(json.dumps([model, user_turns]).encode()).hexdigest()
+
+    def semantic(self, query: list[float] | None) -> list[float] | None:
+        if query is None or self.domain_vectors is None:
+            return None
+        return [cosine(query, v) for v in self.domain_vectors]
+
+    def decide(self, model: str, user_turns: list[str], query_vector: list[float] | None = None) -> tuple[Decision, EmotionReading]:
+        key = self.key(model, user_turns)
         hit = self.cache.get(key)
         if hit is not None:
             self.cache.move_to_end(key)
@@ -98,8 +108,10 @@ class Router:
             decision = Decision(self.models[model], "explicit", 1.0)
         else:
             last = user_turns[-1] if user_turns else ""
+            emb = self.config.embeddings
             decision = route(self.index, last, " ".join(user_turns), reading, self.weights,
-                             self.config.confidence_threshold, self.config.default_domain)
+                             self.config.confidence_threshold, self.config.default_domain,
+                             semantic=self.semantic(query_vector), semantic_weight=emb.weight if emb else 0.0)
         if reading.crisis:
             safe = "healthcare" if self.config.domain("healthcare") else decision.domain
             decision = Decision(safe, "crisis", 1.0, decision.scores, decision.parts)
@@ -174,6 +186,37 @@ class Handlers:
     async def start(self, _app: web.Application) -> None:
         timeout = aiohttp.ClientTimeout(total=self.router.settings.timeout_s, sock_connect=5)
         self.session = aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=256))
+        if self.router.config.embeddings is not None:
+            await self._domain_vectors()
+
+    async def _embed(self, texts: list[str]) -> list[list[float]] | None:
+        """Sentence embeddings from the configured endpoint; None (and a counted error) on failure."""
+        emb = self.router.config.embeddings
+        assert emb is not None and self.session is not None
+        body: dict[str, Any] = {"input": texts, **({"model": emb.model} if emb.model else {})}
+        try:
+            async with self.session.post(emb.url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as r:
+                data = await r.json(content_type=None)
+                if r.status != 200:
+                    raise ValueError(f"HTTP {r.status}: {str(data)[:200]}")
+            return [item["embedding"] for item in sorted(data["data"], key=lambda d: d.get("index", 0))]
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
+            self.router.metrics.upstream_errors.labels("embeddings").inc()
+            log.warning("embeddings unavailable (%s); routing by keywords and TF-IDF alone", exc)
+            return None
+
+    async def _domain_vectors(self) -> None:
+        self.router.domain_vectors = await self._embed(self.router.config.domain_texts())
+
+    async def _query_vector(self, model: str, turns: list[str]) -> list[float] | None:
+        if self.router.config.embeddings is None or model != AUTO or self.router.key(model, turns) in self.router.cache:
+            return None
+        if self.router.domain_vectors is None:
+            await self._domain_vectors()  # the embedding server was not up at start
+            if self.router.domain_vectors is None:
+                return None
+        vectors = await self._embed([" ".join(turns[-3:])])
+        return vectors[0] if vectors else None
 
     async def stop(self, _app: web.Application) -> None:
         if self.session is not None:
@@ -208,8 +251,9 @@ class Handlers:
                 if not isinstance(prompt, str) or not prompt:
                     raise ApiError(400, "'prompt' must be a non-empty string", param="prompt")
                 turns = [prompt]
+            query_vector = await self._query_vector(model, turns)
             t0 = time.perf_counter()
-            decision, reading = self.router.decide(model, turns)
+            decision, reading = self.router.decide(model, turns, query_vector)
             self.router.metrics.decision.observe(time.perf_counter() - t0)
             domain_label = decision.domain or "base"
             self._count(decision, reading)

@@ -6,7 +6,8 @@ mode writes to a file. Validated once when loaded; built-in profiles fill what a
                   "keywords": [...], "corpus": [...], "systemPrompt": "...", "tones": {"fear": "..."},
                   "quality": 0.8, "speed": 0.6, "scale": 1.0}],
      "defaultDomain": null, "confidenceThreshold": 0.35,
-     "weights": {"content": 0.4, "emotion": 0.3, "speed": 0.2, "quality": 0.1}}
+     "weights": {"content": 0.4, "emotion": 0.3, "speed": 0.2, "quality": 0.1},
+     "embeddings": {"url": "http://127.0.0.1:8082/v1/embeddings", "weight": 0.5}}   # optional
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ class WeightsConfig(_Model):
     quality: float = Field(default=0.1, ge=0, le=1)
 
 
+class EmbeddingsConfig(_Model):
+    """An OpenAI-compatible embeddings endpoint (for example llama-server --embeddings)."""
+
+    url: str = Field(description="Embeddings URL, e.g. http://127.0.0.1:8082/v1/embeddings.")
+    model: str | None = Field(default=None, description="Model name sent with each request.")
+    weight: float = Field(default=0.5, ge=0, le=1, description="Share of the content score taken by embedding similarity.")
+
+
 class RouterConfig(_Model):
     phase: str | None = None
     revision: int | None = None
@@ -71,6 +80,7 @@ class RouterConfig(_Model):
     default_domain: str | None = None
     confidence_threshold: float = Field(default=0.35, ge=0, le=1)
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
+    embeddings: EmbeddingsConfig | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RouterConfig:
@@ -99,7 +109,14 @@ class RouterConfig(_Model):
         profile = PROFILES.get(name)
         return (d.tones.get(emotion) if d else None) or (profile.tones.get(emotion) if profile else None)
 
+    def domain_texts(self) -> list[str]:
+        """What each domain is about, as one text (for TF-IDF and for embeddings)."""
+        return [doc.text for doc in self._docs()]
+
     def index(self) -> DomainIndex:
+        return DomainIndex(self._docs())
+
+    def _docs(self) -> list[DomainDocs]:
         docs = []
         for d in self.domains:
             p = PROFILES.get(d.name)
@@ -108,7 +125,7 @@ class RouterConfig(_Model):
             docs.append(DomainDocs(d.name, frozenset(k.lower() for k in keywords), text,
                                    d.affinity or (p.affinity if p else {}), d.speed if d.speed is not None else (p.speed if p else 0.5),
                                    d.quality))
-        return DomainIndex(docs)
+        return docs
 
     def weights_tuple(self) -> Weights:
         return Weights(**self.weights.model_dump())

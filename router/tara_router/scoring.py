@@ -112,13 +112,24 @@ def _emotion_fit(affinity: Mapping[str, float], reading: EmotionReading) -> floa
     return sum(affinity.get(e, 0.5) * s for e, s in reading.scores.items()) / total
 
 
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na, nb = math.sqrt(sum(x * x for x in a)), math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0
+
+
 def route(index: DomainIndex, last_text: str, conversation_text: str, reading: EmotionReading, weights: Weights,
-          threshold: float, default: str | None) -> Decision:
+          threshold: float, default: str | None, semantic: Sequence[float] | None = None,
+          semantic_weight: float = 0.5) -> Decision:
     """Score every domain for a ``tara-auto`` request. Content reads the whole conversation, with
-    the last user turn counted twice; urgency reads the last turn."""
+    the last user turn counted twice; urgency reads the last turn. ``semantic`` (one similarity in
+    0..1 per domain, from sentence embeddings when an embedding model is configured) is blended
+    into content with ``semantic_weight``."""
     if not index.domains:
         return Decision(default, "fallback", 0.0)
     content = index.content_scores(f"{last_text} {last_text} {conversation_text}")
+    if semantic is not None:
+        content = [(1 - semantic_weight) * c + semantic_weight * max(0.0, s) for c, s in zip(content, semantic, strict=True)]
     urgent = urgency(last_text)
     scores, parts = {}, {}
     for d, c in zip(index.domains, content, strict=True):

@@ -213,3 +213,41 @@ def test_tara_serve_runs_both_and_stops_both(tiny_phase_build: Path, settings) -
         assert proc.wait(30) == 0
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_sentence_embeddings_when_configured(llama: Llama, tiny_phase_build: Path, toolchain) -> None:
+    """An embeddings endpoint (llama-server --embeddings on the tiny base) feeds the content score;
+    when it is down, routing falls back to keywords and TF-IDF and counts the error."""
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from tara_router.app import build_app
+    from tara_router.config import RouterConfig
+    from tara_router.settings import RouterSettings
+
+    port = free_port()
+    emb = subprocess.Popen([str(toolchain.tool("llama-server")), "-m", str(tiny_phase_build / "base-F16.gguf"), "--embeddings", "--pooling", "mean",
+                            "--port", str(port), "-c", "512", "--no-webui", "-t", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    async def ask(config: RouterConfig) -> tuple[int, str, object]:
+        app = build_app(config, RouterSettings())
+        async with TestClient(TestServer(app)) as client:
+            r = await client.post("/v1/chat/completions", json={"max_tokens": 2, "messages": [
+                {"role": "user", "content": "How should I price my SaaS product for customers?"}]})
+            metrics = await (await client.get("/metrics")).text()
+            return r.status, metrics, app["router"].domain_vectors
+
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health", emb)
+        domains = [{"name": "healthcare", "adapterId": 0}, {"name": "business", "adapterId": 1}]
+        config = RouterConfig.model_validate({"upstream": llama.url, "domains": domains,
+                                              "embeddings": {"url": f"http://127.0.0.1:{port}/v1/embeddings", "weight": 0.3}})
+        status, metrics, vectors = asyncio.run(ask(config))
+        assert status == 200 and vectors is not None and len(vectors) == 2 and len(vectors[0]) == 256
+        assert 'kind="embeddings"' not in metrics
+    finally:
+        emb.terminate()
+        emb.wait(20)
+    status, metrics, vectors = asyncio.run(ask(config))  # the embedding server is gone
+    assert status == 200 and vectors is None and 'tara_router_upstream_errors_total{kind="embeddings"}' in metrics

@@ -151,3 +151,13 @@ def test_explicit_threshold_and_fallback() -> None:
     assert d.domain == "education" and d.reason == "fallback"
     d = route(INDEX, "What is the capital of France?", "", reading, CONFIG.weights_tuple(), 0.35, None)
     assert d.domain is None  # the base model without an adapter
+
+
+def test_embedding_similarity_blends_into_content() -> None:
+    query = "Tell me something about the quarterly plan"  # weak lexical evidence either way
+    reading = read_text(query)
+    lexical = route(INDEX, query, query, reading, CONFIG.weights_tuple(), 0.0, None)
+    leaning = [0.0, 0.0, 0.0, 0.0, 1.0]  # embeddings say: leadership
+    blended = route(INDEX, query, query, reading, CONFIG.weights_tuple(), 0.0, None, semantic=leaning, semantic_weight=0.8)
+    assert blended.domain == "leadership"
+    assert blended.parts["leadership"]["content"] > lexical.parts["leadership"]["content"]
