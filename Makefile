@@ -22,10 +22,10 @@ $(STAMP): pyproject.toml
 llama: $(STAMP)
 	$(BIN)/tara-trainer llama-build
 
-## demo: set everything up and run the main job on the example manifests.
+## demo: set everything up and run the main job: the local pipeline on the tiny model.
 demo: setup
-	$(BIN)/tara validate configs/
-	$(BIN)/tara plan configs/
+	$(BIN)/tara validate --quiet configs/
+	$(BIN)/tara local run configs/local
 
 ## test: set everything up and run the whole test suite (what CI runs).
 test: setup lint

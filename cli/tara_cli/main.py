@@ -55,6 +55,12 @@ def _cmd_crds(args: argparse.Namespace) -> int:
     return _write_or_check(files, args.check)
 
 
+def _cmd_local(args: argparse.Namespace) -> int:
+    from tara_cli.local import run
+
+    return run(Path(args.dir), Path(args.state), Path(args.tiny_model), serve=not args.no_serve, port=args.port)
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -98,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if the file differs instead of writing it")
     p.set_defaults(func=_cmd_docs)
 
+    p = sub.add_parser("local", help="run manifests without a cluster: train, build, serve and ask")
+    local_sub = p.add_subparsers(dest="local_command", required=True)
+    p = local_sub.add_parser("run", help="train the phases' domains, build and validate the phases, serve the last one")
+    p.add_argument("dir", help="folder of DomainTraining and GGUFPhase manifests, e.g. configs/local")
+    p.add_argument("--state", default=".tara/local", help="where trainings and builds live (default .tara/local)")
+    p.add_argument("--tiny-model", default=".tara/tiny-model", help="where the tiny offline model is built when used")
+    p.add_argument("--no-serve", action="store_true", help="stop after the builds")
+    p.add_argument("--port", type=int, default=0, help="router port while asking the sample questions (default: a free one)")
+    p.set_defaults(func=_cmd_local)
     p = sub.add_parser("serve", help="serve a finished build locally: llama-server with the router in front")
     p.add_argument("--phase-dir", required=True, help="a finished build folder (tara-trainer build --output)")
     p.add_argument("--port", type=int, default=8080, help="router port (default 8080)")

@@ -7,6 +7,7 @@ build's manifest, waits until both answer, prints the URL, and stops both on Ctr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -14,10 +15,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["router_config", "serve"]
+__all__ = ["Served", "free_port", "router_config", "running", "serve"]
 
 
 def router_config(manifest: dict[str, Any], upstream: str) -> dict[str, Any]:
@@ -29,7 +32,7 @@ def router_config(manifest: dict[str, Any], upstream: str) -> dict[str, Any]:
             "domains": [{"name": d, "adapterId": adapter_ids.get(d)} for d in domains]}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -49,13 +52,22 @@ def _wait(url: str, proc: subprocess.Popen, what: str, timeout: float) -> None:
     raise RuntimeError(f"{what} did not answer at {url} within {timeout:.0f} s")
 
 
-def serve(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int | None, work: Path) -> int:
-    manifest_path = phase_dir / "manifest.json"
-    if not manifest_path.is_file():
-        print(f"tara serve: {phase_dir} holds no manifest.json; build the phase first (tara-trainer build)", file=sys.stderr)
-        return 2
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    llama_port = _free_port()
+@dataclass
+class Served:
+    url: str
+    procs: list[subprocess.Popen]
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for p in self.procs)
+
+
+@contextlib.contextmanager
+def running(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int | None, work: Path) -> Iterator[Served]:
+    """llama-server on the build and the router in front, until the block ends; yields the router URL.
+
+    Raises RuntimeError when either does not come up (both are stopped again)."""
+    manifest = json.loads((phase_dir / "manifest.json").read_text(encoding="utf-8"))
+    llama_port = free_port()
     upstream = f"http://127.0.0.1:{llama_port}"
     work.mkdir(parents=True, exist_ok=True)
     config = work / "router.json"
@@ -64,29 +76,13 @@ def serve(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int | N
                   "--ctx-size", str(ctx_size)] + (["--threads", str(threads)] if threads else [])
     router_cmd = [sys.executable, "-m", "tara_router.main", "--config", str(config), "--host", host, "--port", str(port)]
     procs: list[subprocess.Popen] = []
-    stop = {"now": False}
-
-    def on_signal(_sig: int, _frame: Any) -> None:
-        stop["now"] = True
-
-    previous = signal.signal(signal.SIGTERM, on_signal)
     try:
-        procs.append(subprocess.Popen(server_cmd))
+        procs.append(subprocess.Popen(server_cmd, stderr=subprocess.DEVNULL))
         _wait(upstream + "/health", procs[0], "llama-server", 120)
-        procs.append(subprocess.Popen(router_cmd))
+        procs.append(subprocess.Popen(router_cmd, stderr=subprocess.DEVNULL))
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         _wait(url + "/readyz", procs[1], "tara-router", 30)
-        print(f"TARA is serving {', '.join(manifest.get('domains') or [])} ({manifest['served']['quantization']}) at {url}/v1 "
-              f"(models: tara-auto, {', '.join('tara-' + d for d in manifest.get('domains') or [])}); Ctrl-C stops", flush=True)
-        while not stop["now"] and all(p.poll() is None for p in procs):
-            time.sleep(0.2)
-        failed = [p for p in procs if p.poll() not in (None, 0)]
-        return 1 if failed and not stop["now"] else 0
-    except KeyboardInterrupt:
-        return 0
-    except RuntimeError as exc:
-        print(f"tara serve: {exc}", file=sys.stderr)
-        return 1
+        yield Served(url, procs)
     finally:
         for p in reversed(procs):
             if p.poll() is None:
@@ -96,4 +92,35 @@ def serve(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int | N
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def serve(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int | None, work: Path) -> int:
+    manifest_path = phase_dir / "manifest.json"
+    if not manifest_path.is_file():
+        print(f"tara serve: {phase_dir} holds no manifest.json; build the phase first (tara-trainer build)", file=sys.stderr)
+        return 2
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    stop = {"now": False}
+
+    def on_signal(_sig: int, _frame: Any) -> None:
+        stop["now"] = True
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        with running(phase_dir, port, host, ctx_size, threads, work) as served:
+            domains = manifest.get("domains") or []
+            print(f"TARA is serving {', '.join(domains)} ({manifest['served']['quantization']}) at {served.url}/v1 "
+                  f"(models: tara-auto, {', '.join('tara-' + d for d in domains)}); Ctrl-C stops", flush=True)
+            while not stop["now"] and served.alive():
+                time.sleep(0.2)
+            if not stop["now"]:
+                print("tara serve: llama-server or the router exited", file=sys.stderr)
+                return 1
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    except RuntimeError as exc:
+        print(f"tara serve: {exc}", file=sys.stderr)
+        return 1
+    finally:
         signal.signal(signal.SIGTERM, previous)

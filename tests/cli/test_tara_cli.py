@@ -82,7 +82,7 @@ def test_validate_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_plan_lists_trainings_and_phases(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", str(ROOT / "configs")]) == 0
     out = capsys.readouterr().out
-    assert "10 training(s), 3 phase(s) would run:" in out
+    assert "12 training(s), 4 phase(s) would run:" in out
     assert "QLoRA r=16 on Qwen/Qwen2.5-3B-Instruct [gpu x1]" in out
 
 
