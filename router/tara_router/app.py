@@ -27,7 +27,7 @@ from tara_router.emotion import EmotionReading, read_conversation
 from tara_router.scoring import Decision, cosine, route
 from tara_router.settings import RouterSettings
 
-__all__ = ["AUTO", "Router", "build_app"]
+__all__ = ["AUTO", "ROUTER", "Router", "build_app"]
 
 log = logging.getLogger("tara_router")
 AUTO = "tara-auto"
@@ -368,11 +368,14 @@ class Handlers:
         return web.Response(body=generate_latest(self.router.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
+
+
 def build_app(config: RouterConfig, settings: RouterSettings) -> web.Application:
     router = Router(config, settings)
     handlers = Handlers(router)
     app = web.Application(client_max_size=settings.max_body_bytes + 1)
-    app["router"] = router
+    app[ROUTER] = router
     app.on_startup.append(handlers.start)
     app.on_cleanup.append(handlers.stop)
     app.router.add_post("/v1/chat/completions", handlers.chat)

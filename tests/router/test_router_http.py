@@ -222,7 +222,7 @@ def test_sentence_embeddings_when_configured(llama: Llama, tiny_phase_build: Pat
 
     from aiohttp.test_utils import TestClient, TestServer
 
-    from tara_router.app import build_app
+    from tara_router.app import ROUTER, build_app
     from tara_router.config import RouterConfig
     from tara_router.settings import RouterSettings
 
@@ -236,7 +236,7 @@ def test_sentence_embeddings_when_configured(llama: Llama, tiny_phase_build: Pat
             r = await client.post("/v1/chat/completions", json={"max_tokens": 2, "messages": [
                 {"role": "user", "content": "How should I price my SaaS product for customers?"}]})
             metrics = await (await client.get("/metrics")).text()
-            return r.status, metrics, app["router"].domain_vectors
+            return r.status, metrics, app[ROUTER].domain_vectors
 
     try:
         wait_http(f"http://127.0.0.1:{port}/health", emb)
