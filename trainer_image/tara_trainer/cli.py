@@ -217,7 +217,7 @@ def _cmd_llama(args: argparse.Namespace, settings: TrainerSettings) -> int:
     from tara_trainer.llamacpp import ensure_toolchain
 
     cache = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
-    tc = ensure_toolchain(cache, jobs=args.jobs, build=not args.check)
+    tc = ensure_toolchain(cache, jobs=args.jobs, build=not args.check, native=settings.ggml_native)
     print(json.dumps({"binDir": str(tc.bin_dir), "sourceDir": str(tc.source_dir), **tc.stamp}, indent=2))
     return 0
 

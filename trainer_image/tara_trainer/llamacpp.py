@@ -5,7 +5,8 @@ the ``llama_cpp`` Python bindings of the same version. We download it once, unpa
 tree and build ``llama-server``, ``llama-quantize``, ``llama-perplexity`` and the shared
 ``libllama`` (CPU, Release, no curl, no web UI download) into a user-level cache keyed by the
 pinned version and the CPU's instruction-set flags (the build is ``-march=native``), so fresh
-clones on the same machine reuse it and another machine builds its own.
+clones on the same machine reuse it and another machine builds its own; images ship a portable
+build (``TARA_GGML_NATIVE=false``) that every node can run.
 
 The ``llama_cpp`` package is installed without its own copy of the library
 (``CMAKE_ARGS=-DLLAMA_BUILD=OFF``, see the Makefile) and loads the ``libllama`` built here through
@@ -56,9 +57,9 @@ CMAKE_FLAGS = (
     "-DLLAMA_USE_PREBUILT_UI=OFF",  # the default downloads the web UI at build time
     "-DLLAMA_BUILD_TESTS=OFF",
     "-DLLAMA_BUILD_EXAMPLES=OFF",
-    "-DGGML_NATIVE=ON",
     "-DBUILD_SHARED_LIBS=ON",
 )
+PORTABLE = "portable"  # build key of a -DGGML_NATIVE=OFF build (images that run on any x86-64 node)
 
 
 class ToolchainError(TrainerError):
@@ -122,9 +123,9 @@ class LlamaCpp:
             return {}
 
 
-def _layout(cache_dir: Path, version: str) -> tuple[Path, Path]:
+def _layout(cache_dir: Path, version: str, native: bool = True) -> tuple[Path, Path]:
     root = cache_dir / "llama.cpp" / version
-    return root / "src", root / f"build-{cpu_key()}"
+    return root / "src", root / f"build-{cpu_key() if native else PORTABLE}"
 
 
 def _is_built(build_dir: Path) -> bool:
@@ -181,14 +182,15 @@ def _fetch_source(src_dir: Path, version: str) -> None:
         unpacked.rename(src_dir)
 
 
-def _build(src_dir: Path, build_dir: Path, jobs: int) -> float:
+def _build(src_dir: Path, build_dir: Path, jobs: int, native: bool = True) -> float:
     """Configure and build in ``build_dir``; the stamp written last marks it complete."""
     (build_dir / STAMP).unlink(missing_ok=True)
     build_dir.mkdir(parents=True, exist_ok=True)
     log_file = build_dir / "build.log"
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
     started = time.monotonic()
-    _run(["cmake", "-S", str(src_dir), "-B", str(build_dir), *generator, *CMAKE_FLAGS], "cmake configure", log_file=log_file)
+    flags = [*CMAKE_FLAGS, f"-DGGML_NATIVE={'ON' if native else 'OFF'}"]
+    _run(["cmake", "-S", str(src_dir), "-B", str(build_dir), *generator, *flags], "cmake configure", log_file=log_file)
     _run(
         ["cmake", "--build", str(build_dir), "--config", "Release", "-j", str(jobs), "--target", *TOOLS, *_LIBS],
         "cmake build",
@@ -198,7 +200,7 @@ def _build(src_dir: Path, build_dir: Path, jobs: int) -> float:
     stamp = {
         "llamaCppPythonVersion": build_dir.parent.name,
         "cpuKey": cpu_key(),
-        "cmakeFlags": list(CMAKE_FLAGS),
+        "cmakeFlags": flags,
         "jobs": jobs,
         "buildSeconds": round(seconds, 1),
         "cores": os.cpu_count(),
@@ -211,16 +213,22 @@ def _build(src_dir: Path, build_dir: Path, jobs: int) -> float:
 
 
 def ensure_toolchain(
-    cache_dir: Path, version: str = LLAMA_CPP_PYTHON_VERSION, jobs: int | None = None, build: bool = True
+    cache_dir: Path, version: str = LLAMA_CPP_PYTHON_VERSION, jobs: int | None = None, build: bool = True,
+    native: bool = True,
 ) -> LlamaCpp:
     """Return the llama.cpp build cached under ``cache_dir``, fetching and building it first when missing.
 
+    ``native`` builds for this CPU (``-march=native``, keyed by its instruction-set flags); a
+    portable build (``native=False``, as images ship) is used too when no native one exists.
     Raises ToolchainError when the build is missing and ``build`` is false, or a step fails.
     """
-    src_dir, build_dir = _layout(cache_dir, version)
+    src_dir, build_dir = _layout(cache_dir, version, native)
+    candidates = [build_dir] + ([_layout(cache_dir, version, False)[1]] if native else [])
+    if (src_dir / "convert_hf_to_gguf.py").is_file():
+        for candidate in candidates:
+            if _is_built(candidate):
+                return LlamaCpp(version=version, source_dir=src_dir, build_dir=candidate)
     tc = LlamaCpp(version=version, source_dir=src_dir, build_dir=build_dir)
-    if _is_built(build_dir) and (src_dir / "convert_hf_to_gguf.py").is_file():
-        return tc
     if not build:
         raise ToolchainError(f"llama.cpp {version} is not built in {build_dir}; run `make llama` (about 5 minutes on 2 cores)")
     if not (src_dir / "CMakeLists.txt").is_file():
@@ -228,7 +236,7 @@ def ensure_toolchain(
         _fetch_source(src_dir, version)
     jobs = jobs or os.cpu_count() or 2
     log.info("building %s with %d jobs into %s (about 5 minutes on 2 cores)", ", ".join(TOOLS), jobs, build_dir)
-    seconds = _build(src_dir, build_dir, jobs)
+    seconds = _build(src_dir, build_dir, jobs, native)
     log.info("llama.cpp built in %.0f s", seconds)
     return tc
 

@@ -53,6 +53,7 @@ class TrainerSettings(BaseModel):
     build_toolchain: bool = Field(
         default=True, description="Build llama.cpp into the cache when missing; off in images that ship it [TARA_BUILD_TOOLCHAIN]."
     )
+    ggml_native: bool = Field(default=True, description="Build llama.cpp for this CPU; false: portable, as images ship [TARA_GGML_NATIVE].")
     threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, description="CPU threads for llama.cpp tools [TARA_THREADS].")
 
     @classmethod
@@ -77,6 +78,7 @@ class TrainerSettings(BaseModel):
             "cache_dir": "TARA_CACHE_DIR",
             "build_toolchain": "TARA_BUILD_TOOLCHAIN",
             "threads": "TARA_THREADS",
+            "ggml_native": "TARA_GGML_NATIVE",
         }
         values = {field: env[var] for field, var in mapping.items() if env.get(var)}
         if "cache_dir" not in values and env.get("XDG_CACHE_HOME"):
