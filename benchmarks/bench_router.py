@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from common import write_result  # noqa: E402
 
+from tara_cli.serve import free_port  # noqa: E402
+
 LITELLM = "1.98.1"  # newer releases need a certifi the registry does not serve yet
 BODY = {"model": "tara-auto", "max_tokens": 1, "temperature": 0,
         "messages": [{"role": "user", "content": "How should I price my SaaS product for small business customers?"}]}
@@ -47,11 +48,6 @@ STUB_ANSWER = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "m
                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "length"}],
                "usage": {"prompt_tokens": 12, "completion_tokens": 1, "total_tokens": 13}}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, timeout: float = 120) -> None:

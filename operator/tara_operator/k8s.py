@@ -48,7 +48,7 @@ def configure() -> client.ApiClient:
 
 
 @functools.cache
-def _api_objects() -> dict[str, Any]:
+def _apis() -> dict[str, Any]:
     api = configure()
     return {
         "v1": client.CoreV1Api(api),
@@ -73,9 +73,6 @@ def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Any:
             raise kopf.TemporaryError(f"Kubernetes API {exc.status}: {exc.reason}", delay=5) from exc
         raise
 
-
-def _apis() -> dict[str, Any]:
-    return _api_objects()
 
 
 _KINDS = {  # kind -> (api, snake name, namespaced)

@@ -37,8 +37,9 @@ def child_name(owner: str, suffix: str, limit: int = _LABEL_MAX) -> str:
     return f"{owner[:keep].rstrip('-')}-{digest}-{suffix}"
 
 
-def training_job_name(owner: str, attempt: int) -> str:
-    return child_name(owner, f"train-{attempt}")
+def training_job_name(owner: str, attempt: int, run: str | None = None) -> str:
+    """``<owner>-<run>-train-<attempt>``: ``run`` (a spec hash) makes a changed spec's Jobs new names."""
+    return child_name(owner, f"{run[:6]}-train-{attempt}" if run else f"train-{attempt}")
 
 
 def spec_config_name(owner: str) -> str:

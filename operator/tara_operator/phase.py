@@ -23,14 +23,13 @@ from tara_api.validate import Document, model_problems
 from tara_operator import k8s, names
 from tara_operator import status as st
 from tara_operator.reconciler import reconcile_latest
-from tara_operator.render.phase import DomainOutput, render_build, render_serving
+from tara_operator.render.phase import HASH_ANNOTATION, DomainOutput, render_build, render_serving
 from tara_operator.settings import OperatorSettings
 
 __all__ = ["PLURAL", "domain_outputs", "inputs_hash", "reconcile_phase"]
 
 log = logging.getLogger(__name__)
 PLURAL = "ggufphases"
-HASH_ANNOTATION = f"{names.GROUP}/inputs-hash"
 _claims_done: set[str] = set()
 
 
@@ -135,9 +134,8 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         if job_body is not None and not st.observe_job(job_body).complete:
             k8s.delete("Job", ns, job_body["metadata"]["name"])  # inputs changed under a running build
         revision += 1
-        rendered = render_build(res, settings, revision, domain_outputs(trainings), uid)
+        rendered = render_build(res, settings, revision, domain_outputs(trainings), uid, inputs_hash=digest)
         k8s.replace_config_map_data(rendered["configMap"])
-        rendered["job"]["metadata"]["annotations"] = {HASH_ANNOTATION: digest}
         k8s.create_if_missing(rendered["job"])
         kopf.event(body, type="Normal", reason="BuildStarted", message=f"revision {revision}: build Job {rendered['job']['metadata']['name']}")
         building = "Merging" if res.spec.merge.strategy.value != "adapters" else "Compressing"

@@ -47,10 +47,6 @@ def _iso(t: datetime | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
-def _job_name(name: str, run: str, attempt: int) -> str:
-    return names.child_name(name, f"{run[:6]}-train-{attempt}")
-
-
 def reconcile_training(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
     """Bring one DomainTraining closer to its spec; returns the status patch it applied."""
     return reconcile_latest(PLURAL, body, lambda fresh: _reconcile(fresh, settings))
@@ -95,11 +91,11 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         attempts = 0
         extra.update(attempts=0, jobName=None, completionTime=None, lastFailureReason=None, lastFailureMessage=None)
 
-    children = render_training(res, settings, attempt=max(1, attempts), uid=uid)
+    children = render_training(res, settings, attempt=max(1, attempts), uid=uid, run=run)
     k8s.replace_config_map_data(children["configMap"])
     created_claims = [c["metadata"]["name"] for c in children["claims"] if k8s.create_if_missing(c)]
 
-    job_name = _job_name(name, run, attempts) if attempts else None
+    job_name = names.training_job_name(name, attempts, run) if attempts else None
     job_body = k8s.get("Job", ns, job_name) if job_name else None
     job = st.observe_job(job_body) if job_body else None
     pods = [st.observe_pod(p) for p in k8s.list_pods(ns, f"job-name={job_name}")] if job_name else []
@@ -122,10 +118,8 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
                 return _status(old, "Pending", outcome.reason, f"{outcome.message}; attempt {decision.start_attempt} starts in "
                                f"{wait:.0f} s", generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now)})
         attempt = decision.start_attempt
-        job_name = _job_name(name, run, attempt)
-        new_job = (children if attempt == max(1, attempts) else render_training(res, settings, attempt=attempt, uid=uid))["job"]
-        new_job["metadata"]["name"] = job_name
-        new_job["metadata"]["labels"][f"{names.GROUP}/run"] = run
+        new_job = (children if attempt == max(1, attempts) else render_training(res, settings, attempt, uid, run))["job"]
+        job_name = new_job["metadata"]["name"]
         if k8s.create_if_missing(new_job):
             verb = "resuming from the latest checkpoint" if attempt > 1 else "starting"
             claims = f" and claim {', '.join(created_claims)}" if created_claims else ""

@@ -19,6 +19,7 @@ from tara_trainer.errors import (
     ArtifactInvalid,
     DiskFull,
     IncompatibleAdapter,
+    ModelUnavailable,
     QualityGateFailed,
     UnsupportedArchitecture,
 )
@@ -317,6 +318,6 @@ def test_base_model_from_a_hugging_face_cache(trainings_dir, tiny_model_dir, tmp
                                 trainings_dir, {})
     hub = inputs.DomainInput(**{**d.__dict__, "manifest": {**d.manifest, "baseModel": {"id": "tara/tiny", "revision": None}}})
     assert inputs.resolve_base_model([hub], None, hf_cache=tmp_path / "hub") == repo / "snapshots" / commit
-    with pytest.raises(inputs.ModelUnavailable, match="tara/other.*not in the Hugging Face cache"):
+    with pytest.raises(ModelUnavailable, match="tara/other.*not in the Hugging Face cache"):
         other = inputs.DomainInput(**{**d.__dict__, "manifest": {**d.manifest, "baseModel": {"id": "tara/other"}}})
         inputs.resolve_base_model([other], None, hf_cache=tmp_path / "hub")

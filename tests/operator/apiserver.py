@@ -229,7 +229,8 @@ def field_match(obj: dict[str, Any], selector: str) -> bool:
 
 
 class ApiServer(kmock.KubernetesEmulator):
-    """See the module docstring. ``objects_of(plural)`` and ``requests_log`` are for assertions."""
+    """See the module docstring. ``requests_log``, ``created_at`` and ``first_status_at`` are for
+    assertions and benchmarks."""
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -247,11 +248,6 @@ class ApiServer(kmock.KubernetesEmulator):
         self.created_at: dict[tuple[str, str | None, str], float] = {}
         self.first_status_at: dict[tuple[str, str | None, str], float] = {}
         self.lock = asyncio.Lock()
-
-    # --- assertions -------------------------------------------------------------------------
-    def objects_of(self, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
-        return [copy.deepcopy(o) for (ns, _), o in sorted(self.store[plural].items(), key=lambda kv: kv[0][1])
-                if namespace is None or ns == namespace]
 
     # --- HTTP entry -------------------------------------------------------------------------
     async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
@@ -541,11 +537,6 @@ class ServerThread:
         if self._error or not self.url:
             raise RuntimeError(f"the API emulator did not start: {self._error!r}")
         return self
-
-    def call(self, coro) -> Any:
-        """Run a coroutine on the server's loop (for assertions that need its lock)."""
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,13 +22,10 @@ from apiserver import ServerThread
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from tara_cli.serve import free_port
+
 GROUP, VERSION = "tara.dev", "v1alpha1"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

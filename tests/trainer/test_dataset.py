@@ -214,8 +214,6 @@ def test_unreadable_files_name_the_path(tmp_path: Path, setup: Any, fmt: str, me
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_bundled_datasets_load_cleanly(domain: str) -> None:
     path = DATA / f"{domain}.jsonl"
-    if not path.is_file():
-        pytest.skip(f"bundled dataset {path} is not there")
     examples, report = load_examples(path, "auto", max_bad_fraction=0.0)
     assert report.format == "chat" and report.bad_by_reason == {} and len(examples) == report.total_rows >= 100
     train, held = split_eval(examples, 0.1, seed=0)

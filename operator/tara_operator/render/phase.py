@@ -26,9 +26,10 @@ from tara_operator.render.training import (
 )
 from tara_operator.settings import OperatorSettings
 
-__all__ = ["DomainOutput", "ROUTER_PORT", "SERVER_PORT", "build_dir", "render_build", "render_serving"]
+__all__ = ["HASH_ANNOTATION", "DomainOutput", "ROUTER_PORT", "SERVER_PORT", "build_dir", "render_build", "render_serving"]
 
 PHASES_DIR = f"{MOUNTS}/phases"
+HASH_ANNOTATION = f"{names.GROUP}/inputs-hash"
 PHASE_KEY = "ggufphase.yaml"
 ROUTER_KEY = "router.json"
 SERVER_PORT = 8081
@@ -76,8 +77,10 @@ def _pod_resources(cpu: Any, memory: Any, gpus: int = 0) -> dict[str, Any]:
 
 
 def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outputs: list[DomainOutput],
-                 uid: str | None = None) -> dict[str, Any]:
-    """The phase ConfigMap and the build Job of ``revision``: convert, merge, quantize, validate, gate."""
+                 uid: str | None = None, inputs_hash: str | None = None) -> dict[str, Any]:
+    """The phase ConfigMap and the build Job of ``revision``: convert, merge, quantize, validate, gate.
+
+    ``inputs_hash`` goes on the Job (``HASH_ANNOTATION``): it says which inputs the revision was built from."""
     name = res.metadata.name or ""
     spec_body = {"apiVersion": res.api_version, "kind": res.kind, "metadata": {"name": name},
                  "spec": res.spec.model_dump(mode="json", by_alias=True, exclude_none=True)}
@@ -110,7 +113,8 @@ def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outp
     job_name = names.build_job_name(name, revision)
     job = {
         "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": _meta(res, job_name, "builder", uid, revision=str(revision)),
+        "metadata": {**_meta(res, job_name, "builder", uid, revision=str(revision)),
+                     **({"annotations": {HASH_ANNOTATION: inputs_hash}} if inputs_hash else {})},
         "spec": {"backoffLimit": 0, "template": {
             "metadata": {"labels": names.labels("GGUFPhase", name, "builder", revision=str(revision))},
             "spec": {

@@ -146,8 +146,9 @@ def _volumes(res: DomainTraining, checkpoints: str, artifacts: str | None) -> tu
     return volumes, mounts
 
 
-def render_training(res: DomainTraining, settings: OperatorSettings, attempt: int, uid: str | None = None) -> TrainingChildren:
-    """The ConfigMap, claims to create, and the Job of attempt ``attempt`` (1-based).
+def render_training(res: DomainTraining, settings: OperatorSettings, attempt: int, uid: str | None = None,
+                    run: str | None = None) -> TrainingChildren:
+    """The ConfigMap, claims to create, and the Job of attempt ``attempt`` (1-based) of run ``run``.
 
     ``res`` must be validated and carry ``metadata.name`` and ``metadata.namespace``.
     """
@@ -192,11 +193,12 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
         "securityContext": restricted_container_security(),
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
-    job_name = names.training_job_name(name, attempt)
+    job_name = names.training_job_name(name, attempt, run)
+    job_labels = {"attempt": str(attempt), **({"run": run} if run else {})}
     pod_labels = names.labels("DomainTraining", name, "trainer", attempt=str(attempt))
     job = {
         "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": _meta(res, job_name, "trainer", uid, attempt=str(attempt)),
+        "metadata": _meta(res, job_name, "trainer", uid, **job_labels),
         "spec": {
             "backoffLimit": 0,
             "template": {

@@ -261,15 +261,16 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
 
     def check_logits() -> None:
         results = []
-        if adapters_mode:
-            results.append(verify.compare_logits(tc, files[f16.filename], merge.load_base(base_dir), ids, tolerance,
-                                                 what=f"{f16.filename} vs Hugging Face base"))
+        if adapters_mode:  # the base is loaded once, with every adapter attached
+            reference = merge.with_adapters(base_dir, [(d.domain, d.adapter_dir) for d in domains])
+            with reference.disable_adapter():
+                results.append(verify.compare_logits(tc, files[f16.filename], reference, ids, tolerance,
+                                                     what=f"{f16.filename} vs Hugging Face base"))
             for lora in the_plan.loras():
-                d = next(x for x in domains if x.domain == lora.domain)
-                reference = merge.merged_with_adapter(base_dir, d.adapter_dir)
+                reference.set_adapter(lora.domain)
                 results.append(verify.compare_logits(tc, files[f16.filename], reference, ids, tolerance,
                                                      lora=files[lora.filename],
-                                                     what=f"{lora.filename} on {f16.filename} vs Hugging Face merged {d.domain}"))
+                                                     what=f"{lora.filename} on {f16.filename} vs Hugging Face base + {lora.domain}"))
         else:
             results.append(verify.compare_logits(tc, files[f16.filename], merged_ref, ids, tolerance,
                                                  what=f"{f16.filename} vs Hugging Face merged model"))

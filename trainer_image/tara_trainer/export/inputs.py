@@ -34,7 +34,6 @@ __all__ = [
     "read_model_shape",
     "resolve_base_model",
 ]
-ModelUnavailable = ModelUnavailable  # re-exported for callers that catch it here
 
 log = logging.getLogger(__name__)
 

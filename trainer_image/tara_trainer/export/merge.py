@@ -18,7 +18,7 @@ from typing import Any
 from tara_api.ggufphase import MergeSpec, MergeStrategy
 from tara_trainer.errors import IncompatibleAdapter
 
-__all__ = ["DEFAULT_DENSITY", "load_base", "merged_with_adapter", "universal_model"]
+__all__ = ["DEFAULT_DENSITY", "load_base", "merged_with_adapter", "universal_model", "with_adapters"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,18 @@ def load_base(base_dir: Path) -> Any:
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.float32)
     model.eval()
     return model
+
+
+def with_adapters(base_dir: Path, adapters: Sequence[tuple[str, Path]]) -> Any:
+    """The base loaded once with every ``(name, adapter_dir)`` attached (eval mode): ``set_adapter(name)``
+    selects one, ``disable_adapter()`` gives the base. Unmerged PEFT matches the merged model to ~1e-7."""
+    from peft import PeftModel
+
+    (first, first_dir), *rest = adapters
+    model = PeftModel.from_pretrained(load_base(base_dir), str(first_dir), adapter_name=first)
+    for name, path in rest:
+        model.load_adapter(str(path), adapter_name=name)
+    return model.eval()
 
 
 def merged_with_adapter(base_dir: Path, adapter_dir: Path) -> Any:

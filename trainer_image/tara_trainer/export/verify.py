@@ -76,6 +76,7 @@ def generate(tc: LlamaCpp, model: Path, prompt_ids: Sequence[int], n: int = 8, l
     """
     llm = _load(tc, model, lora)
     try:
+        vocab = llm.n_vocab()
         out: list[int] = []
         for token in llm.generate(list(prompt_ids), temp=0.0, top_k=1, reset=True):
             out.append(int(token))
@@ -85,8 +86,7 @@ def generate(tc: LlamaCpp, model: Path, prompt_ids: Sequence[int], n: int = 8, l
         llm.close()
     if len(out) < n:
         raise ArtifactInvalid(f"{model.name}: generated {len(out)} of {n} tokens")
-    vocab = llm.n_vocab() if hasattr(llm, "n_vocab") else None
-    if vocab is not None and any(t < 0 or t >= vocab for t in out):
+    if any(t < 0 or t >= vocab for t in out):
         raise ArtifactInvalid(f"{model.name}: generated token ids outside the vocabulary: {out}")
     return out
 
