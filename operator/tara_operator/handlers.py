@@ -60,11 +60,19 @@ class _Phases:
 
     def track(self, body: kopf.Body | dict[str, Any], phase: str | None = None) -> None:
         key = (body["metadata"]["namespace"], body["metadata"]["name"])
-        self.by_key[key] = phase or (body.get("status") or {}).get("phase") or self.default
+        new = phase or (body.get("status") or {}).get("phase") or self.default
+        old = self.by_key.get(key)
+        if old != new:
+            if old is not None:
+                metrics.RESOURCE_PHASE.remove(self.kind, *key, old)
+            metrics.RESOURCE_PHASE.labels(self.kind, *key, new).set(1)
+        self.by_key[key] = new
         self._publish()
 
     def forget(self, key: tuple[str, str]) -> None:
-        self.by_key.pop(key, None)
+        old = self.by_key.pop(key, None)
+        if old is not None:
+            metrics.RESOURCE_PHASE.remove(self.kind, *key, old)
         self._publish()
 
     def _publish(self) -> None:
@@ -76,6 +84,7 @@ class _Phases:
 
 TRAININGS = _Phases("DomainTraining", "Pending")
 PHASE_STATES = _Phases("GGUFPhase", "Planning")
+SERIES = metrics.TrainingSeries()
 
 
 def _run(kind: str, tally: _Phases, reconcile: Any, body: dict[str, Any]) -> None:
@@ -110,17 +119,13 @@ def training_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
     before = TRAININGS.get(key)
     if type == "DELETED":
         TRAININGS.forget(key)
+        SERIES.forget(key, str((body.get("spec") or {}).get("domain", "")))
         _phases_using(key[0], key[1])
         return
     TRAININGS.track(body)
     if TRAININGS.get(key) != before:  # a phase transition may move the GGUFPhases that use this training
         _phases_using(key[0], key[1])
-    progress = (body.get("status") or {}).get("progress") or {}
-    labels = (body["metadata"]["namespace"], body["metadata"]["name"], (body.get("spec") or {}).get("domain", ""))
-    if "percent" in progress:
-        metrics.TRAINING_PERCENT.labels(*labels).set(float(progress["percent"]))
-    if "step" in progress:
-        metrics.TRAINING_STEP.labels(*labels).set(float(progress["step"]))
+    SERIES.observe(body)
 
 
 def _owner(body: kopf.Body) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ import kopf
 
 from tara_api import DomainTraining
 from tara_api.validate import Document, model_problems
-from tara_operator import k8s, names
+from tara_operator import k8s, metrics, names
 from tara_operator import status as st
 from tara_operator.reconciler import reconcile_latest
 from tara_operator.render.rbac import render_trainer_rbac
@@ -127,6 +127,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         extra.update(attempts=attempt, jobName=job_name, startTime=old.get("startTime") or stamp)
         if attempt > 1 and outcome.kind == st.OutcomeKind.RETRY:
             kopf.event(body, type="Warning", reason=outcome.reason, message=f"attempt {attempts} ended: {outcome.message}"[:1024])
+            metrics.ATTEMPT_FAILURES.labels(ns, name, spec.domain, outcome.reason).inc()
         if attempt > 1:  # attempt 1 has cost nothing yet
             extra["cost"] = _cost(ns, name, res, settings, now)
         return _status(old, "Pending", "Starting" if attempt == 1 else "Resuming", f"attempt {attempt} created",
@@ -146,6 +147,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
     if decision.phase == "Failed":
         if old.get("phase") != "Failed":
             kopf.event(body, type="Warning", reason=decision.reason, message=decision.message[:1024])
+            metrics.ATTEMPT_FAILURES.labels(ns, name, spec.domain, decision.reason).inc()
         extra.update(lastFailureReason=decision.reason, lastFailureMessage=decision.message[:32768],
                      completionTime=old.get("completionTime") or stamp)
         return _status(old, "Failed", decision.reason, decision.message, generation, stamp, ready=False, extra=extra)

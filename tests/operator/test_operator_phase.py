@@ -81,6 +81,8 @@ def test_phase_waits_builds_deploys_rebuilds_and_keeps_serving_on_failure(operat
     s = _until(cluster, ns, "Deployed", lambda s: s.get("phase") == "Deployed")
     assert s["servedRevision"] == 1 and s["endpoint"] == "http://phase-1-serve.phases.svc:80" and s["servedQuantization"] == "Q4_K_M"
     assert _cond(s, "Ready")["status"] == "True"
+    wait_for("phase series", lambda: 'tara_resource_phase{kind="GGUFPhase",name="phase-1",namespace="phases",phase="Deployed"} 1.0'
+             in operator.metrics())
 
     # a serving-only change updates the Deployment without a rebuild
     custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"serving": {"replicas": 2}}})

@@ -66,8 +66,15 @@ def test_happy_path_children_status_events_and_cost(operator: Operator, cluster)
     assert ready["Ready"]["observedGeneration"] == 1
     # the trainer reports progress into status; the operator exports it as a metric
     cluster.custom.patch_namespaced_custom_object_status(GROUP, VERSION, ns, "domaintrainings", "hc",
-                                                         {"status": {"progress": {"step": 40, "totalSteps": 100, "percent": 40.0}}})
+                                                         {"status": {"progress": {"step": 40, "totalSteps": 100, "percent": 40.0,
+                                                                                  "loss": 2.5, "evalLoss": 2.75,
+                                                                                  "updatedAt": "2026-01-02T03:04:05Z"}}})
     wait_for("progress metric", lambda: 'tara_training_progress_percent{domain="healthcare",name="hc",namespace="happy"} 40.0' in operator.metrics())
+    text = operator.metrics()
+    series = '{domain="healthcare",name="hc",namespace="happy"}'
+    assert f"tara_training_loss{series} 2.5" in text and f"tara_training_eval_loss{series} 2.75" in text
+    assert f"tara_training_last_progress_timestamp_seconds{series} 1.767323045e+09" in text  # the trainer's updatedAt
+    assert 'tara_resource_phase{kind="DomainTraining",name="hc",namespace="happy",phase="Running"} 1.0' in text
 
     cluster.end_pod(ns, job.metadata.name, 0)
     status = _phase(cluster, ns, "hc", "Succeeded")
@@ -81,6 +88,9 @@ def test_happy_path_children_status_events_and_cost(operator: Operator, cluster)
     assert 'tara_operator_reconciles_total{kind="DomainTraining",result="ok"}' in text
     assert 'tara_operator_resources{kind="DomainTraining",phase="Succeeded"}' in text
     assert "tara_operator_reconcile_seconds_bucket" in text
+    # the phase series moves with the resource: the old phase's series is gone, not left at 1
+    assert [line for line in text.splitlines() if line.startswith("tara_resource_phase") and 'namespace="happy"' in line] == [
+        'tara_resource_phase{kind="DomainTraining",name="hc",namespace="happy",phase="Succeeded"} 1.0']
 
 
 def test_preemption_resumes_then_permanent_failure_ends_failed(operator: Operator, cluster) -> None:
@@ -103,6 +113,10 @@ def test_preemption_resumes_then_permanent_failure_ends_failed(operator: Operato
     degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
     assert degraded["status"] == "True" and degraded["reason"] == "QualityGateFailed"
     assert ("QualityGateFailed", "eval loss improved by 0.001") in cluster.events(ns, "hc")
+    failures = {line.split("{")[1].split("}")[0]: line.rsplit(" ", 1)[1] for line in operator.metrics().splitlines()
+                if line.startswith("tara_training_attempt_failures_total{") and 'namespace="preempt"' in line}
+    assert {k.split('reason="')[1].rstrip('"'): float(v) for k, v in failures.items()} == {
+        "Preempted": 1.0, "OOMKilled": 1.0, "QualityGateFailed": 1.0}
 
 
 def test_retries_are_bounded(operator: Operator, cluster) -> None:

@@ -76,6 +76,9 @@ def test_serving_objects(spec, gpus, monitor, adapter_ids) -> None:
     assert config["weights"] == {"content": 0.4, "emotion": 0.3, "speed": 0.2, "quality": 0.1}
     assert out["service"]["spec"]["selector"] == d["spec"]["selector"]["matchLabels"]
     assert ("serviceMonitor" in out) is monitor
+    if monitor:  # scrapes what the router serves: its own metrics and llama-server's passed through
+        assert [e["path"] for e in out["serviceMonitor"]["spec"]["endpoints"]] == ["/metrics", "/metrics/server"]
+        assert {p["name"] for p in router["ports"]} >= {e["port"] for e in out["serviceMonitor"]["spec"]["endpoints"]}
     _load(d, "V1Deployment")
     _load(out["service"], "V1Service")
 

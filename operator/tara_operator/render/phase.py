@@ -203,6 +203,7 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
         out["serviceMonitor"] = {
             "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": _meta(res, deploy_name, "server", uid),
             "spec": {"selector": {"matchLabels": {f"{names.GROUP}/ggufphase": name[:63], "app.kubernetes.io/component": "server"}},
-                     "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}]},
+                     # the router's metrics, and llama-server's (loopback only) passed through by the router
+                     "endpoints": [{"port": "http", "path": path, "interval": "30s"} for path in ("/metrics", "/metrics/server")]},
         }
     return out
