@@ -367,6 +367,21 @@ class Handlers:
     async def metrics(self, _request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(self.router.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    async def server_metrics(self, _request: web.Request) -> web.Response:
+        """llama-server's own Prometheus metrics (tokens/s, requests processing). llama-server listens
+        on the pod's loopback only, so the router passes them through for Prometheus to scrape."""
+        assert self.session is not None
+        try:
+            async with self.session.get(f"{self.router.upstream}/metrics", timeout=aiohttp.ClientTimeout(total=5)) as r:
+                body = await r.read()
+                if r.status == 200:
+                    return web.Response(body=body, headers={"Content-Type": r.headers.get("Content-Type", CONTENT_TYPE_LATEST)})
+                detail = f"llama-server answered {r.status} on /metrics (is it started with --metrics?)"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            detail = f"llama-server unreachable: {type(exc).__name__}"
+        self.router.metrics.upstream_errors.labels("metrics").inc()
+        return web.Response(status=502, text=detail + "\n")
+
 
 ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
 
@@ -384,4 +399,5 @@ def build_app(config: RouterConfig, settings: RouterSettings) -> web.Application
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/readyz", handlers.readyz)
     app.router.add_get("/metrics", handlers.metrics)
+    app.router.add_get("/metrics/server", handlers.server_metrics)
     return app

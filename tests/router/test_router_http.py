@@ -165,6 +165,10 @@ def test_models_health_and_metrics(router: str) -> None:
     metrics = requests.get(router + "/metrics", timeout=5).text
     assert 'tara_router_requests_total{domain="healthcare",endpoint="completions",status="200"}' in metrics
     assert "tara_router_decision_seconds_bucket" in metrics and 'tara_router_emotion_total{emotion="fear"}' in metrics
+    # llama-server listens on loopback only: its own metrics come through the router
+    server = requests.get(router + "/metrics/server", timeout=5)
+    assert server.status_code == 200 and "llamacpp:predicted_tokens_seconds" in server.text
+    assert "llamacpp:tokens_predicted_total" in server.text and "llamacpp:requests_processing" in server.text
 
 
 def test_upstream_down_then_up(tiny_phase_build: Path, settings, tmp_path) -> None:
@@ -172,6 +176,9 @@ def test_upstream_down_then_up(tiny_phase_build: Path, settings, tmp_path) -> No
     proc, url = start_router(tmp_path, f"http://127.0.0.1:{port}")
     try:
         assert requests.get(url + "/readyz", timeout=5).status_code == 503
+        down = requests.get(url + "/metrics/server", timeout=10)
+        assert down.status_code == 502 and "unreachable" in down.text
+        assert 'tara_router_upstream_errors_total{kind="metrics"} 1.0' in requests.get(url + "/metrics", timeout=5).text
         r = requests.post(url + "/v1/completions", json={"model": "tara-healthcare", "prompt": "hi", "max_tokens": 2}, timeout=10)
         assert r.status_code == 503 and "not reachable" in r.json()["error"]["message"]
         server = Llama(tiny_phase_build, port, settings.cache_dir).start()
