@@ -36,5 +36,9 @@ def test_first_command_runs_the_local_pipeline() -> None:
         assert "[5/5] serve phase-1 with llama-server and the router" in out
         assert "-> healthcare (scored), emotion fear:" in out and "-> business (scored)" in out
         assert ".tara/local/phases/phase-1/build" in out
+        if "      built; serving" in out:  # a build ran: its steps were shown as they went
+            steps = re.findall(r"^      \[(\d+)/(\d+)\] (.+)$", out, re.MULTILINE)
+            assert steps and [int(n) for n, _, _ in steps] == list(range(1, int(steps[0][1]) + 1)), out
+            assert "quantize Q4_K_M" in [what for _, _, what in steps]
         if attempt == "rerun":
             assert out.count("reused") >= 3, out  # both adapters and the build

@@ -42,6 +42,32 @@ def _ask(url: str, question: str) -> tuple[dict[str, str], str]:
     return headers, " ".join(answer.split())
 
 
+class _StepProgress:
+    """The build's steps as a progress bar on a terminal, as one line per step elsewhere (logs, CI)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, done: int, total: int, what: str | None) -> None:
+        if not sys.stdout.isatty():
+            if what is not None:
+                _say(f"      [{done}/{total}] {what}")
+            return
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="step", leave=False, bar_format="      {l_bar}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]")
+        if what is None:
+            self.bar.update(1)
+        else:
+            self.bar.set_description_str(what[:40])
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def _quiet_libraries() -> None:
     """Our progress lines, not the libraries' load bars and deprecation notices."""
     import logging
@@ -119,7 +145,11 @@ def run(folder: Path, state: Path, tiny_model: Path, serve: bool, port: int) -> 
         for phase in phases:
             header(f"build {phase.metadata.name}: convert, quantize {', '.join(q.value for q in phase.spec.quantization)}, validate")
             out = state / "phases" / (phase.metadata.name or "phase") / "build"
-            result = build(BuildRequest(phase=phase, output_dir=out, trainings_dir=state / "trainings"), settings)
+            progress = _StepProgress()
+            try:
+                result = build(BuildRequest(phase=phase, output_dir=out, trainings_dir=state / "trainings", on_step=progress), settings)
+            finally:
+                progress.close()
             m = result.manifest
             for a in m["artifacts"]:
                 gate = f", perplexity {a['perplexity']:.1f}" if a.get("perplexity") else ""

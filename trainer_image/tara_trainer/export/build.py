@@ -16,7 +16,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ class BuildRequest:
     base_model: Path | None = None
     cleanup: bool = True
     keep_checkpoints: int = 1
+    # called as on_step(done, total, what) when a step starts and on_step(done, total, None) when it ends
+    on_step: Callable[[int, int, str | None], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,16 +63,20 @@ class BuildResult:
 class _Steps:
     """Numbered progress lines for a long build: ``[3/12] quantize Q4_K_M ... 1.4 s``."""
 
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.timings = total, 0, {}
+    def __init__(self, total: int, on_step: Callable[[int, int, str | None], None] | None = None) -> None:
+        self.total, self.done, self.timings, self.on_step = total, 0, {}, on_step
 
     def run(self, what: str, fn, *args, **kwargs):
         self.done += 1
         log.info("[%d/%d] %s ...", self.done, self.total, what)
+        if self.on_step:
+            self.on_step(self.done, self.total, what)
         started = time.monotonic()
         result = fn(*args, **kwargs)
         self.timings[what] = round(time.monotonic() - started, 3)
         log.info("[%d/%d] %s done in %.1f s", self.done, self.total, what, self.timings[what])
+        if self.on_step:
+            self.on_step(self.done, self.total, None)
         return result
 
 
@@ -200,7 +206,8 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
     spec = request.phase.spec
     adapters_mode = the_plan.strategy == MergeStrategy.ADAPTERS
     n_models = 1 + len(the_plan.quantizations)
-    steps = _Steps(total=2 + (1 if not adapters_mode else 0) + 1 + len(the_plan.loras()) + len(the_plan.quantizations) + 4)
+    steps = _Steps(2 + (1 if not adapters_mode else 0) + 1 + len(the_plan.loras()) + len(the_plan.quantizations) + 4,
+                   request.on_step)
     scratch = work / "work"
 
     # 1. inputs
