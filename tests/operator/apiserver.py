@@ -77,11 +77,16 @@ RESOURCES = (
     Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", status=False),
     Kind("coordination.k8s.io", "v1", "leases", "Lease", status=False),
     Kind("monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor", status=False),
+    Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False, short=("crd", "crds")),
     Kind("kopf.dev", "v1", "kopfpeerings", "KopfPeering", status=False),
     Kind("kopf.dev", "v1", "clusterkopfpeerings", "ClusterKopfPeering", namespaced=False, status=False),
     Kind("tara.dev", "v1alpha1", "domaintrainings", "DomainTraining", short=("dt", "dtrain"), categories=("tara",)),
     Kind("tara.dev", "v1alpha1", "ggufphases", "GGUFPhase", short=("gp", "gguf"), categories=("tara",)),
 )
+# kubectl apply downloads the OpenAPI documents before it sends anything; empty ones make it skip
+# client-side schema checks (the CRD schemas are checked by `tara validate`, not here).
+OPENAPI = {"/openapi/v2": {"swagger": "2.0", "info": {"title": "emulator", "version": "v0"}, "paths": {}, "definitions": {}},
+           "/openapi/v3": {"paths": {}}}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 _PATH = re.compile(
     r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
@@ -252,6 +257,10 @@ class ApiServer(kmock.KubernetesEmulator):
     # --- HTTP entry -------------------------------------------------------------------------
     async def __call__(self, raw: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         await raw.read()
+        if raw.path in OPENAPI:
+            if "protobuf" in raw.headers.get("Accept", ""):  # an empty message: no definitions
+                return aiohttp.web.Response(body=b"", content_type="application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+            return aiohttp.web.json_response(OPENAPI[raw.path])
         m = _PATH.match(raw.path)
         plural = m.group("plural") if m else None
         if m is None or plural is None or plural not in self.kinds:
@@ -264,6 +273,15 @@ class ApiServer(kmock.KubernetesEmulator):
             response = self._error(exc)
         self.requests_log.append((raw.method, raw.path_qs, response.status))
         return response
+
+    async def _serve_version(self, request: Any) -> Any:
+        """Discovery as the API server gives it: subresources carry no short names or categories
+        (kmock copies them, and kubectl then warns that ``dt`` also matches ``domaintrainings/status``)."""
+        payload = await super()._serve_version(request)
+        for entry in payload["resources"]:
+            if "/" in entry["name"]:
+                entry["shortNames"], entry["categories"] = [], []
+        return payload
 
     def _error(self, exc: ApiError) -> aiohttp.web.Response:
         return aiohttp.web.json_response(exc.body(), status=exc.code)
