@@ -20,7 +20,10 @@ semantics for resource requests:
 - namespaces: created on first use (a real server would answer 404);
 - delete: finalizers set ``deletionTimestamp``; objects go when the last finalizer is removed; the
   garbage collector deletes children whose ownerReferences name a deleted uid;
-- every request is recorded in a bounded log (``requests_log``), never an unbounded one.
+- every request is recorded in a bounded log (``requests_log``), never an unbounded one;
+- for kubectl: empty ``/openapi/v2`` (protobuf) and ``/openapi/v3`` documents, CustomResourceDefinitions
+  stored like any object (the TARA kinds are served whether or not their CRDs were applied), and
+  discovery that gives subresources no short names.
 
 Not emulated: admission, defaulting, schema validation, RBAC, server-side apply.
 """
