@@ -235,7 +235,7 @@ class GGUFPhaseSpec(ApiModel):
             field_path=".domains",
         ),
         CelRule(
-            rule="!has(self.serving.defaultDomain) || self.domains.exists(d, d.domain == self.serving.defaultDomain)",
+            rule="has(self.serving.defaultDomain) ? self.domains.exists(d, d.domain == self.serving.defaultDomain) : true",
             message="serving.defaultDomain must be one of the phase's domains",
             field_path=".serving.defaultDomain",
         ),

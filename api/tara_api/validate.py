@@ -133,6 +133,14 @@ def _schema_problems(doc: Document, kind: str) -> list[Problem]:
             continue
         if error.validator == "anyOf" and error.schema.get("x-kubernetes-int-or-string"):
             message = f"must be an integer or a string, got {error.instance!r}"
+        elif error.validator == "minItems" and error.instance == []:
+            message = "must not be empty"
+        elif error.validator in ("maxItems", "minItems") and isinstance(error.instance, list):  # not the whole list
+            bound = "at most" if error.validator == "maxItems" else "at least"
+            message = f"has {len(error.instance)} items, {bound} {error.validator_value} allowed"
+        elif error.validator in ("maxProperties", "minProperties") and isinstance(error.instance, dict):
+            bound = "at most" if error.validator == "maxProperties" else "at least"
+            message = f"has {len(error.instance)} entries, {bound} {error.validator_value} allowed"
         problems.append(Problem(doc.label, path, message, "schema"))
     return problems
 

@@ -180,3 +180,14 @@ def test_schema_and_model_agree_on_invalid_case(body: dict) -> None:
     doc = _doc(body)
     assert server_problems(doc), "the CRD schema and CEL rules accept it, the model does not"
     assert model_problems(doc), "the model accepts it, the CRD schema or CEL rules do not"
+
+
+def test_the_largest_phase_validates_and_one_more_domain_is_named_plainly() -> None:
+    """64 domains (the limit) validate, in well under the test timeout: the defaultDomain rule once
+    grew exponentially with the number of domains under cel-python when defaultDomain was unset."""
+    body = copy.deepcopy(PHASE)
+    body["spec"]["domains"] = [{"domain": f"d{i}"} for i in range(64)]
+    body["spec"].get("serving", {}).pop("defaultDomain", None)
+    assert validate_document(_doc(body)) == []
+    body["spec"]["domains"].append({"domain": "d64"})
+    assert [p.message for p in validate_document(_doc(body)) if p.path == "spec.domains"] == ["has 65 items, at most 64 allowed"]
