@@ -1,4 +1,7 @@
-"""``tara``: validate manifests, generate CRDs and docs, and show what a set of manifests would run.
+"""``tara``: validate manifests, generate CRDs and docs, plan and run them, and manage phases and trainings.
+
+``tara phase ...`` and ``tara training ...`` (with the original design's ``create-phase``,
+``add-domain``, ``list-phases`` and ``show-phase``) work on manifest files or on the cluster.
 
 Exit status: 0 when everything is valid, 1 when any problem was found, 2 on usage errors.
 """
@@ -12,7 +15,9 @@ from pathlib import Path
 from tara_api.crd import render_crds
 from tara_api.reference import render_reference
 from tara_api.validate import validate_paths
+from tara_cli import phase as phase_mod
 from tara_cli import plan as plan_mod
+from tara_cli import training as training_mod
 
 __all__ = ["main"]
 
@@ -123,11 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plan", help="validate manifests and print what they would run")
     p.add_argument("paths", nargs="+", help="YAML files or folders")
     p.set_defaults(func=_cmd_plan)
+    phase_mod.register(sub)
+    training_mod.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    phase_mod.check_usage(parser, args)
     return int(args.func(args))
 
 
