@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Reinstall when the dependency pins change; the stamp lives inside the venv.
 STAMP := $(VENV)/.installed
 
-.PHONY: setup llama demo test lint crds docs bench clean
+.PHONY: setup llama helm demo test lint crds docs bench clean
 
 setup: $(STAMP) llama
 
@@ -27,8 +27,12 @@ demo: setup
 	$(BIN)/tara validate --quiet configs/
 	$(BIN)/tara local run configs/local
 
+## helm: fetch the pinned helm and promtool into ~/.cache/tara (the chart's tests use them; once per machine).
+helm: $(STAMP)
+	$(BIN)/python tests/helm/helmbin.py helm promtool
+
 ## test: set everything up and run the whole test suite (what CI runs).
-test: setup lint
+test: setup lint helm
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -38,6 +42,7 @@ lint: setup
 ## crds: regenerate the CRDs and the resource reference from the API types.
 crds: setup
 	$(BIN)/tara crds --output crds
+	$(BIN)/tara crds --output helm/tara/crds
 	$(BIN)/tara docs --output docs/reference.md
 
 clean:
