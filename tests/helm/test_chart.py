@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import ALL_ON, CASES, CHART, NAMESPACE, RELEASE, find, one, run_helm
+from chart_support import ALL_ON, CASES, CHART, NAMESPACE, RELEASE, find, one, run_helm
 from kubernetes import client
 
 from tara_api.crd import render_crds

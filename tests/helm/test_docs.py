@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import CHART, ROOT, one, render_objects
+from chart_support import CHART, ROOT, one, render_objects
 from helmbin import HELM_PACKAGE_VERSION, cache_dir
 
 from tara_trainer.settings import TrainerSettings

@@ -14,7 +14,7 @@ from typing import Any
 import promql_parser
 import pytest
 import yaml
-from conftest import ALL_ON, CHART, NAMESPACE, ROOT, find, one
+from chart_support import ALL_ON, CHART, NAMESPACE, ROOT, find, one
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from tara_api import GGUFPhase

@@ -16,7 +16,7 @@ from typing import Any
 import kopf
 import pytest
 import yaml
-from conftest import ALL_ON, CASES, NAMESPACE, ROOT, find, one
+from chart_support import ALL_ON, CASES, NAMESPACE, ROOT, find, one
 
 from tara_api import DomainTraining, GGUFPhase
 from tara_operator import k8s

@@ -45,6 +45,7 @@ from typing import Any
 
 import aiohttp.web
 import kmock
+import yaml
 
 __all__ = ["ApiServer", "ServerThread", "RESOURCES"]
 
@@ -66,21 +67,27 @@ class Kind:
 
 
 RESOURCES = (
-    Kind("", "v1", "namespaces", "Namespace", namespaced=False),
-    Kind("", "v1", "pods", "Pod"),
-    Kind("", "v1", "configmaps", "ConfigMap", status=False),
+    Kind("", "v1", "namespaces", "Namespace", namespaced=False, short=("ns",)),
+    Kind("", "v1", "pods", "Pod", short=("po",)),
+    Kind("", "v1", "configmaps", "ConfigMap", status=False, short=("cm",)),
     Kind("", "v1", "secrets", "Secret", status=False),
-    Kind("", "v1", "services", "Service"),
-    Kind("", "v1", "serviceaccounts", "ServiceAccount", status=False),
-    Kind("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim"),
-    Kind("", "v1", "events", "Event", status=False),
+    Kind("", "v1", "services", "Service", short=("svc",)),
+    Kind("", "v1", "serviceaccounts", "ServiceAccount", status=False, short=("sa",)),
+    Kind("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short=("pvc",)),
+    Kind("", "v1", "events", "Event", status=False, short=("ev",)),
     Kind("batch", "v1", "jobs", "Job"),
-    Kind("apps", "v1", "deployments", "Deployment"),
+    Kind("apps", "v1", "deployments", "Deployment", short=("deploy",)),
+    Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short=("pdb",)),
+    Kind("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", status=False, short=("netpol",)),
     Kind("rbac.authorization.k8s.io", "v1", "roles", "Role", status=False),
     Kind("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", status=False),
+    Kind("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", namespaced=False, status=False),
+    Kind("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", namespaced=False, status=False),
     Kind("coordination.k8s.io", "v1", "leases", "Lease", status=False),
-    Kind("monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor", status=False),
     Kind("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", namespaced=False, short=("crd", "crds")),
+    Kind("monitoring.coreos.com", "v1", "servicemonitors", "ServiceMonitor", status=False),
+    Kind("monitoring.coreos.com", "v1", "podmonitors", "PodMonitor", status=False),
+    Kind("monitoring.coreos.com", "v1", "prometheusrules", "PrometheusRule", status=False),
     Kind("kopf.dev", "v1", "kopfpeerings", "KopfPeering", status=False),
     Kind("kopf.dev", "v1", "clusterkopfpeerings", "ClusterKopfPeering", namespaced=False, status=False),
     Kind("tara.dev", "v1alpha1", "domaintrainings", "DomainTraining", short=("dt", "dtrain"), categories=("tara",)),
@@ -278,9 +285,11 @@ class ApiServer(kmock.KubernetesEmulator):
         return response
 
     async def _serve_version(self, request: Any) -> Any:
-        """Discovery as the API server gives it: subresources carry no short names or categories
-        (kmock copies them, and kubectl then warns that ``dt`` also matches ``domaintrainings/status``)."""
+        """Discovery as the API server gives it: the core group version is ``v1`` (kmock says
+        ``/v1``, and kubectl and helm then find no core kinds), and subresources carry no short
+        names or categories (kubectl would warn that ``dt`` also matches ``domaintrainings/status``)."""
         payload = await super()._serve_version(request)
+        payload["groupVersion"] = payload["groupVersion"].lstrip("/")  # the core group is "v1", not "/v1"
         for entry in payload["resources"]:
             if "/" in entry["name"]:
                 entry["shortNames"], entry["categories"] = [], []
@@ -298,9 +307,11 @@ class ApiServer(kmock.KubernetesEmulator):
             return await self._watch(raw, kind, ns, name)
         body: Any = None
         data = await raw.read()  # buffered by __call__
+        if data and "protobuf" in raw.headers.get("Content-Type", ""):  # client-go then retries in JSON
+            raise ApiError(415, "UnsupportedMediaType", "the emulator speaks JSON only")
         if data:
-            try:
-                body = json.loads(data)
+            try:  # server-side apply bodies may be YAML; JSON is YAML
+                body = yaml.safe_load(data) if "apply-patch" in raw.headers.get("Content-Type", "") else json.loads(data)
             except ValueError as exc:
                 raise ApiError(400, "BadRequest", f"invalid JSON: {exc}") from exc
         async with self.lock:
@@ -426,6 +437,8 @@ class ApiServer(kmock.KubernetesEmulator):
 
     async def _patch(self, kind: Kind, ns, name: str, sub, body: Any, ctype: str) -> dict[str, Any]:
         key = self._key(kind, ns, name)
+        if "apply-patch" in ctype and key not in self.store[kind.plural]:  # server-side apply creates
+            return await self._create(kind, ns, {**body, "metadata": {**(body.get("metadata") or {}), "name": name}})
         old = self._get(kind, ns, name)
         if "json-patch" in ctype or isinstance(body, list):  # some clients label JSON patches as merge patches
             if not isinstance(body, list):

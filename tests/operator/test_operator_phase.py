@@ -7,8 +7,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import GROUP, VERSION, Operator, deployment_ready, deployment_stuck, finish_training, wait_for
 from kubernetes import client
+from operator_support import (
+    GROUP,
+    VERSION,
+    Operator,
+    deployment_ready,
+    deployment_stuck,
+    finish_training,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 

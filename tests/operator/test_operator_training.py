@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import GROUP, VERSION, Operator, wait_for
 from kubernetes import client
+from operator_support import GROUP, VERSION, Operator, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Cluster, Operator, wait_for
+from operator_support import Cluster, Operator, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

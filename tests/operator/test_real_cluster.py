@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import GROUP, VERSION, Operator, wait_for
+from operator_support import GROUP, VERSION, Operator, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
