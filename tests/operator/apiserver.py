@@ -22,8 +22,11 @@ semantics for resource requests:
   garbage collector deletes children whose ownerReferences name a deleted uid;
 - every request is recorded in a bounded log (``requests_log``), never an unbounded one;
 - for kubectl: empty ``/openapi/v2`` (protobuf) and ``/openapi/v3`` documents, CustomResourceDefinitions
-  stored like any object (the TARA kinds are served whether or not their CRDs were applied), and
-  discovery that gives subresources no short names.
+  stored like any object (the TARA kinds are served whether or not their CRDs were applied),
+  discovery with ``v1`` as the core group version and no short names on subresources, and
+  server-side apply (``apply-patch+yaml``) creating a missing object (merged otherwise: no field
+  managers). Protobuf bodies get 415: typed clients (``kubectl create``, helm's release storage)
+  therefore do not work against it, the dynamic ones (``kubectl apply/get/describe``) do.
 
 Not emulated: admission, defaulting, schema validation, RBAC, server-side apply.
 """
