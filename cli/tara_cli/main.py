@@ -91,7 +91,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tara", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="tara", description=__doc__.splitlines()[0].replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check manifests against the CRD schema, CEL rules and API types")

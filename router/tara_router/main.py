@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     from tara_router.config import ConfigError, load_config
     from tara_router.settings import RouterSettings
 
-    parser = argparse.ArgumentParser(prog="tara-router", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="tara-router", description=__doc__.split("\n\n")[0].replace("``", ""))
     parser.add_argument("--config", help="routing config JSON (default $TARA_ROUTER_CONFIG)")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
