@@ -12,7 +12,8 @@ semantics for resource requests:
   AlreadyExists; status dropped on create for resources with a status subresource;
 - get/list/watch: label selectors (=, ==, !=, in, notin, exists, !exists) and field selectors;
   list ``metadata.resourceVersion``; watches resume after a ``resourceVersion`` (410 Gone when it
-  is too old), honour ``timeoutSeconds`` and close cleanly;
+  is too old), honour ``timeoutSeconds`` and close cleanly; ``sendInitialEvents`` (streaming
+  lists) ends the initial events with the ``k8s.io/initial-events-end`` bookmark;
 - patch: merge, strategic (as merge) and JSON patch (422 when a ``test`` op fails); ``/status``
   changes only status, the main resource never changes status; a stale ``resourceVersion`` is a
   409 Conflict; generation increments when anything but metadata and status changes;
@@ -25,8 +26,10 @@ semantics for resource requests:
   stored like any object (the TARA kinds are served whether or not their CRDs were applied),
   discovery with ``v1`` as the core group version and no short names on subresources, and
   server-side apply (``apply-patch+yaml``) creating a missing object (merged otherwise: no field
-  managers). Protobuf bodies get 415: typed clients (``kubectl create``, helm's release storage)
-  therefore do not work against it, the dynamic ones (``kubectl apply/get/describe``) do.
+  managers), and the protobuf bodies of typed clients (``kubectl create``, helm's release
+  storage) decoded for Namespace, Secret and ConfigMap (``k8sproto.py``; other kinds get 415).
+  With these, ``helm install/upgrade/uninstall`` and ``kubectl apply/get/describe/rollout
+  status`` work against it.
 
 Not emulated: admission, defaulting, schema validation, RBAC, server-side apply.
 """
@@ -47,6 +50,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp.web
+import k8sproto
 import kmock
 import yaml
 
@@ -310,9 +314,14 @@ class ApiServer(kmock.KubernetesEmulator):
             return await self._watch(raw, kind, ns, name)
         body: Any = None
         data = await raw.read()  # buffered by __call__
-        if data and "protobuf" in raw.headers.get("Content-Type", ""):  # client-go then retries in JSON
-            raise ApiError(415, "UnsupportedMediaType", "the emulator speaks JSON only")
-        if data:
+        if method == "DELETE":
+            data = b""  # DeleteOptions (propagation policy): the garbage collector always cascades here
+        if data and "protobuf" in raw.headers.get("Content-Type", ""):  # typed clients
+            try:
+                body = k8sproto.decode(data)
+            except ValueError as exc:
+                raise ApiError(415, "UnsupportedMediaType", f"the emulator reads JSON and a few protobuf kinds: {exc}") from exc
+        elif data:
             try:  # server-side apply bodies may be YAML; JSON is YAML
                 body = yaml.safe_load(data) if "apply-patch" in raw.headers.get("Content-Type", "") else json.loads(data)
             except ValueError as exc:
@@ -505,6 +514,10 @@ class ApiServer(kmock.KubernetesEmulator):
             else:
                 backlog = [(self.rv, {"type": "ADDED", "object": copy.deepcopy(o)})
                            for (ons, _), o in self.store[kind.plural].items()]
+            if q.get("sendInitialEvents") == "true":  # a streaming list (kubectl 1.37): say where the list ends
+                backlog.append((self.rv, {"type": "BOOKMARK", "object": {
+                    "apiVersion": kind.api_version, "kind": kind.kind,
+                    "metadata": {"resourceVersion": str(self.rv), "annotations": {"k8s.io/initial-events-end": "true"}}}}))
             self.watchers.add(entry)
         response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
         await response.prepare(raw)
@@ -512,7 +525,7 @@ class ApiServer(kmock.KubernetesEmulator):
         deadline = loop.time() + timeout if timeout else None
         try:
             for _, event in backlog:
-                if wanted(event["object"]):
+                if event["type"] == "BOOKMARK" or wanted(event["object"]):
                     await response.write(json.dumps(event).encode() + b"\n")
             while True:
                 remaining = None if deadline is None else deadline - loop.time()

@@ -37,7 +37,8 @@ class Operator:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TARA_", "KUBERNETES_"))}
         env.update(KUBECONFIG=str(self.kubeconfig), TARA_METRICS_PORT=str(self.metrics_port),
                    TARA_LIVENESS_PORT=str(self.liveness_port), TARA_RESYNC_SECONDS="1", TARA_BACKOFF_BASE="0",
-                   PYTHONUNBUFFERED="1", **self.extra)
+                   PYTHONUNBUFFERED="1")
+        env.update(self.extra)  # the test's own settings win
         out = open(self.log, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen([sys.executable, "-m", "tara_operator.main"], env=env, stdout=out, stderr=subprocess.STDOUT)
         out.close()

@@ -51,10 +51,12 @@ def test_readme_cluster_walkthrough(kubeconfig: Path, cluster: Cluster, tmp_path
                     r = subprocess.run([kubectl, *words[1:]], cwd=ROOT, env=env, capture_output=True, text=True,
                                        timeout=4 if watch else 60, check=False)
                     out, code = r.stdout + r.stderr, r.returncode
-                except subprocess.TimeoutExpired as exc:  # a watch runs until interrupted
+                except subprocess.TimeoutExpired as exc:
+                    assert watch, f"{line} did not finish"  # a watch runs until interrupted
                     out, code = (exc.stdout or b"").decode() + (exc.stderr or b"").decode(), 0
                 assert code == 0, f"{line}\n{out}"
                 assert "Warning" not in out, f"{line}\n{out}"
+                assert not watch or "healthcare-cpu" in out, f"{line} showed nothing:\n{out}"
                 outputs[line] = out
             else:
                 pytest.fail(f"the walkthrough has a command this test does not know how to run: {line}")
