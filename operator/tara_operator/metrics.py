@@ -50,11 +50,12 @@ def _when(progress: Mapping[str, Any], now: float) -> float:
 
 
 class TrainingSeries:
-    """Publishes each DomainTraining's progress gauges and its current phase; remembers the last
-    step seen per resource so that the stall timestamp moves only when the step does."""
+    """Publishes each DomainTraining's progress gauges; remembers the last step seen per resource so
+    that the stall timestamp moves only when the step does (the trainer's ``updatedAt`` when it
+    moved, so an operator restart does not reset it)."""
 
     def __init__(self) -> None:
-        self.steps: dict[tuple[str, str], tuple[tuple[str, str, str], float]] = {}
+        self.steps: dict[tuple[str, str], float] = {}
 
     def observe(self, body: Mapping[str, Any], now: float | None = None) -> None:
         meta = body["metadata"]
@@ -66,9 +67,9 @@ class TrainingSeries:
                 gauge.labels(*labels).set(float(progress[field]))
         if "step" in progress:
             step = float(progress["step"])
-            if key not in self.steps or self.steps[key][1] != step:
+            if self.steps.get(key) != step:
                 TRAINING_PROGRESSED.labels(*labels).set(_when(progress, time.time() if now is None else now))
-            self.steps[key] = (labels, step)
+            self.steps[key] = step
 
     def forget(self, key: tuple[str, str], domain: str) -> None:
         labels = (*key, domain)
