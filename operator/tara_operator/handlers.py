@@ -8,6 +8,7 @@ backoff has passed). Status updates by the trainer only refresh the progress met
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter as Tally
 from typing import Any
 
@@ -39,7 +40,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         from prometheus_client import start_http_server
 
         start_http_server(SETTINGS.metrics_port)
-    k8s.configure()
+    k8s.warm_up()
 
 
 @kopf.on.login()
@@ -152,12 +153,35 @@ def training_resync(body: kopf.Body, **_: Any) -> None:
     _reconcile(dict(body))
 
 
+class _PhaseIndex:
+    """Which GGUFPhases use which DomainTrainings, kept from the phases' own events, so that a
+    training event costs no API call (a burst of new trainings used to list the phases once each)."""
+
+    def __init__(self) -> None:
+        self.refs: dict[tuple[str, str], frozenset[str]] = {}
+        self.lock = threading.Lock()
+
+    def observe(self, body: kopf.Body | dict[str, Any]) -> None:
+        domains = (body.get("spec") or {}).get("domains") or []
+        with self.lock:
+            self.refs[(body["metadata"]["namespace"], body["metadata"]["name"])] = frozenset(
+                d.get("training") or d.get("domain") for d in domains)
+
+    def forget(self, key: tuple[str, str]) -> None:
+        with self.lock:
+            self.refs.pop(key, None)
+
+    def using(self, ns: str, training: str) -> list[str]:
+        with self.lock:
+            return sorted(name for (pns, name), refs in self.refs.items() if pns == ns and training in refs)
+
+
+PHASE_INDEX = _PhaseIndex()
+
+
 def _phases_using(ns: str, training: str) -> None:
-    listing = k8s.list_custom(PHASES, ns)
-    for phase in listing:
-        refs = [d.get("training") or d.get("domain") for d in (phase.get("spec") or {}).get("domains") or []]
-        if training in refs:
-            _reconcile_phase(phase)
+    for name in PHASE_INDEX.using(ns, training):
+        _reconcile_phase({"metadata": {"namespace": ns, "name": name}})
 
 
 def _reconcile_phase(body: dict[str, Any]) -> None:
@@ -185,8 +209,10 @@ def phase_resync(body: kopf.Body, **_: Any) -> None:
 def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
     if type == "DELETED":
         PHASE_STATES.forget((body["metadata"]["namespace"], body["metadata"]["name"]))
+        PHASE_INDEX.forget((body["metadata"]["namespace"], body["metadata"]["name"]))
     else:
         PHASE_STATES.track(body)
+        PHASE_INDEX.observe(body)
 
 
 @kopf.on.delete(names.GROUP, "v1alpha1", PLURAL)

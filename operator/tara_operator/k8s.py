@@ -24,7 +24,6 @@ __all__ = [
     "delete",
     "get",
     "get_custom",
-    "list_custom",
     "list_pods",
     "patch_custom_status",
     "replace_config_map_data",
@@ -45,6 +44,12 @@ def configure() -> client.ApiClient:
     settings = client.Configuration.get_default_copy()
     settings.connection_pool_maxsize = 32  # kopf runs up to 16 sync handlers at once; urllib3's default is 4
     return client.ApiClient(settings)
+
+
+def warm_up() -> None:
+    """Build the API clients before kopf's worker threads need them: the first call imports the
+    client's API modules lazily, and sixteen threads racing to do it queue on the import lock."""
+    _apis()
 
 
 @functools.cache
@@ -148,11 +153,6 @@ def list_jobs(namespace: str, selector: str) -> list[dict[str, Any]]:
 
 def get_custom(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
     return _call(_apis()["custom"].get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name)
-
-
-def list_custom(plural: str, namespace: str) -> list[dict[str, Any]]:
-    listing = _call(_apis()["custom"].list_namespaced_custom_object, GROUP, VERSION, namespace, plural)
-    return list((listing or {}).get("items") or [])
 
 
 def patch_custom_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
