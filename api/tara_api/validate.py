@@ -41,6 +41,7 @@ __all__ = [
     "server_problems",
     "validate_document",
     "validate_paths",
+    "yaml_files",
 ]
 
 try:  # CEL is evaluated where a Python CEL library is available (it is a pinned dependency).
@@ -303,7 +304,8 @@ def is_tara_document(body: Any) -> bool:
 # ---------------------------------------------------------------- file edge
 
 
-def _expand(paths: Iterable[str | Path]) -> list[Path]:
+def yaml_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The given files, and the YAML files under the given folders (recursively, sorted)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -333,7 +335,7 @@ def validate_paths(paths: Iterable[str | Path]) -> tuple[list[Document], list[Pr
     """Validate every YAML file under the given files and folders."""
     checked: list[Document] = []
     problems: list[Problem] = []
-    files = _expand(paths)
+    files = yaml_files(paths)
     if not files:
         problems.append(Problem(", ".join(map(str, paths)), "", "no YAML files found", "yaml"))
     for file in files:

@@ -13,12 +13,12 @@ import functools
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tara_api.validate import Problem
+from tara_api.validate import Problem, yaml_files
 from tara_cli import cluster
 from tara_cli.manifests import ManifestError, parse_documents
 
@@ -109,28 +109,15 @@ def now() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def _expand(paths: Iterable[str]) -> list[Path]:
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()))
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise CliError(f"{raw}: no such file or folder")
-    return files
-
-
-def read_resources(paths: Iterable[str], kind: str) -> list[dict[str, Any]]:
+def read_resources(paths: Sequence[str], kind: str) -> list[dict[str, Any]]:
     """Every ``kind`` document in the given files and folders (searched recursively for YAML)."""
+    missing = [raw for raw in paths if not Path(raw).exists()]
+    if missing:
+        raise CliError(f"{missing[0]}: no such file or folder")
     found = []
-    for path in _expand(paths):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-        found += [d for d in parse_documents(text, str(path)) if isinstance(d, dict) and d.get("kind") == kind]
+    for path in yaml_files(paths):
+        docs = parse_documents(read_text(str(path)), str(path))
+        found += [d for d in docs if isinstance(d, dict) and d.get("kind") == kind]
     return found
 
 
