@@ -21,7 +21,7 @@ from tara_api.domaintraining import DomainTraining, DomainTrainingSpec, DomainTr
 from tara_api.ggufphase import GGUFPhase, GGUFPhaseSpec, GGUFPhaseStatus
 from tara_api.meta import GROUP, VERSION
 
-__all__ = ["KINDS", "PrinterColumn", "ResourceKind", "crd_for", "dump_yaml", "kind_by_name", "render_crds", "structural_schema"]
+__all__ = ["DOMAIN_TRAINING", "GGUF_PHASE", "KINDS", "PrinterColumn", "ResourceKind", "crd_for", "dump_yaml", "kind_by_name", "render_crds", "structural_schema"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,8 @@ KINDS: tuple[ResourceKind, ...] = (
         ),
     ),
 )
+# Each kind by name: the operator, the CLI and the trainer take plurals and singulars from here only.
+DOMAIN_TRAINING, GGUF_PHASE = KINDS
 
 
 def kind_by_name(kind: str) -> ResourceKind | None:

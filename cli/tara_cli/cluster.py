@@ -26,6 +26,7 @@ from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from tara_api.crd import DOMAIN_TRAINING, GGUF_PHASE
 from tara_api.meta import GROUP, VERSION
 
 __all__ = [
@@ -55,8 +56,8 @@ class Resource:
     singular: str  # as messages name it: "ggufphase default/phase-1 not found"
 
 
-PHASES = Resource("ggufphases", "ggufphase")
-TRAININGS = Resource("domaintrainings", "domaintraining")
+PHASES = Resource(GGUF_PHASE.plural, GGUF_PHASE.singular)
+TRAININGS = Resource(DOMAIN_TRAINING.plural, DOMAIN_TRAINING.singular)
 
 
 class ClusterError(Exception):

@@ -14,11 +14,12 @@ from typing import Any
 
 import kopf
 
+from tara_api.crd import DOMAIN_TRAINING, GGUF_PHASE
+from tara_api.meta import GROUP, VERSION
 from tara_operator import k8s, metrics, names
-from tara_operator.phase import PLURAL as PHASES
 from tara_operator.phase import reconcile_phase
 from tara_operator.settings import OperatorSettings
-from tara_operator.training import PLURAL, TERMINAL, reconcile_training
+from tara_operator.training import TERMINAL, reconcile_training
 
 log = logging.getLogger(__name__)
 SETTINGS = OperatorSettings.from_env()
@@ -29,9 +30,9 @@ SERVER = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/c
 
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    settings.persistence.finalizer = f"{names.GROUP}/cleanup"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=names.GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=names.GROUP)
+    settings.persistence.finalizer = f"{GROUP}/cleanup"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
     # kopf would post an Event for every handler it runs; ours are explicit and say more.
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
@@ -106,15 +107,15 @@ def _on_spec(plural: str, reconcile: Any) -> None:
         reconcile(dict(body))
 
     changed.__name__ = changed.__qualname__ = f"{plural}_changed"
-    kopf.on.create(names.GROUP, "v1alpha1", plural)(changed)
-    kopf.on.resume(names.GROUP, "v1alpha1", plural)(changed)
-    kopf.on.update(names.GROUP, "v1alpha1", plural, field="spec")(changed)
+    kopf.on.create(GROUP, VERSION, plural)(changed)
+    kopf.on.resume(GROUP, VERSION, plural)(changed)
+    kopf.on.update(GROUP, VERSION, plural, field="spec")(changed)
 
 
-_on_spec(PLURAL, _reconcile)
+_on_spec(DOMAIN_TRAINING.plural, _reconcile)
 
 
-@kopf.on.event(names.GROUP, "v1alpha1", PLURAL)
+@kopf.on.event(GROUP, VERSION, DOMAIN_TRAINING.plural)
 def training_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
     key = (body["metadata"]["namespace"], body["metadata"]["name"])
     before = TRAININGS.get(key)
@@ -133,7 +134,7 @@ def _owner(body: kopf.Body) -> dict[str, Any] | None:
     for ref in body["metadata"].get("ownerReferences") or []:
         if ref.get("kind") == "DomainTraining":
             return {"metadata": {"namespace": body["metadata"]["namespace"], "name": ref["name"]}}
-    name = (body["metadata"].get("labels") or {}).get(f"{names.GROUP}/domaintraining")
+    name = (body["metadata"].get("labels") or {}).get(f"{GROUP}/domaintraining")
     return {"metadata": {"namespace": body["metadata"]["namespace"], "name": name}} if name else None
 
 
@@ -147,7 +148,7 @@ def child_changed(body: kopf.Body, type: str | None, **_: Any) -> None:
         _reconcile(owner)
 
 
-@kopf.timer(names.GROUP, "v1alpha1", PLURAL, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
+@kopf.timer(GROUP, VERSION, DOMAIN_TRAINING.plural, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
             when=lambda status, **_: (status or {}).get("phase") not in TERMINAL)
 def training_resync(body: kopf.Body, **_: Any) -> None:
     _reconcile(dict(body))
@@ -188,7 +189,7 @@ def _reconcile_phase(body: dict[str, Any]) -> None:
     _run("GGUFPhase", PHASE_STATES, reconcile_phase, body)
 
 
-_on_spec(PHASES, _reconcile_phase)
+_on_spec(GGUF_PHASE.plural, _reconcile_phase)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels=BUILDER)
@@ -199,13 +200,13 @@ def phase_child_changed(body: kopf.Body, **_: Any) -> None:
             _reconcile_phase({"metadata": {"namespace": body["metadata"]["namespace"], "name": ref["name"]}})
 
 
-@kopf.timer(names.GROUP, "v1alpha1", PHASES, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
+@kopf.timer(GROUP, VERSION, GGUF_PHASE.plural, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
             when=lambda status, **_: (status or {}).get("phase") not in ("Deployed", "Failed"))
 def phase_resync(body: kopf.Body, **_: Any) -> None:
     _reconcile_phase(dict(body))
 
 
-@kopf.on.event(names.GROUP, "v1alpha1", PHASES)
+@kopf.on.event(GROUP, VERSION, GGUF_PHASE.plural)
 def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
     if type == "DELETED":
         PHASE_STATES.forget((body["metadata"]["namespace"], body["metadata"]["name"]))
@@ -215,11 +216,11 @@ def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
         PHASE_INDEX.observe(body)
 
 
-@kopf.on.delete(names.GROUP, "v1alpha1", PLURAL)
+@kopf.on.delete(GROUP, VERSION, DOMAIN_TRAINING.plural)
 def training_deleted(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
     """Stop the run; keep or delete the claims the operator created, as storage.retention says."""
     ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    for job in k8s.list_jobs(ns, f"{names.GROUP}/domaintraining={name[:63]}"):
+    for job in k8s.list_jobs(ns, f"{GROUP}/domaintraining={name[:63]}"):
         k8s.delete("Job", ns, job["metadata"]["name"])
     storage = spec.get("storage") or {}
     created = [names.checkpoint_claim(name)] if not (storage.get("checkpoints") or {}).get("claimName") else []

@@ -18,6 +18,8 @@ import kopf
 from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 
+from tara_api.meta import GROUP, VERSION
+
 __all__ = [
     "configure",
     "create_if_missing",
@@ -31,7 +33,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-GROUP, VERSION = "tara.dev", "v1alpha1"
 
 
 @functools.cache

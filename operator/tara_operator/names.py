@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 
+from tara_api.meta import GROUP
+
 __all__ = [
-    "GROUP",
     "MANAGED_BY",
     "build_job_name",
     "checkpoint_claim",
@@ -22,7 +23,6 @@ __all__ = [
     "training_job_name",
 ]
 
-GROUP = "tara.dev"
 MANAGED_BY = "tara-operator"
 _LABEL_MAX = 63
 

@@ -19,6 +19,8 @@ from typing import Any
 import kopf
 
 from tara_api import GGUFPhase
+from tara_api.crd import DOMAIN_TRAINING, GGUF_PHASE
+from tara_api.meta import GROUP
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, names
 from tara_operator import status as st
@@ -26,10 +28,9 @@ from tara_operator.reconciler import reconcile_latest
 from tara_operator.render.phase import HASH_ANNOTATION, DomainOutput, render_build, render_serving
 from tara_operator.settings import OperatorSettings
 
-__all__ = ["PLURAL", "domain_outputs", "inputs_hash", "reconcile_phase"]
+__all__ = ["domain_outputs", "inputs_hash", "reconcile_phase"]
 
 log = logging.getLogger(__name__)
-PLURAL = "ggufphases"
 _claims_done: set[str] = set()
 
 
@@ -62,14 +63,14 @@ def domain_outputs(trainings: dict[str, dict[str, Any]]) -> list[DomainOutput]:
 
 def reconcile_phase(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
     """Bring one GGUFPhase closer to its spec; returns the status patch it applied."""
-    return reconcile_latest(PLURAL, body, lambda fresh: _reconcile(fresh, settings))
+    return reconcile_latest(GGUF_PHASE.plural, body, lambda fresh: _reconcile(fresh, settings))
 
 
 def _domains(res: GGUFPhase, ns: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
     states, found, problems = [], {}, []
     for ref in res.spec.domains:
         training = ref.training or ref.domain
-        t = k8s.get_custom("domaintrainings", ns, training)
+        t = k8s.get_custom(DOMAIN_TRAINING.plural, ns, training)
         if t is None:
             states.append({"domain": ref.domain, "training": training, "state": "Pending",
                            "message": f"DomainTraining {training} not found in {ns}"})
@@ -171,7 +172,7 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
     objs = render_serving(res, settings, revision, uid)
     deploy_name = objs["deployment"]["metadata"]["name"]
     current = k8s.get("Deployment", ns, deploy_name)
-    rolled_back = (current or {}).get("metadata", {}).get("annotations", {}).get(f"{names.GROUP}/rolled-back") == str(revision)
+    rolled_back = (current or {}).get("metadata", {}).get("annotations", {}).get(f"{GROUP}/rolled-back") == str(revision)
     if rolled_back:
         msg = f"the rollout of revision {revision} failed and was rolled back; revision {served} keeps serving"
         return _status(old, "Failed", gen, now, [*built, ("Ready", bool(served), "RolloutFailed", msg)], extra)
@@ -194,7 +195,7 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
     want = objs["deployment"]["spec"]["replicas"]
     if (conditions.get("Progressing") or {}).get("reason") == "ProgressDeadlineExceeded" and served and served != revision:
         previous = render_serving(res, settings, served, uid)["deployment"]
-        previous["metadata"]["annotations"][f"{names.GROUP}/rolled-back"] = str(revision)
+        previous["metadata"]["annotations"][f"{GROUP}/rolled-back"] = str(revision)
         k8s.patch("Deployment", ns, deploy_name, {"metadata": {"annotations": previous["metadata"]["annotations"]},
                                                  "spec": previous["spec"]})
         msg = f"revision {revision} did not become ready in time; rolled back to revision {served}"
@@ -214,7 +215,7 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
 
 
 def _revision_of(deployment: dict[str, Any]) -> int | None:
-    value = ((deployment.get("spec") or {}).get("template", {}).get("metadata", {}).get("annotations") or {}).get(f"{names.GROUP}/revision")
+    value = ((deployment.get("spec") or {}).get("template", {}).get("metadata", {}).get("annotations") or {}).get(f"{GROUP}/revision")
     return int(value) if value else None
 
 

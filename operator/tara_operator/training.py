@@ -17,6 +17,8 @@ from typing import Any
 import kopf
 
 from tara_api import DomainTraining
+from tara_api.crd import DOMAIN_TRAINING
+from tara_api.meta import GROUP
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, metrics, names
 from tara_operator import status as st
@@ -28,7 +30,6 @@ from tara_operator.settings import OperatorSettings
 __all__ = ["reconcile_training", "run_spec_hash"]
 
 log = logging.getLogger(__name__)
-PLURAL = "domaintrainings"
 _rbac_done: set[str] = set()
 TERMINAL = ("Succeeded", "Failed")
 
@@ -49,7 +50,7 @@ def _iso(t: datetime | None) -> str | None:
 
 def reconcile_training(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
     """Bring one DomainTraining closer to its spec; returns the status patch it applied."""
-    return reconcile_latest(PLURAL, body, lambda fresh: _reconcile(fresh, settings))
+    return reconcile_latest(DOMAIN_TRAINING.plural, body, lambda fresh: _reconcile(fresh, settings))
 
 
 def _invalid(body: dict[str, Any]) -> str | None:
@@ -159,7 +160,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
 def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, now: datetime) -> dict[str, Any]:
     """Accelerator- and CPU-hours of every attempt Job of this resource (running ones up to now)."""
     seconds = []
-    for job in k8s.list_jobs(ns, f"{names.GROUP}/domaintraining={name[:63]}"):
+    for job in k8s.list_jobs(ns, f"{GROUP}/domaintraining={name[:63]}"):
         obs = st.observe_job(job)
         if obs.start_time:
             seconds.append(((obs.completion_time or now) - obs.start_time).total_seconds())

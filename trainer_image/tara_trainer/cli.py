@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from tara_api import DomainTraining, GGUFPhase
+from tara_api.crd import GGUF_PHASE
 from tara_api.meta import API_VERSION
 from tara_api.validate import Document, validate_document
 from tara_trainer.errors import EXIT_UNEXPECTED, SpecInvalid, TrainerError
@@ -168,7 +169,7 @@ def _cmd_build(args: argparse.Namespace, settings: TrainerSettings) -> int:
     )
     result = build(request, settings)
     m = result.manifest
-    if settings.in_cluster and settings.resource_plural == "ggufphases":
+    if settings.in_cluster and settings.resource_plural == GGUF_PHASE.plural:
         from tara_trainer.progress import StatusPatcher
 
         keys = ("kind", "quantization", "domain", "bytes", "sha256", "bitsPerWeight", "perplexity", "perplexityIncrease")

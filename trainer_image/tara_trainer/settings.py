@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tara_api.crd import DOMAIN_TRAINING, KINDS
+
 __all__ = ["TrainerSettings"]
 
 
@@ -22,7 +24,7 @@ class TrainerSettings(BaseModel):
 
     resource_name: str | None = Field(default=None, description="DomainTraining name [TARA_RESOURCE_NAME].")
     namespace: str | None = Field(default=None, description="DomainTraining namespace [TARA_NAMESPACE].")
-    resource_plural: str = Field(default="domaintrainings", pattern="^(domaintrainings|ggufphases)$",
+    resource_plural: str = Field(default=DOMAIN_TRAINING.plural, pattern=f"^({'|'.join(k.plural for k in KINDS)})$",
                                  description="Kind of the resource whose status the pod patches [TARA_RESOURCE_PLURAL].")
     api_host: str | None = Field(default=None, description="Kubernetes API host [KUBERNETES_SERVICE_HOST].")
     api_port: str = Field(default="443", description="Kubernetes API port [KUBERNETES_SERVICE_PORT].")

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tara_api import GGUFPhase
+from tara_api.crd import GGUF_PHASE
 from tara_api.domaintraining import Accelerator
+from tara_api.meta import GROUP
 from tara_operator import names
 from tara_operator.render.training import (
     MOUNTS,
@@ -29,7 +31,7 @@ from tara_operator.settings import OperatorSettings
 __all__ = ["HASH_ANNOTATION", "DomainOutput", "ROUTER_PORT", "SERVER_PORT", "build_dir", "render_build", "render_serving"]
 
 PHASES_DIR = f"{MOUNTS}/phases"
-HASH_ANNOTATION = f"{names.GROUP}/inputs-hash"
+HASH_ANNOTATION = f"{GROUP}/inputs-hash"
 PHASE_KEY = "ggufphase.yaml"
 ROUTER_KEY = "router.json"
 SERVER_PORT = 8081
@@ -102,7 +104,7 @@ def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outp
     env = [
         {"name": "TARA_RESOURCE_NAME", "value": name},
         {"name": "TARA_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-        {"name": "TARA_RESOURCE_PLURAL", "value": "ggufphases"},
+        {"name": "TARA_RESOURCE_PLURAL", "value": GGUF_PHASE.plural},
         {"name": "TARA_TERMINATION_LOG", "value": "/dev/termination-log"},
         {"name": "TARA_BUILD_TOOLCHAIN", "value": "false"},  # the image ships llama.cpp; never compile in a pod
         {"name": "TARA_CACHE_DIR", "value": "/opt/tara/cache"},
@@ -153,7 +155,7 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
     cm_name = names.router_config_name(name)
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(res, cm_name, "router", uid),
                   "data": {ROUTER_KEY: json.dumps(router_config(res, revision), indent=2)}}
-    selector = {"app.kubernetes.io/name": "tara", "app.kubernetes.io/component": "server", f"{names.GROUP}/ggufphase": name[:63]}
+    selector = {"app.kubernetes.io/name": "tara", "app.kubernetes.io/component": "server", f"{GROUP}/ggufphase": name[:63]}
     gpus = (s.resources.gpu_count or 1) if s.resources.accelerator == Accelerator.GPU else 0
     server = {
         "name": "llama-server", "image": s.image or settings.server_image, "imagePullPolicy": settings.image_pull_policy,
@@ -187,12 +189,12 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
         pod["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     deployment = {
         "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {**_meta(res, deploy_name, "server", uid), "annotations": {f"{names.GROUP}/revision": str(revision)}},
+        "metadata": {**_meta(res, deploy_name, "server", uid), "annotations": {f"{GROUP}/revision": str(revision)}},
         "spec": {
             "replicas": s.replicas, "selector": {"matchLabels": selector}, "progressDeadlineSeconds": 600,
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {"metadata": {"labels": {**selector, "app.kubernetes.io/managed-by": names.MANAGED_BY},
-                                      "annotations": {f"{names.GROUP}/revision": str(revision)}},
+                                      "annotations": {f"{GROUP}/revision": str(revision)}},
                          "spec": pod},
         },
     }
@@ -202,7 +204,7 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
     if settings.service_monitor:
         out["serviceMonitor"] = {
             "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": _meta(res, deploy_name, "server", uid),
-            "spec": {"selector": {"matchLabels": {f"{names.GROUP}/ggufphase": name[:63], "app.kubernetes.io/component": "server"}},
+            "spec": {"selector": {"matchLabels": {f"{GROUP}/ggufphase": name[:63], "app.kubernetes.io/component": "server"}},
                      # the router's metrics, and llama-server's (loopback only) passed through by the router
                      "endpoints": [{"port": "http", "path": path, "interval": "30s"} for path in ("/metrics", "/metrics/server")]},
         }

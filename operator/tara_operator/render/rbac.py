@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tara_api.crd import DOMAIN_TRAINING, GGUF_PHASE
+from tara_api.meta import GROUP
 from tara_operator import names
 from tara_operator.settings import OperatorSettings
 
@@ -23,7 +25,7 @@ def render_trainer_rbac(namespace: str, settings: OperatorSettings) -> list[dict
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta,
-         "rules": [{"apiGroups": [names.GROUP], "resources": ["domaintrainings/status", "ggufphases/status"],
+         "rules": [{"apiGroups": [GROUP], "resources": [f"{DOMAIN_TRAINING.plural}/status", f"{GGUF_PHASE.plural}/status"],
                     "verbs": ["patch"]}]},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta,
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": sa},
