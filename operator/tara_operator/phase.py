@@ -21,6 +21,7 @@ import kopf
 from tara_api import GGUFPhase
 from tara_api.crd import DOMAIN_TRAINING, GGUF_PHASE
 from tara_api.meta import GROUP
+from tara_api.reasons import Reason
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, names
 from tara_operator import status as st
@@ -101,25 +102,25 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
     if problems:
         text = "; ".join(str(p) for p in problems)
         if old.get("phase") != "Failed" or old.get("observedGeneration") != gen:
-            kopf.event(body, type="Warning", reason="InvalidSpec", message=text[:1024])
-        return _status(old, "Failed", gen, now, [("Ready", False, "InvalidSpec", text)])
+            kopf.event(body, type="Warning", reason=Reason.INVALID_SPEC, message=text[:1024])
+        return _status(old, "Failed", gen, now, [("Ready", False, Reason.INVALID_SPEC, text)])
     res = GGUFPhase.model_validate(manifest)
     states, trainings, missing = _domains(res, ns)
     complete = sum(1 for s in states if s["state"] == "Complete")
     base = {"domains": states, "domainsReady": f"{complete}/{len(states)}"}
     serving = _serving_conditions(old)
     if missing:
-        return _status(old, "Planning", gen, now, [("DomainsReady", False, "MissingTraining", "; ".join(missing)), *serving], base)
+        return _status(old, "Planning", gen, now, [("DomainsReady", False, Reason.MISSING_TRAINING, "; ".join(missing)), *serving], base)
     failed = [s for s in states if s["state"] == "Failed"]
     if failed:
         msg = "; ".join(f"{s['domain']}: {s.get('message', '')}" for s in failed)
         if old.get("phase") != "Failed":
-            kopf.event(body, type="Warning", reason="DomainFailed", message=msg[:1024])
-        return _status(old, "Failed", gen, now, [("DomainsReady", False, "DomainFailed", msg), *serving], base)
+            kopf.event(body, type="Warning", reason=Reason.DOMAIN_FAILED, message=msg[:1024])
+        return _status(old, "Failed", gen, now, [("DomainsReady", False, Reason.DOMAIN_FAILED, msg), *serving], base)
     bases = {json.dumps(t["spec"].get("baseModel"), sort_keys=True) for t in trainings.values()}
     if len(bases) > 1:
         msg = "the phase's domains were trained on different base models; a phase serves one base"
-        return _status(old, "Failed", gen, now, [("DomainsReady", False, "IncompatibleDomains", msg), *serving], base)
+        return _status(old, "Failed", gen, now, [("DomainsReady", False, Reason.INCOMPATIBLE_DOMAINS, msg), *serving], base)
     if complete < len(states):
         waiting = ", ".join(s["domain"] for s in states if s["state"] != "Complete")
         return _status(old, "Training", gen, now, [("DomainsReady", False, "Training", f"waiting for {waiting}"), *serving], base)
@@ -153,9 +154,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         keep = f"; revision {served} keeps serving" if served else ""
         if old.get("phase") != "Failed" or old.get("revision") != revision:
             kopf.event(body, type="Warning", reason=outcome.reason, message=f"revision {revision} failed: {outcome.message}{keep}"[:1024])
-        gate = ("QualityGatePassed", False, outcome.reason, outcome.message) if outcome.reason == "QualityGateFailed" else None
+        gate = ("QualityGatePassed", False, outcome.reason, outcome.message) if outcome.reason == Reason.QUALITY_GATE_FAILED else None
         conds = [ready_domains, ("Built", False, outcome.reason, f"revision {revision}: {outcome.message}"), *([gate] if gate else []),
-                 ("Ready", bool(served), "PreviousRevisionServing" if served else outcome.reason,
+                 ("Ready", bool(served), Reason.PREVIOUS_REVISION_SERVING if served else outcome.reason,
                   f"revision {served} keeps serving" if served else "nothing is serving")]
         return _status(old, "Failed", gen, now, conds, extra)
     built = [ready_domains, ("Built", True, "Built", f"revision {revision} built and validated"),
@@ -175,7 +176,7 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
     rolled_back = (current or {}).get("metadata", {}).get("annotations", {}).get(f"{GROUP}/rolled-back") == str(revision)
     if rolled_back:
         msg = f"the rollout of revision {revision} failed and was rolled back; revision {served} keeps serving"
-        return _status(old, "Failed", gen, now, [*built, ("Ready", bool(served), "RolloutFailed", msg)], extra)
+        return _status(old, "Failed", gen, now, [*built, ("Ready", bool(served), Reason.ROLLOUT_FAILED, msg)], extra)
     k8s.replace_config_map_data(objs["configMap"])
     k8s.create_if_missing(objs["service"])
     if "serviceMonitor" in objs:
@@ -193,14 +194,14 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
     dstatus = current.get("status") or {}
     conditions = {c.get("type"): c for c in dstatus.get("conditions") or []}
     want = objs["deployment"]["spec"]["replicas"]
-    if (conditions.get("Progressing") or {}).get("reason") == "ProgressDeadlineExceeded" and served and served != revision:
+    if (conditions.get("Progressing") or {}).get("reason") == Reason.PROGRESS_DEADLINE_EXCEEDED and served and served != revision:
         previous = render_serving(res, settings, served, uid)["deployment"]
         previous["metadata"]["annotations"][f"{GROUP}/rolled-back"] = str(revision)
         k8s.patch("Deployment", ns, deploy_name, {"metadata": {"annotations": previous["metadata"]["annotations"]},
                                                  "spec": previous["spec"]})
         msg = f"revision {revision} did not become ready in time; rolled back to revision {served}"
-        kopf.event(body, type="Warning", reason="RolloutFailed", message=msg)
-        return _status(old, "Failed", gen, now, [*built, ("Ready", True, "RolloutFailed", msg)], extra)
+        kopf.event(body, type="Warning", reason=Reason.ROLLOUT_FAILED, message=msg)
+        return _status(old, "Failed", gen, now, [*built, ("Ready", True, Reason.ROLLOUT_FAILED, msg)], extra)
     observed = int(dstatus.get("observedGeneration") or 0) >= int(current["metadata"].get("generation") or 1)
     if observed and int(dstatus.get("updatedReplicas") or 0) >= want and int(dstatus.get("readyReplicas") or 0) >= want:
         endpoint = f"http://{deploy_name}.{ns}.svc:80"
@@ -221,8 +222,8 @@ def _revision_of(deployment: dict[str, Any]) -> int | None:
 
 def _serving_conditions(old: dict[str, Any]) -> list[tuple[str, bool, str, str]]:
     served = old.get("servedRevision")
-    return [("Ready", True, "PreviousRevisionServing", f"revision {served} keeps serving")] if served else [
-        ("Ready", False, "NotDeployed", "nothing is serving yet")]
+    return [("Ready", True, Reason.PREVIOUS_REVISION_SERVING, f"revision {served} keeps serving")] if served else [
+        ("Ready", False, Reason.NOT_DEPLOYED, "nothing is serving yet")]
 
 
 def _artifacts_claim(ns: str, settings: OperatorSettings) -> dict[str, Any]:

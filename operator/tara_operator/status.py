@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tara_api.reasons import Reason
+
 __all__ = [
     "Decision",
     "JobObservation",
@@ -33,13 +35,10 @@ __all__ = [
     "run_cost",
 ]
 
-# Exit codes of tara-trainer (trainer_image/tara_trainer/errors.py): retrying cannot fix these.
-PERMANENT_EXIT = {2: "InvalidSpec", 3: "DatasetInvalid", 4: "BaseModelUnavailable", 5: "QualityGateFailed",
-                  6: "HardwareUnsupported", 7: "ToolchainUnavailable", 8: "IncompatibleAdapter", 9: "ArtifactInvalid"}
-RETRY_EXIT = {75: "Preempted", 10: "ToolFailed", 11: "DiskFull", 1: "Crashed"}
-# Waiting reasons that never fix themselves.
-PERMANENT_WAITING = {"ImagePullBackOff": "ImagePullFailed", "ErrImagePull": "ImagePullFailed",
-                     "InvalidImageName": "ImagePullFailed", "CreateContainerConfigError": "ContainerConfigInvalid"}
+# Container waiting reasons that never fix themselves. The trainer's exit codes and whether a
+# retry can help are tara_api.reasons' table.
+PERMANENT_WAITING = {"ImagePullBackOff": Reason.IMAGE_PULL_FAILED, "ErrImagePull": Reason.IMAGE_PULL_FAILED,
+                     "InvalidImageName": Reason.IMAGE_PULL_FAILED, "CreateContainerConfigError": Reason.CONTAINER_CONFIG_INVALID}
 
 
 class OutcomeKind(enum.StrEnum):
@@ -161,21 +160,21 @@ def classify(job: JobObservation | None, pods: Sequence[PodObservation]) -> Outc
         reason, message = _trainer_message(pod)
         where = f"pod {pod.name}"
         if pod.terminated_reason == "OOMKilled":
-            return Outcome(OutcomeKind.RETRY, "OOMKilled", f"{where} ran out of memory (exit {pod.exit_code})")
+            return Outcome(OutcomeKind.RETRY, Reason.OOM_KILLED, f"{where} ran out of memory (exit {pod.exit_code})")
         if pod.disrupted or pod.reason in ("Evicted", "Preempting", "DeadlineExceeded", "Shutdown", "Terminated"):
-            return Outcome(OutcomeKind.RETRY, "Evicted" if pod.reason == "Evicted" else "Preempted",
+            return Outcome(OutcomeKind.RETRY, Reason.EVICTED if pod.reason == "Evicted" else Reason.PREEMPTED,
                            f"{where} was {pod.reason or 'disrupted'}; the next attempt resumes from the checkpoint")
         code = pod.exit_code
-        if code in PERMANENT_EXIT:
-            return Outcome(OutcomeKind.FAILED, reason or PERMANENT_EXIT[code], message or f"{where} exited {code}")
-        if code in RETRY_EXIT:
-            return Outcome(OutcomeKind.RETRY, reason or RETRY_EXIT[code], message or f"{where} exited {code}")
-        return Outcome(OutcomeKind.RETRY, reason or "PodFailed", message or f"{where} failed (exit {code})")
+        known = Reason.for_exit_code(code)
+        if known is not None:
+            kind = OutcomeKind.RETRY if known.retryable else OutcomeKind.FAILED
+            return Outcome(kind, reason or known, message or f"{where} exited {code}")
+        return Outcome(OutcomeKind.RETRY, reason or Reason.POD_FAILED, message or f"{where} failed (exit {code})")
     if job.failed_condition or job.failed > 0:
-        return Outcome(OutcomeKind.RETRY, job.failed_condition or "JobFailed", f"Job {job.name} failed")
+        return Outcome(OutcomeKind.RETRY, job.failed_condition or Reason.JOB_FAILED, f"Job {job.name} failed")
     if any(p.phase == "Running" for p in pods):
         return Outcome(OutcomeKind.RUNNING, "Training", f"Job {job.name} is running")
-    return Outcome(OutcomeKind.PENDING, "Scheduling", f"Job {job.name} is waiting for its pod")
+    return Outcome(OutcomeKind.PENDING, Reason.SCHEDULING, f"Job {job.name} is waiting for its pod")
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,7 @@ def decide(outcome: Outcome, attempt: int, max_attempts: int, suspended: bool, b
         return Decision("Failed", reason=outcome.reason, message=outcome.message)
     if outcome.kind == OutcomeKind.RETRY:
         if attempt >= max_attempts:
-            return Decision("Failed", reason="RetriesExhausted",
+            return Decision("Failed", reason=Reason.RETRIES_EXHAUSTED,
                             message=f"{attempt} of maxAttempts {max_attempts} used; last: {outcome.reason}: {outcome.message}")
         return Decision("Pending", start_attempt=attempt + 1, delay_s=backoff_seconds(attempt + 1, base, cap),
                         reason=outcome.reason, message=outcome.message)
@@ -232,7 +231,7 @@ def run_cost(attempt_seconds: Sequence[float], gpus: int, cores: float, gpu_pric
 
 
 def condition(type_: str, status: bool, reason: str, message: str, generation: int | None, now: str) -> dict[str, Any]:
-    return {"type": type_, "status": "True" if status else "False", "reason": reason, "message": message[:32768],
+    return {"type": type_, "status": "True" if status else "False", "reason": str(reason), "message": message[:32768],
             "observedGeneration": generation, "lastTransitionTime": now}
 
 

@@ -19,6 +19,7 @@ import kopf
 from tara_api import DomainTraining
 from tara_api.crd import DOMAIN_TRAINING
 from tara_api.meta import GROUP
+from tara_api.reasons import Reason
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, metrics, names
 from tara_operator import status as st
@@ -70,10 +71,10 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
     manifest = {k: v for k, v in body.items() if k != "status"}
     problem = _invalid(manifest)
     if problem is not None:
-        if old.get("phase") != "Failed" or old.get("lastFailureReason") != "InvalidSpec" or old.get("observedGeneration") != generation:
-            kopf.event(body, type="Warning", reason="InvalidSpec", message=problem[:1024])
-        return _status(old, "Failed", "InvalidSpec", problem, generation, stamp, ready=False, extra={
-            "lastFailureReason": "InvalidSpec", "lastFailureMessage": problem})
+        if old.get("phase") != "Failed" or old.get("lastFailureReason") != Reason.INVALID_SPEC or old.get("observedGeneration") != generation:
+            kopf.event(body, type="Warning", reason=Reason.INVALID_SPEC, message=problem[:1024])
+        return _status(old, "Failed", Reason.INVALID_SPEC, problem, generation, stamp, ready=False, extra={
+            "lastFailureReason": Reason.INVALID_SPEC, "lastFailureMessage": problem})
     res = DomainTraining.model_validate(manifest)
     spec = res.spec
     if ns not in _rbac_done:
@@ -136,7 +137,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
 
     extra["cost"] = _cost(ns, name, res, settings, now)
     if created_claims:  # a claim deleted by hand while the resource lives
-        kopf.event(body, type="Warning", reason="ClaimRecreated", message=f"recreated missing claim {', '.join(created_claims)}")
+        kopf.event(body, type="Warning", reason=Reason.CLAIM_RECREATED, message=f"recreated missing claim {', '.join(created_claims)}")
     if decision.phase == "Succeeded":
         if old.get("phase") != "Succeeded":
             kopf.event(body, type="Normal", reason="Trained", message=f"training finished; adapter in {OUTPUT_DIR}/{name}/adapter")

@@ -7,11 +7,10 @@
     tara-trainer serve --build DIR [--port 8081]    # verify a build, then exec llama-server on it
     tara-trainer llama-build                        # fetch and build the pinned llama.cpp tools (cached)
 
-Exit codes (the operator's contract, see errors.py): 0 done; 75 preempted, checkpoint saved, run
-again; 2 invalid spec; 3 dataset invalid; 4 base model or adapter unavailable; 5 quality gate
-failed; 6 hardware unsupported; 7 llama.cpp toolchain unavailable; 8 unsupported architecture or
-incompatible adapter; 9 artifact invalid; 10 tool failed; 11 disk full; 1 unexpected. The reason and message also go to the termination log when
-``TARA_TERMINATION_LOG`` names one (``/dev/termination-log`` in a pod).
+Exit codes are the operator's contract, declared with their reasons in ``tara_api.reasons``: 0 done;
+75 preempted, checkpoint saved, run again; 1 unexpected; the others name a failure. The reason and
+message also go to the termination log when ``TARA_TERMINATION_LOG`` names one
+(``/dev/termination-log`` in a pod).
 """
 
 from __future__ import annotations

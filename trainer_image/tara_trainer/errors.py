@@ -1,17 +1,17 @@
-"""Trainer errors, each with the condition reason and exit code the operator acts on.
+"""Trainer errors: each one carries the reason the operator acts on; the reason carries its exit
+code and whether a retry can help (``tara_api.reasons``, the one table of both).
 
 Exit codes are the trainer's contract with the Job: 0 success; 75 (EX_TEMPFAIL) preempted, a
 checkpoint was saved, run me again; the others are failures with a reason, permanent (a retry
-cannot fix them: the operator ends the resource ``Failed``) unless marked otherwise; 1 is an
-unexpected crash.
-
-    2 InvalidSpec            3 DatasetInvalid         4 BaseModelUnavailable / AdapterUnavailable
-    5 QualityGateFailed      6 HardwareUnsupported    7 ToolchainUnavailable (llamacpp.py)
-    8 UnsupportedArchitecture / IncompatibleAdapter   9 ArtifactInvalid
-    10 ToolFailed (retryable)                         11 DiskFull (retryable once space is freed)
+cannot fix them: the operator ends the resource ``Failed``) unless the table marks them retryable;
+1 is an unexpected crash.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
+
+from tara_api.reasons import EXIT_OK, Reason
 
 __all__ = [
     "AdapterUnavailable",
@@ -31,84 +31,74 @@ __all__ = [
     "TrainerError",
 ]
 
-EXIT_OK = 0
-EXIT_UNEXPECTED = 1
-EXIT_PREEMPTED = 75
+
+
+def _exit_code(reason: Reason) -> int:
+    if reason.exit_code is None:
+        raise TypeError(f"reason {reason} has no exit code in tara_api.reasons")
+    return reason.exit_code
+
+
+EXIT_UNEXPECTED = _exit_code(Reason.CRASHED)
+EXIT_PREEMPTED = _exit_code(Reason.PREEMPTED)
 
 
 class TrainerError(Exception):
-    """A failure with a reason a user can act on."""
+    """A failure with a reason a user can act on; a subclass names its ``reason`` and takes the
+    reason's exit code and permanence from the table."""
 
-    reason = "TrainingFailed"
-    exit_code = EXIT_UNEXPECTED
-    permanent = False
+    reason: ClassVar[Reason] = Reason.TRAINING_FAILED
+    exit_code: ClassVar[int] = _exit_code(Reason.TRAINING_FAILED)
+    permanent: ClassVar[bool] = not Reason.TRAINING_FAILED.retryable
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.exit_code, cls.permanent = _exit_code(cls.reason), not cls.reason.retryable
 
 
 class SpecInvalid(TrainerError):
-    reason = "InvalidSpec"
-    exit_code = 2
-    permanent = True
+    reason = Reason.INVALID_SPEC
 
 
 class DataInvalid(TrainerError):
-    reason = "DatasetInvalid"
-    exit_code = 3
-    permanent = True
+    reason = Reason.DATASET_INVALID
 
 
 class ModelUnavailable(TrainerError):
-    reason = "BaseModelUnavailable"
-    exit_code = 4
-    permanent = True
+    reason = Reason.BASE_MODEL_UNAVAILABLE
 
 
 class QualityGateFailed(TrainerError):
-    reason = "QualityGateFailed"
-    exit_code = 5
-    permanent = True
+    reason = Reason.QUALITY_GATE_FAILED
 
 
 class HardwareUnsupported(TrainerError):
-    reason = "HardwareUnsupported"
-    exit_code = 6
-    permanent = True
+    reason = Reason.HARDWARE_UNSUPPORTED
 
 
 class AdapterUnavailable(TrainerError):
-    reason = "AdapterUnavailable"
-    exit_code = 4
-    permanent = True
+    reason = Reason.ADAPTER_UNAVAILABLE
 
 
 class UnsupportedArchitecture(TrainerError):
-    reason = "UnsupportedArchitecture"
-    exit_code = 8
-    permanent = True
+    reason = Reason.UNSUPPORTED_ARCHITECTURE
 
 
 class IncompatibleAdapter(TrainerError):
-    reason = "IncompatibleAdapter"
-    exit_code = 8
-    permanent = True
+    reason = Reason.INCOMPATIBLE_ADAPTER
 
 
 class ArtifactInvalid(TrainerError):
     """A GGUF file failed validation (load, tokenizer agreement, logits, or its recorded sha256)."""
 
-    reason = "ArtifactInvalid"
-    exit_code = 9
-    permanent = True
+    reason = Reason.ARTIFACT_INVALID
 
 
 class ToolFailed(TrainerError):
     """A llama.cpp tool or convert script exited non-zero; the message carries its last output lines."""
 
-    reason = "ToolFailed"
-    exit_code = 10
-    permanent = False
+    reason = Reason.TOOL_FAILED
 
 
 class DiskFull(TrainerError):
-    reason = "DiskFull"
-    exit_code = 11
-    permanent = False
+    reason = Reason.DISK_FULL

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tara_api.reasons import Reason
 from tara_trainer.errors import TrainerError
 
 __all__ = [
@@ -65,9 +66,7 @@ PORTABLE = "portable"  # build key of a -DGGML_NATIVE=OFF build (images that run
 class ToolchainError(TrainerError):
     """llama.cpp could not be fetched or built; the message says which step and why."""
 
-    reason = "ToolchainUnavailable"
-    exit_code = 7
-    permanent = True
+    reason = Reason.TOOLCHAIN_UNAVAILABLE
 
 
 def cpu_key() -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from tara_api.domaintraining import DomainTrainingSpec
+from tara_api.reasons import Reason
 from tara_trainer import checkpoints as ckpt
 from tara_trainer.callbacks import PreemptionGuard, TaraCallback
 from tara_trainer.errors import DataInvalid, QualityGateFailed, SpecInvalid, TrainerError
@@ -48,8 +49,7 @@ CHECKPOINTS = "checkpoints"
 class Preempted(TrainerError):
     """SIGTERM arrived; a checkpoint was saved (when training had started). Run again to resume."""
 
-    reason = "Preempted"
-    exit_code = 75
+    reason = Reason.PREEMPTED
 
 
 @dataclass(frozen=True)
