@@ -21,7 +21,7 @@ from tara_api.domaintraining import DomainTraining, DomainTrainingSpec, DomainTr
 from tara_api.ggufphase import GGUFPhase, GGUFPhaseSpec, GGUFPhaseStatus
 from tara_api.meta import GROUP, VERSION
 
-__all__ = ["DOMAIN_TRAINING", "GGUF_PHASE", "KINDS", "PrinterColumn", "ResourceKind", "crd_for", "dump_yaml", "kind_by_name", "render_crds", "structural_schema"]
+__all__ = ["DOMAIN_TRAINING", "GGUF_PHASE", "KINDS", "PrinterColumn", "ResourceKind", "apply_defaults", "crd_for", "dump_yaml", "kind_by_name", "render_crds", "structural_schema"]
 
 
 @dataclass(frozen=True)
@@ -169,11 +169,42 @@ def _convert(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     return _ordered({k: v for k, v in node.items() if k not in _DROP or (k == "additionalProperties" and keep_additional)})
 
 
+def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
+    """Structural defaulting as the API server does it when it reads an object: an absent field with
+    a default gets it, then that value's own fields are defaulted (top-down)."""
+    if isinstance(value, dict) and "properties" in schema:
+        out = dict(value)
+        for name, sub in schema["properties"].items():
+            if name not in out and "default" in sub:
+                out[name] = copy.deepcopy(sub["default"])
+            if name in out:
+                out[name] = apply_defaults(sub, out[name])
+        return out
+    if isinstance(value, list) and "items" in schema:
+        return [apply_defaults(schema["items"], item) for item in value]
+    return value
+
+
+def _complete_defaults(node: dict[str, Any]) -> None:
+    """Write each object default in full. The API server checks a default against the CEL rules of
+    its own node exactly as written, without filling nested defaults first (apiextensions-apiserver,
+    schema/defaulting/validation.go): ``default: {}`` under a rule that reads ``self.content`` makes
+    the whole CRD invalid. The full default is what the server stores anyway."""
+    for sub in node.get("properties", {}).values():
+        _complete_defaults(sub)
+    if isinstance(node.get("items"), dict):
+        _complete_defaults(node["items"])
+    if isinstance(node.get("default"), dict):
+        node["default"] = apply_defaults(node, node["default"])
+
+
 def structural_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The structural OpenAPI v3 schema of one model (spec or status)."""
     raw = model.model_json_schema(by_alias=True, mode="validation")
     defs = raw.pop("$defs", {})
-    return _convert(raw, defs)
+    schema = _convert(raw, defs)
+    _complete_defaults(schema)
+    return schema
 
 
 def crd_for(kind: ResourceKind) -> dict[str, Any]:

@@ -199,6 +199,11 @@ class ServingSpec(ApiModel):
     resources: ServingResources = Field(
         default_factory=ServingResources, description="Serving pod size.", json_schema_extra={"default": {}}
     )
+    progress_deadline_seconds: int = Field(
+        default=600, ge=5, le=86_400,
+        description="Seconds a rollout may go without progress before it counts as failed and the previous "
+        "revision is restored (the Deployment's progressDeadlineSeconds; raise it for models that load slowly).",
+    )
     context_size: int = Field(default=2048, ge=128, le=1_048_576, description="llama-server context size (-c).")
     gpu_layers: int = Field(default=0, ge=0, le=1000, description="Layers offloaded to the GPU (-ngl).")
     quantization: QuantType | Literal["auto"] | None = Field(

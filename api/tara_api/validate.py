@@ -15,7 +15,6 @@ Pure: ``validate_document`` takes a parsed document; ``validate_paths`` is the t
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
@@ -28,7 +27,7 @@ import jsonschema
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from tara_api.crd import KINDS, ResourceKind, crd_for, kind_by_name
+from tara_api.crd import KINDS, ResourceKind, apply_defaults, crd_for, kind_by_name
 from tara_api.mapping import MAPPING_API_VERSION, DomainModelMapping
 from tara_api.meta import API_VERSION, DNS1123_SUBDOMAIN, GROUP
 
@@ -147,21 +146,6 @@ def _schema_problems(doc: Document, kind: str) -> list[Problem]:
 
 
 # ---------------------------------------------------------------- defaulting and CEL
-
-
-def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
-    """Structural defaulting as the API server does it: absent fields with a default get it."""
-    if isinstance(value, dict) and "properties" in schema:
-        out = dict(value)
-        for name, sub in schema["properties"].items():
-            if name not in out and "default" in sub:
-                out[name] = copy.deepcopy(sub["default"])
-            if name in out:
-                out[name] = apply_defaults(sub, out[name])
-        return out
-    if isinstance(value, list) and "items" in schema:
-        return [apply_defaults(schema["items"], item) for item in value]
-    return value
 
 
 def _to_cel(value: Any, schema: dict[str, Any]) -> Any:

@@ -112,3 +112,37 @@ def test_crd_names_columns_and_status_subresource(kind) -> None:
         "GGUFPhase": ["Phase", "Domains", "Quant", "Endpoint", "Age"],
     }[kind.kind]
     assert columns == expected
+
+
+def _default_violations(schema: dict) -> list[str]:
+    """Every CEL rule that fails on a schema default as written, the way kube-apiserver checks a CRD
+    when it is created: each default against the rules of its own node and of the nodes under it,
+    without filling nested defaults first."""
+    from tara_api.validate import _cel_program, _to_cel, _walk_rules
+
+    found = []
+    for path, node in _walk(schema):
+        if "default" not in node:
+            continue
+        for where, rule, value, sub in _walk_rules(node, node["default"], []):
+            try:
+                ok = bool(_cel_program(rule["rule"]).evaluate({"self": _to_cel(value, sub)}))
+            except Exception as exc:  # noqa: BLE001 - the server refuses a rule that errors just the same
+                ok, rule = False, {**rule, "message": f"{rule['message']} ({type(exc).__name__})"}
+            if not ok:
+                found.append(f"{path}{''.join(f'.{p}' for p in where)}: default {node['default']!r} breaks {rule['rule']!r}")
+    return found
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.kind)
+def test_every_default_passes_the_cel_rules_as_the_server_checks_them(kind) -> None:
+    schema = yaml.safe_load(render_crds()[kind.file_name])["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert _default_violations(schema) == []
+
+
+def test_the_default_check_finds_an_empty_default_under_a_rule() -> None:
+    # what crds/tara.dev_ggufphases.yaml had before: `routerWeights: {default: {}}` under a rule reading self.content
+    schema = yaml.safe_load(render_crds()["tara.dev_ggufphases.yaml"])["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    weights = schema["properties"]["spec"]["properties"]["serving"]["properties"]["routerWeights"]
+    weights["default"] = {}
+    assert [v.split(":")[0] for v in _default_violations(schema)] == [".spec.serving.routerWeights"]
