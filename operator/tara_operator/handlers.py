@@ -134,7 +134,8 @@ def _owner(body: kopf.Body) -> dict[str, Any] | None:
     for ref in body["metadata"].get("ownerReferences") or []:
         if ref.get("kind") == "DomainTraining":
             return {"metadata": {"namespace": body["metadata"]["namespace"], "name": ref["name"]}}
-    name = (body["metadata"].get("labels") or {}).get(f"{GROUP}/domaintraining")
+    key = names.label_key("DomainTraining")  # a pod's owner is its Job: the pod names the training itself
+    name = (body["metadata"].get("annotations") or {}).get(key) or (body["metadata"].get("labels") or {}).get(key)
     return {"metadata": {"namespace": body["metadata"]["namespace"], "name": name}} if name else None
 
 
@@ -220,7 +221,7 @@ def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
 def training_deleted(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
     """Stop the run; keep or delete the claims the operator created, as storage.retention says."""
     ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    for job in k8s.list_jobs(ns, f"{GROUP}/domaintraining={name[:63]}"):
+    for job in k8s.list_jobs(ns, names.selector("DomainTraining", name)):
         k8s.delete("Job", ns, job["metadata"]["name"])
     storage = spec.get("storage") or {}
     created = [names.checkpoint_claim(name)] if not (storage.get("checkpoints") or {}).get("claimName") else []

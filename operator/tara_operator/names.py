@@ -2,7 +2,9 @@
 
 The same resource always gets the same child names, so re-applying a manifest or restarting the
 operator finds the existing children instead of creating duplicates. Names longer than a
-Kubernetes limit are shortened with a hash of the full name, never just cut.
+Kubernetes limit are shortened with a hash of the full name, never just cut. Label values are
+names too: ``label_value`` builds them, and both the labels a child carries and the selectors that
+find it use it, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ __all__ = [
     "checkpoint_claim",
     "child_name",
     "deployment_name",
+    "label_key",
+    "label_value",
     "labels",
+    "owner_label",
     "router_config_name",
+    "selector",
     "spec_config_name",
     "training_job_name",
 ]
@@ -62,12 +68,37 @@ def router_config_name(owner: str) -> str:
     return child_name(owner, "router", 253)
 
 
+def label_value(name: str) -> str:
+    """A resource name as a label value: the name itself when it fits in 63 characters; a longer one
+    (names may have 253) cut, with an 8-character hash of the whole name, so that two long names with
+    a common start never share a value, and the value ends in a letter or digit as label values must."""
+    if len(name) <= _LABEL_MAX:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:_LABEL_MAX - len(digest) - 1].rstrip('-.')}-{digest}"
+
+
+def label_key(kind: str) -> str:
+    """``tara.dev/<kind>``: the label that names a child's owning resource."""
+    return f"{GROUP}/{kind.lower()}"
+
+
+def owner_label(kind: str, owner: str) -> dict[str, str]:
+    """The one label that ties a child to its owner; part of ``labels`` and of every selector."""
+    return {label_key(kind): label_value(owner)}
+
+
+def selector(kind: str, owner: str) -> str:
+    """The label selector (``key=value``) of ``owner``'s children."""
+    return ",".join(f"{k}={v}" for k, v in owner_label(kind, owner).items())
+
+
 def labels(kind: str, owner: str, component: str, **extra: str) -> dict[str, str]:
     """Recommended labels plus ``tara.dev/<kind>: <owner>`` so children are found by selector."""
     base = {
         "app.kubernetes.io/name": "tara",
         "app.kubernetes.io/component": component,
         "app.kubernetes.io/managed-by": MANAGED_BY,
-        f"{GROUP}/{kind.lower()}": owner[:_LABEL_MAX].rstrip("-.") or "x",
+        **owner_label(kind, owner),
     }
     return {**base, **{f"{GROUP}/{k}": v for k, v in extra.items()}}

@@ -18,7 +18,6 @@ import kopf
 
 from tara_api import DomainTraining
 from tara_api.crd import DOMAIN_TRAINING
-from tara_api.meta import GROUP
 from tara_api.reasons import Reason
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, metrics, names
@@ -161,7 +160,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
 def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, now: datetime) -> dict[str, Any]:
     """Accelerator- and CPU-hours of every attempt Job of this resource (running ones up to now)."""
     seconds = []
-    for job in k8s.list_jobs(ns, f"{GROUP}/domaintraining={name[:63]}"):
+    for job in k8s.list_jobs(ns, names.selector("DomainTraining", name)):
         obs = st.observe_job(job)
         if obs.start_time:
             seconds.append(((obs.completion_time or now) - obs.start_time).total_seconds())

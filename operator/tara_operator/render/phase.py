@@ -155,7 +155,7 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
     cm_name = names.router_config_name(name)
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(res, cm_name, "router", uid),
                   "data": {ROUTER_KEY: json.dumps(router_config(res, revision), indent=2)}}
-    selector = {"app.kubernetes.io/name": "tara", "app.kubernetes.io/component": "server", f"{GROUP}/ggufphase": name[:63]}
+    selector = {"app.kubernetes.io/name": "tara", "app.kubernetes.io/component": "server", **names.owner_label("GGUFPhase", name)}
     gpus = (s.resources.gpu_count or 1) if s.resources.accelerator == Accelerator.GPU else 0
     server = {
         "name": "llama-server", "image": s.image or settings.server_image, "imagePullPolicy": settings.image_pull_policy,
@@ -204,7 +204,7 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
     if settings.service_monitor:
         out["serviceMonitor"] = {
             "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": _meta(res, deploy_name, "server", uid),
-            "spec": {"selector": {"matchLabels": {f"{GROUP}/ggufphase": name[:63], "app.kubernetes.io/component": "server"}},
+            "spec": {"selector": {"matchLabels": {**names.owner_label("GGUFPhase", name), "app.kubernetes.io/component": "server"}},
                      # the router's metrics, and llama-server's (loopback only) passed through by the router
                      "endpoints": [{"port": "http", "path": path, "interval": "30s"} for path in ("/metrics", "/metrics/server")]},
         }

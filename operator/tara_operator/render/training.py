@@ -202,7 +202,8 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
         "spec": {
             "backoffLimit": 0,
             "template": {
-                "metadata": {"labels": pod_labels},
+                # The label value of a long name is shortened; the annotation names the owner in full.
+                "metadata": {"labels": pod_labels, "annotations": {names.label_key("DomainTraining"): name}},
                 "spec": {
                     "restartPolicy": "Never",
                     "serviceAccountName": settings.trainer_service_account,
