@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import kopf
@@ -24,6 +24,7 @@ __all__ = [
     "configure",
     "create_if_missing",
     "delete",
+    "ensure",
     "get",
     "get_custom",
     "list_pods",
@@ -110,6 +111,12 @@ def create_if_missing(body: dict[str, Any]) -> bool:
         if exc.status == 409:
             return False
         raise
+
+
+def ensure(bodies: Iterable[dict[str, Any]]) -> list[str]:
+    """Create each object that does not exist; returns the names created. One create per object,
+    answered 409 when it exists: no read first, and an existing object is never written."""
+    return [body["metadata"]["name"] for body in bodies if create_if_missing(body)]
 
 
 def _create_custom(group: str, version: str, plural: str, ns: str, body: dict[str, Any]) -> bool:

@@ -27,12 +27,12 @@ from tara_operator import k8s, names
 from tara_operator import status as st
 from tara_operator.reconciler import reconcile_latest
 from tara_operator.render.phase import HASH_ANNOTATION, DomainOutput, render_build, render_serving
+from tara_operator.render.rbac import render_trainer_rbac
 from tara_operator.settings import OperatorSettings
 
 __all__ = ["domain_outputs", "inputs_hash", "reconcile_phase"]
 
 log = logging.getLogger(__name__)
-_claims_done: set[str] = set()
 
 
 def _now() -> str:
@@ -126,9 +126,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         return _status(old, "Training", gen, now, [("DomainsReady", False, "Training", f"waiting for {waiting}"), *serving], base)
 
     ready_domains = ("DomainsReady", True, "Complete", f"{complete} domain(s) trained")
-    if ns not in _claims_done:
-        k8s.create_if_missing(_artifacts_claim(ns, settings))
-        _claims_done.add(ns)
+    # The build runs as the trainer and writes to the namespace's artifacts claim: both ensured on
+    # every reconcile from here on (4 creates, answered 409 while they exist), never remembered.
+    k8s.ensure([*render_trainer_rbac(ns, settings), _artifacts_claim(ns, settings)])
     digest = inputs_hash(body["spec"], trainings)
     revision = int(old.get("revision") or 0)
     job_body = k8s.get("Job", ns, names.build_job_name(name, revision)) if revision else None

@@ -30,7 +30,6 @@ from tara_operator.settings import OperatorSettings
 __all__ = ["reconcile_training", "run_spec_hash"]
 
 log = logging.getLogger(__name__)
-_rbac_done: set[str] = set()
 TERMINAL = ("Succeeded", "Failed")
 
 
@@ -76,10 +75,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
             "lastFailureReason": Reason.INVALID_SPEC, "lastFailureMessage": problem})
     res = DomainTraining.model_validate(manifest)
     spec = res.spec
-    if ns not in _rbac_done:
-        for obj in render_trainer_rbac(ns, settings):
-            k8s.create_if_missing(obj)
-        _rbac_done.add(ns)
+    # The trainer's ServiceAccount and Role, per namespace: ensured on every reconcile (3 creates,
+    # answered 409 while they exist), so one deleted by hand comes back without an operator restart.
+    k8s.ensure(render_trainer_rbac(ns, settings))
 
     run = run_spec_hash(body["spec"])
     attempts = int(old.get("attempts") or 0)
@@ -94,7 +92,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
 
     children = render_training(res, settings, attempt=max(1, attempts), uid=uid, run=run)
     k8s.replace_config_map_data(children["configMap"])
-    created_claims = [c["metadata"]["name"] for c in children["claims"] if k8s.create_if_missing(c)]
+    created_claims = k8s.ensure(children["claims"])
 
     job_name = names.training_job_name(name, attempts, run) if attempts else None
     job_body = k8s.get("Job", ns, job_name) if job_name else None
