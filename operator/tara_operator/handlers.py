@@ -2,13 +2,14 @@
 
 DomainTraining events (create, resume, spec updates) and events of the Jobs and Pods it owns all
 lead to ``reconcile_training``; a resync timer covers what no event announces (a retry whose
-backoff has passed). Status updates by the trainer only refresh the progress metrics.
+backoff has passed). Status updates by the trainer only refresh the progress metrics. A kopf index
+of GGUFPhases by the trainings they use (filled by kopf from the phases' watch before any handler
+runs) turns a training's phase change into reconciles of the phases that use it, without a LIST.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter as Tally
 from typing import Any
 
@@ -26,6 +27,7 @@ SETTINGS = OperatorSettings.from_env()
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "trainer"}
 BUILDER = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "builder"}
 SERVER = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "server"}
+PhaseIndex = kopf.Index[tuple[str, str], str]
 
 
 @kopf.on.startup()
@@ -106,27 +108,27 @@ def _on_spec(plural: str, reconcile: Any) -> None:
     def changed(body: kopf.Body, **_: Any) -> None:
         reconcile(dict(body))
 
-    changed.__name__ = changed.__qualname__ = f"{plural}_changed"
-    kopf.on.create(GROUP, VERSION, plural)(changed)
-    kopf.on.resume(GROUP, VERSION, plural)(changed)
-    kopf.on.update(GROUP, VERSION, plural, field="spec")(changed)
+    handler_id = f"{plural}_changed"  # kopf keeps each handler's progress under its id: one per kind
+    kopf.on.create(GROUP, VERSION, plural, id=handler_id)(changed)
+    kopf.on.resume(GROUP, VERSION, plural, id=handler_id)(changed)
+    kopf.on.update(GROUP, VERSION, plural, field="spec", id=handler_id)(changed)
 
 
 _on_spec(DOMAIN_TRAINING.plural, _reconcile)
 
 
 @kopf.on.event(GROUP, VERSION, DOMAIN_TRAINING.plural)
-def training_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
+def training_observed(body: kopf.Body, type: str | None, phases_by_training: PhaseIndex, **_: Any) -> None:
     key = (body["metadata"]["namespace"], body["metadata"]["name"])
     before = TRAININGS.get(key)
     if type == "DELETED":
         TRAININGS.forget(key)
         SERIES.forget(key, str((body.get("spec") or {}).get("domain", "")))
-        _phases_using(key[0], key[1])
+        _phases_using(phases_by_training, key)
         return
     TRAININGS.track(body)
     if TRAININGS.get(key) != before:  # a phase transition may move the GGUFPhases that use this training
-        _phases_using(key[0], key[1])
+        _phases_using(phases_by_training, key)
     SERIES.observe(body)
 
 
@@ -155,35 +157,17 @@ def training_resync(body: kopf.Body, **_: Any) -> None:
     _reconcile(dict(body))
 
 
-class _PhaseIndex:
-    """Which GGUFPhases use which DomainTrainings, kept from the phases' own events, so that a
-    training event costs no API call (a burst of new trainings used to list the phases once each)."""
-
-    def __init__(self) -> None:
-        self.refs: dict[tuple[str, str], frozenset[str]] = {}
-        self.lock = threading.Lock()
-
-    def observe(self, body: kopf.Body | dict[str, Any]) -> None:
-        domains = (body.get("spec") or {}).get("domains") or []
-        with self.lock:
-            self.refs[(body["metadata"]["namespace"], body["metadata"]["name"])] = frozenset(
-                d.get("training") or d.get("domain") for d in domains)
-
-    def forget(self, key: tuple[str, str]) -> None:
-        with self.lock:
-            self.refs.pop(key, None)
-
-    def using(self, ns: str, training: str) -> list[str]:
-        with self.lock:
-            return sorted(name for (pns, name), refs in self.refs.items() if pns == ns and training in refs)
+@kopf.index(GROUP, VERSION, GGUF_PHASE.plural, id="phases_by_training")
+def phases_by_training(namespace: str, name: str, spec: kopf.Spec, **_: Any) -> dict[tuple[str, str], str]:
+    """GGUFPhases by the DomainTrainings they use: ``(namespace, training) -> phase name``, a domain's
+    ``training`` or, by default, the training named like the domain. kopf keeps it from the phases'
+    events and passes it to every handler as ``phases_by_training``."""
+    return {(namespace, d.get("training") or d.get("domain")): name for d in spec.get("domains") or []}
 
 
-PHASE_INDEX = _PhaseIndex()
-
-
-def _phases_using(ns: str, training: str) -> None:
-    for name in PHASE_INDEX.using(ns, training):
-        _reconcile_phase({"metadata": {"namespace": ns, "name": name}})
+def _phases_using(index: PhaseIndex, key: tuple[str, str]) -> None:
+    for name in sorted(set(index.get(key, ()))):
+        _reconcile_phase({"metadata": {"namespace": key[0], "name": name}})
 
 
 def _reconcile_phase(body: dict[str, Any]) -> None:
@@ -211,10 +195,8 @@ def phase_resync(body: kopf.Body, **_: Any) -> None:
 def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
     if type == "DELETED":
         PHASE_STATES.forget((body["metadata"]["namespace"], body["metadata"]["name"]))
-        PHASE_INDEX.forget((body["metadata"]["namespace"], body["metadata"]["name"]))
     else:
         PHASE_STATES.track(body)
-        PHASE_INDEX.observe(body)
 
 
 @kopf.on.delete(GROUP, VERSION, DOMAIN_TRAINING.plural)

@@ -1,22 +1,23 @@
-"""The index that maps a DomainTraining to the GGUFPhases using it (handlers._PhaseIndex)."""
+"""The kopf index of GGUFPhases by the DomainTrainings they use (handlers.phases_by_training)."""
 
 from __future__ import annotations
 
-from tara_operator.handlers import _PhaseIndex
+import kopf
+
+from tara_operator.handlers import phases_by_training
 
 
-def _phase(ns: str, name: str, *domains: dict) -> dict:
-    return {"metadata": {"namespace": ns, "name": name}, "spec": {"domains": list(domains)}}
+def _index(ns: str, name: str, *domains: dict) -> dict[tuple[str, str], str]:
+    return phases_by_training(namespace=ns, name=name, spec={"domains": list(domains)})
 
 
-def test_phases_are_found_by_training_name_or_by_domain() -> None:
-    index = _PhaseIndex()
-    index.observe(_phase("a", "p1", {"domain": "healthcare"}, {"domain": "business", "training": "biz-v2"}))
-    index.observe(_phase("a", "p2", {"domain": "healthcare"}))
-    index.observe(_phase("b", "p3", {"domain": "healthcare"}))
-    assert index.using("a", "healthcare") == ["p1", "p2"]
-    assert index.using("a", "biz-v2") == ["p1"] and index.using("a", "business") == []  # named training wins
-    index.observe(_phase("a", "p2", {"domain": "creative"}))  # a spec change moves the references
-    assert index.using("a", "healthcare") == ["p1"]
-    index.forget(("a", "p1"))
-    assert index.using("a", "healthcare") == [] and index.using("b", "healthcare") == ["p3"]
+def test_phases_are_indexed_by_training_name_or_by_domain() -> None:
+    assert _index("a", "p1", {"domain": "healthcare"}, {"domain": "business", "training": "biz-v2"}) == {
+        ("a", "healthcare"): "p1", ("a", "biz-v2"): "p1"}  # a named training wins over the domain
+    assert _index("b", "p3", {"domain": "healthcare"}) == {("b", "healthcare"): "p3"}
+    assert _index("a", "empty") == {}
+
+
+def test_the_index_is_registered_under_the_name_handlers_receive_it_by() -> None:
+    ids = [h.id for h in kopf.get_default_registry()._indexing.get_all_handlers()]
+    assert "phases_by_training" in ids
