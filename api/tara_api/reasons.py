@@ -70,6 +70,10 @@ class Reason(enum.StrEnum):
     ROLLOUT_FAILED = "RolloutFailed", None, False, "the new revision did not become ready in time and was rolled back"
     PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded", None, False, "the serving Deployment's own reason on the way to RolloutFailed"
     NOT_DEPLOYED = "NotDeployed", None, False, "nothing serves yet"
+    # What the API server answered the operator, on either kind.
+    CHILD_INVALID = "ChildInvalid", None, False, "the API server refused (422) an object the operator rendered for the resource"
+    FORBIDDEN = "Forbidden", None, True, "the API server refused (403) the operator a request it needs; retried after a delay"
+    STATUS_INVALID = "StatusInvalid", None, False, "the API server refused (422) the status the operator computed"
 
     @classmethod
     def for_exit_code(cls, code: int | None) -> Reason | None:

@@ -167,7 +167,10 @@ def phases_by_training(namespace: str, name: str, spec: kopf.Spec, **_: Any) -> 
 
 def _phases_using(index: PhaseIndex, key: tuple[str, str]) -> None:
     for name in sorted(set(index.get(key, ()))):
-        _reconcile_phase({"metadata": {"namespace": key[0], "name": name}})
+        try:
+            _reconcile_phase({"metadata": {"namespace": key[0], "name": name}})
+        except k8s.Refused as exc:  # in that phase's status already; the other phases still get their turn
+            log.warning("GGUFPhase %s/%s: %s", key[0], name, exc.message)
 
 
 def _reconcile_phase(body: dict[str, Any]) -> None:

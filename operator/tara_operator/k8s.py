@@ -2,8 +2,11 @@
 sync handlers in its thread pool).
 
 Small functions, one per need. A missing object reads as None; creating an object that exists is
-not an error (child names are deterministic, so "exists" means "already done"); throttling and
-server errors become ``kopf.TemporaryError`` with a delay, so kopf retries instead of failing.
+not an error (child names are deterministic, so "exists" means "already done"). Other answers say
+what happens next: throttling and server errors become ``kopf.TemporaryError`` with a delay, so kopf
+retries instead of failing; 403 becomes ``Forbidden`` (temporary: an admin may grant the
+permission) and 422 ``Invalid`` (permanent: the server would refuse the same object again), both
+carrying the server's own message for the resource's conditions.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from kubernetes.client.rest import ApiException
 from tara_api.meta import GROUP, VERSION
 
 __all__ = [
+    "Forbidden",
+    "Invalid",
+    "Refused",
     "configure",
     "create_if_missing",
     "delete",
@@ -34,6 +40,43 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+FORBIDDEN_RETRY_S = 30  # RBAC is fixed by a person: retry, but not in a tight loop
+
+
+class Refused(Exception):
+    """The API server refused a request for a reason a retry alone does not fix; ``message`` is the
+    server's (for 403 it names the verb and resource, for 422 the object and the invalid fields)."""
+
+    message: str
+
+
+class Forbidden(Refused, kopf.TemporaryError):
+    """403: the operator's ServiceAccount may not do this. Retried after a delay."""
+
+    def __init__(self, message: str) -> None:
+        kopf.TemporaryError.__init__(self, message, delay=FORBIDDEN_RETRY_S)
+        self.message = message
+
+
+class Invalid(Refused, kopf.PermanentError):
+    """422: the server refused an object the operator rendered or a status it computed. Not retried."""
+
+    def __init__(self, message: str) -> None:
+        kopf.PermanentError.__init__(self, message)
+        self.message = message
+
+
+def _server_message(exc: ApiException) -> str:
+    """The Status the server answered with: its message, or its causes when it has no message."""
+    try:
+        status = json.loads(exc.body or "{}")
+    except (TypeError, ValueError):
+        status = {}
+    if not isinstance(status, dict):
+        status = {}
+    causes = (status.get("details") or {}).get("causes") or []
+    listed = "; ".join(": ".join(str(c[k]) for k in ("field", "message") if c.get(k)) for c in causes)
+    return str(status.get("message") or listed or f"{exc.status} {exc.reason}")
 
 
 @functools.cache
@@ -76,6 +119,10 @@ def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Any:
     except ApiException as exc:
         if exc.status == 404:
             return None
+        if exc.status == 403:
+            raise Forbidden(_server_message(exc)) from exc
+        if exc.status == 422:
+            raise Invalid(_server_message(exc)) from exc
         if exc.status == 429 or exc.status >= 500:
             raise kopf.TemporaryError(f"Kubernetes API {exc.status}: {exc.reason}", delay=5) from exc
         raise

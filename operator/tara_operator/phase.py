@@ -64,7 +64,18 @@ def domain_outputs(trainings: dict[str, dict[str, Any]]) -> list[DomainOutput]:
 
 def reconcile_phase(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
     """Bring one GGUFPhase closer to its spec; returns the status patch it applied."""
-    return reconcile_latest(GGUF_PHASE.plural, body, lambda fresh: _reconcile(fresh, settings))
+    return reconcile_latest(GGUF_PHASE.plural, body, lambda fresh: _reconcile(fresh, settings), _refused)
+
+
+def _refused(body: dict[str, Any], exc: k8s.Refused) -> dict[str, Any]:
+    """The status that reports an API refusal in the Ready condition: an invalid child fails the phase,
+    a forbidden request leaves it where it is while kopf retries; a served revision keeps serving."""
+    old, gen = body.get("status") or {}, body["metadata"].get("generation")
+    served = old.get("servedRevision")
+    keep = f"; revision {served} keeps serving" if served else ""
+    if isinstance(exc, k8s.Invalid):
+        return _status(old, "Failed", gen, _now(), [("Ready", bool(served), Reason.CHILD_INVALID, exc.message + keep)])
+    return _status(old, old.get("phase") or "Planning", gen, _now(), [("Ready", bool(served), Reason.FORBIDDEN, exc.message + keep)])
 
 
 def _domains(res: GGUFPhase, ns: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[str]]:

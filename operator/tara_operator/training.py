@@ -49,7 +49,18 @@ def _iso(t: datetime | None) -> str | None:
 
 def reconcile_training(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
     """Bring one DomainTraining closer to its spec; returns the status patch it applied."""
-    return reconcile_latest(DOMAIN_TRAINING.plural, body, lambda fresh: _reconcile(fresh, settings))
+    return reconcile_latest(DOMAIN_TRAINING.plural, body, lambda fresh: _reconcile(fresh, settings), _refused)
+
+
+def _refused(body: dict[str, Any], exc: k8s.Refused) -> dict[str, Any]:
+    """The status that reports an API refusal: a child the server finds invalid fails the resource (the
+    same object would be refused again); a forbidden request leaves the phase as it is while kopf
+    retries."""
+    old, generation, stamp = body.get("status") or {}, body["metadata"].get("generation"), _iso(_now()) or ""
+    if isinstance(exc, k8s.Invalid):
+        return _status(old, "Failed", Reason.CHILD_INVALID, exc.message, generation, stamp, ready=False,
+                       extra={"lastFailureReason": Reason.CHILD_INVALID, "lastFailureMessage": exc.message[:32768]})
+    return _status(old, old.get("phase") or "Pending", Reason.FORBIDDEN, exc.message, generation, stamp, ready=False, extra={})
 
 
 def _invalid(body: dict[str, Any]) -> str | None:
