@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Reinstall when the dependency pins change; the stamp lives inside the venv.
 STAMP := $(VENV)/.installed
 
-.PHONY: setup llama helm demo test lint crds docs bench clean
+.PHONY: setup llama helm controlplane demo test lint crds docs bench clean
 
 setup: $(STAMP) llama
 
@@ -31,8 +31,13 @@ demo: setup
 helm: $(STAMP)
 	$(BIN)/python tests/helm/helmbin.py helm promtool
 
+## controlplane: build the pinned Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+## kube-scheduler, kwok) from its Go modules into ~/.cache/tara once per machine (the cluster tests run it).
+controlplane: $(STAMP)
+	$(BIN)/python tests/cluster/binaries.py
+
 ## test: set everything up and run the whole test suite (what CI runs).
-test: setup lint helm
+test: setup lint helm controlplane
 	$(BIN)/python -m pytest
 
 lint: setup

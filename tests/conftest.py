@@ -10,7 +10,10 @@ none of them builds none of them.
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,8 @@ from tara_api import DomainTraining, GGUFPhase
 from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain
 from tara_trainer.settings import TrainerSettings
 from tara_trainer.train import TrainRequest, train
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "cluster"))  # controlplane, cluster_support
 
 DOMAINS = ("healthcare", "business")
 
@@ -112,3 +117,20 @@ def tiny_phase_build(tmp_path_factory: pytest.TempPathFactory, trainings_dir: Pa
     root = tmp_path_factory.mktemp("phase-build")
     phase = GGUFPhase.model_validate(yaml.safe_load(_phase_manifest(root / "phase-1.yaml", quantization=["Q8_0"]).read_text()))
     return build(BuildRequest(phase=phase, output_dir=root / "build", trainings_dir=trainings_dir), settings).output_dir
+
+
+@pytest.fixture(scope="session")
+def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The real control plane (tests/cluster/controlplane.py), started once per test run with the CRDs
+    installed; built from its Go modules first when the cache lacks it (minutes, once per machine)."""
+    from cluster_support import install_crds
+    from controlplane import ControlPlane
+
+    t0 = time.monotonic()
+    plane = ControlPlane(tmp_path_factory.mktemp("controlplane")).start()
+    try:
+        install_crds(plane)
+        print(f"\ncontrol plane ready in {time.monotonic() - t0:.1f} s at {plane.url}", file=sys.stderr)
+        yield plane
+    finally:
+        plane.stop()

@@ -1,8 +1,10 @@
-"""Operator fixtures: the API emulator in a thread, a kubeconfig for it, the official client, the
-real ``tara-operator`` process and the cluster stand-in (both in ``operator_support``).
+"""Operator fixtures on the real control plane (``control_plane``, started once per run by the root
+conftest): the admin's client and kubeconfig for the tests, the chart's ServiceAccount credentials
+for the operator (so the server enforces the chart's RBAC on everything the operator does), the real
+``tara-operator`` process and our view of the cluster (both in ``operator_support``).
 
-The emulator runs in its own thread and event loop and the operator as a separate process, so the
-synchronous client in the tests, kopf's asyncio loop and the server never share a loop.
+The operator runs as a separate process, so the synchronous client in the tests and kopf's asyncio
+loop never share a loop.
 """
 
 from __future__ import annotations
@@ -11,40 +13,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from apiserver import ServerThread
+from cluster_support import admin_client, chart_credentials
 from kubernetes import client
 from operator_support import Cluster, Operator
 
 
-@pytest.fixture(scope="module")
-def apiserver() -> Iterator[ServerThread]:
-    srv = ServerThread().start()
-    yield srv
-    srv.stop()
+@pytest.fixture(scope="session")
+def operator_kubeconfig(control_plane, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The chart's operator ServiceAccount (default values) and its token."""
+    return chart_credentials(control_plane, tmp_path_factory.mktemp("kube") / "operator.kubeconfig")
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(control_plane) -> Path:
+    """The admin's kubeconfig: what a person's kubectl and tara CLI use."""
+    return control_plane.kubeconfig
 
 
 @pytest.fixture(scope="module")
-def kubeconfig(apiserver: ServerThread, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("kube") / "config"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "emulator",
-        "clusters": [{"name": "emulator", "cluster": {"server": apiserver.url}}],
-        "users": [{"name": "tester", "user": {"token": "test"}}],
-        "contexts": [{"name": "emulator", "context": {"cluster": "emulator", "user": "tester"}}],
-    }))
-    return path
-
-
-@pytest.fixture(scope="module")
-def kube(apiserver: ServerThread) -> Iterator[client.ApiClient]:
-    with client.ApiClient(client.Configuration(host=apiserver.url)) as api:
+def kube(control_plane) -> Iterator[client.ApiClient]:
+    with admin_client(control_plane) as api:
         yield api
 
 
 @pytest.fixture(scope="module")
-def operator(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
-    op = Operator(kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log", {}).start()
+def operator(operator_kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Operator]:
+    op = Operator(operator_kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log", {}).start()
     yield op
     op.stop()
 

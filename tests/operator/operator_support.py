@@ -14,12 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cluster_support import ensure_namespace
+from controlplane import annotate_exit
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from tara_cli.serve import free_port
 
-__all__ = ["GROUP", "VERSION", "Cluster", "Operator", "deployment_ready", "deployment_stuck", "finish_training", "wait_for"]
+__all__ = ["GROUP", "VERSION", "Cluster", "Operator", "deployment_ready", "finish_training", "trainer_patcher", "wait_for"]
 
 GROUP, VERSION = "tara.dev", "v1alpha1"
 
@@ -89,10 +91,16 @@ def wait_for(what: str, predicate: Callable[[], Any], timeout: float = 30) -> An
 
 
 class Cluster:
-    """What a cluster does around our objects: the Job controller and kubelet, driven by hand."""
+    """Our view of the real cluster: the Job and Deployment controllers, the scheduler and the garbage
+    collector run for real; kwok plays the kubelet, and a test decides how a pod's container exits."""
 
     def __init__(self, api: client.ApiClient) -> None:
         self.core, self.batch, self.custom = client.CoreV1Api(api), client.BatchV1Api(api), client.CustomObjectsApi(api)
+        self.apps = client.AppsV1Api(api)
+
+    def namespace(self, name: str) -> str:
+        """Create namespace ``name`` (a real server has no implicit namespaces); returns it."""
+        return ensure_namespace(self.core, name)
 
     def training(self, ns: str, name: str) -> dict[str, Any]:
         return self.custom.get_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", name)
@@ -107,41 +115,36 @@ class Cluster:
         items = self.core.list_namespaced_event(ns, field_selector=f"involvedObject.name={name}").items
         return [(e.reason, e.message) for e in sorted(items, key=lambda e: e.metadata.resource_version and int(e.metadata.resource_version))]
 
-    def run_pod(self, ns: str, job_name: str) -> str:
-        """The Job controller creates the pod and the kubelet starts it."""
-        job = self.batch.read_namespaced_job(job_name, ns)
-        labels = {**(job.spec.template.metadata.labels or {}), "job-name": job_name}
-        ref = {"apiVersion": "batch/v1", "kind": "Job", "name": job_name, "uid": job.metadata.uid, "controller": True}
-        pod = self.core.create_namespaced_pod(ns, {"metadata": {"name": f"{job_name}-pod", "labels": labels, "ownerReferences": [ref]},
-                                                   "spec": {"containers": [{"name": "trainer", "image": "x"}]}})
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        self.core.patch_namespaced_pod_status(pod.metadata.name, ns, {"status": {
-            "phase": "Running", "startTime": now,
-            "containerStatuses": [{"name": "trainer", "image": "x", "imageID": "", "ready": True, "restartCount": 0,
-                                   "state": {"running": {"startedAt": now}}}]}})
-        self.batch.patch_namespaced_job_status(job_name, ns, {"status": {"active": 1, "startTime": now}})
-        return pod.metadata.name
+    def pods(self, ns: str, job_name: str) -> list[Any]:
+        return self.core.list_namespaced_pod(ns, label_selector=f"batch.kubernetes.io/job-name={job_name}").items
 
-    def end_pod(self, ns: str, job_name: str, exit_code: int, message: str = "", reason: str = "Error",
-                pod_reason: str | None = None, disrupted: bool = False) -> None:
-        """The pod terminates; the Job (backoffLimit 0) completes or fails."""
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        phase = "Succeeded" if exit_code == 0 else "Failed"
-        conditions = [{"type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler"}] if disrupted else []
-        status: dict[str, Any] = {"phase": phase, "conditions": conditions, "containerStatuses": [{
-            "name": "trainer", "image": "x", "imageID": "", "ready": False, "restartCount": 0,
-            "state": {"terminated": {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else reason,
-                                     "message": message, "startedAt": now, "finishedAt": now}}}]}
-        if pod_reason:
-            status["reason"] = pod_reason
-        self.core.patch_namespaced_pod_status(f"{job_name}-pod", ns, {"status": status})
-        if exit_code == 0:
-            job_status = {"active": 0, "succeeded": 1, "completionTime": now,
-                          "conditions": [{"type": "Complete", "status": "True", "reason": "Completed"}]}
-        else:
-            job_status = {"active": 0, "failed": 1,
-                          "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}
-        self.batch.patch_namespaced_job_status(job_name, ns, {"status": job_status})
+    def run_pod(self, ns: str, job_name: str) -> str:
+        """Wait until the Job controller created the Job's pod, the scheduler placed it and kwok started
+        it; the pod's name."""
+        def running():
+            return [p.metadata.name for p in self.pods(ns, job_name)
+                    if p.status.phase == "Running" and not p.metadata.deletion_timestamp]
+        return wait_for(f"a Running pod of Job {job_name}", running)[0]
+
+    def end_pod(self, ns: str, job_name: str, exit_code: int, message: str = "", reason: str = "",
+                disrupted: bool = False) -> None:
+        """The Job's running pod's container exits with ``exit_code`` (kwok reports it as the kubelet
+        would); the real Job controller then completes or fails the Job."""
+        annotate_exit(self.core, ns, self.run_pod(ns, job_name), exit_code, message, reason, disrupted)
+
+
+def trainer_patcher(plane: Any, ns: str, name: str, folder: Path, plural: str = "domaintrainings") -> Any:
+    """The trainer's own status patcher, holding a token of the ``tara-trainer`` ServiceAccount that the
+    operator created in ``ns``: what a training pod does, with the permissions the pod has."""
+    from tara_trainer.progress import StatusPatcher
+    from tara_trainer.settings import TrainerSettings
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "token").write_text(plane.kubectl("create", "token", "tara-trainer", "-n", ns).stdout.strip())
+    (folder / "ca.crt").write_bytes(plane.ca.read_bytes())
+    return StatusPatcher(TrainerSettings.from_env({
+        "TARA_API_URL": plane.url, "TARA_NAMESPACE": ns, "TARA_RESOURCE_NAME": name, "TARA_RESOURCE_PLURAL": plural,
+        "TARA_SERVICE_ACCOUNT_DIR": str(folder)}))
 
 
 def finish_training(cluster: Cluster, ns: str, name: str) -> None:
@@ -152,20 +155,11 @@ def finish_training(cluster: Cluster, ns: str, name: str) -> None:
     wait_for(f"{name} Succeeded", lambda: cluster.status(ns, name).get("phase") == "Succeeded")
 
 
-def deployment_ready(cluster: Cluster, ns: str, name: str) -> None:
-    """The Deployment controller finished a rollout: every replica updated and ready."""
-    apps = client.AppsV1Api(cluster.core.api_client)
-    d = apps.read_namespaced_deployment(name, ns)
-    n = d.spec.replicas
-    apps.patch_namespaced_deployment_status(name, ns, {"status": {
-        "observedGeneration": d.metadata.generation, "replicas": n, "updatedReplicas": n, "readyReplicas": n, "availableReplicas": n,
-        "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]}})
-
-
-def deployment_stuck(cluster: Cluster, ns: str, name: str) -> None:
-    """The new pods never became ready within progressDeadlineSeconds."""
-    apps = client.AppsV1Api(cluster.core.api_client)
-    d = apps.read_namespaced_deployment(name, ns)
-    apps.patch_namespaced_deployment_status(name, ns, {"status": {
-        "observedGeneration": d.metadata.generation, "updatedReplicas": 1, "readyReplicas": 1, "replicas": 2,
-        "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}})
+def deployment_ready(cluster: Cluster, ns: str, name: str, timeout: float = 60) -> None:
+    """Wait until the Deployment controller finished a rollout: every replica updated and ready."""
+    def done():
+        d = cluster.apps.read_namespaced_deployment(name, ns)
+        st = d.status
+        return (st.observed_generation == d.metadata.generation and (st.updated_replicas or 0) == d.spec.replicas
+                and (st.ready_replicas or 0) == d.spec.replicas and (st.replicas or 0) == d.spec.replicas)
+    wait_for(f"Deployment {name} rolled out", done, timeout)

@@ -1,6 +1,7 @@
-"""GGUFPhase end to end through the real operator and the API emulator: waiting on trainings, the
-build Job per revision, the serving Deployment with its router, rebuilds, and failures that leave
-the previous revision serving."""
+"""GGUFPhase end to end through the real operator and the real control plane: waiting on trainings,
+the build Job per revision (run by the Job controller, its pod by kwok), the serving Deployment
+rolled out by the Deployment controller with kwok pods becoming Ready, rebuilds, and failures (a
+quality gate, a rollout that cannot progress) that leave the previous revision serving."""
 
 from __future__ import annotations
 
@@ -8,15 +9,8 @@ import json
 
 import pytest
 from kubernetes import client
-from operator_support import (
-    GROUP,
-    VERSION,
-    Operator,
-    deployment_ready,
-    deployment_stuck,
-    finish_training,
-    wait_for,
-)
+from kubernetes.client.rest import ApiException
+from operator_support import GROUP, VERSION, Operator, deployment_ready, finish_training, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -48,17 +42,24 @@ def _cond(status: dict, type_: str) -> dict:
     return next(c for c in status["conditions"] if c["type"] == type_)
 
 
+def _cordon(cluster, unschedulable: bool) -> None:
+    """No node takes new pods (a full cluster), or they take them again."""
+    for node in cluster.core.list_node().items:
+        cluster.core.patch_node(node.metadata.name, {"spec": {"unschedulable": unschedulable}})
+
+
 def test_phase_waits_builds_deploys_rebuilds_and_keeps_serving_on_failure(operator: Operator, cluster) -> None:
-    ns = "phases"
+    ns = cluster.namespace("phases")
     custom = cluster.custom
     custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("healthcare"))
-    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare", "business"]))
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases",
+                                           _phase(["healthcare", "business"], serving={"progressDeadlineSeconds": 8}))
     # a missing DomainTraining is a condition with a reason, not a crash
     s = _until(cluster, ns, "Planning", lambda s: s.get("phase") == "Planning")
     assert _cond(s, "DomainsReady")["reason"] == "MissingTraining" and "business" in _cond(s, "DomainsReady")["message"]
     custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("business"))
     s = _until(cluster, ns, "Training", lambda s: s.get("phase") == "Training")
-    assert s["domainsReady"] == "0/2" and {d["state"] for d in s["domains"]} == {"Pending"}
+    assert s["domainsReady"] == "0/2" and {d["state"] for d in s["domains"]} <= {"Pending", "Running"}
     finish_training(cluster, ns, "healthcare")
     _until(cluster, ns, "1/2", lambda s: s.get("domainsReady") == "1/2")
     finish_training(cluster, ns, "business")
@@ -77,7 +78,8 @@ def test_phase_waits_builds_deploys_rebuilds_and_keeps_serving_on_failure(operat
 
     # deploying: llama-server + router sidecar, Service, router config mapping domains to adapter ids
     apps = client.AppsV1Api(cluster.core.api_client)
-    s = _until(cluster, ns, "Deploying", lambda s: s.get("phase") == "Deploying")
+    # kwok makes the pod Ready at once, so Deploying may already have become Deployed
+    s = _until(cluster, ns, "Deploying", lambda s: s.get("phase") in ("Deploying", "Deployed"))
     d = apps.read_namespaced_deployment("phase-1-serve", ns)
     assert [c.name for c in d.spec.template.spec.containers] == ["llama-server", "router"]
     assert "/mnt/tara/phases/phase-1/rev-1" in d.spec.template.spec.containers[0].command
@@ -113,25 +115,35 @@ def test_phase_waits_builds_deploys_rebuilds_and_keeps_serving_on_failure(operat
     assert _cond(s, "QualityGatePassed")["status"] == "False" and "+14%" in _cond(s, "Built")["message"]
     assert apps.read_namespaced_deployment("phase-1-serve", ns).spec.template.metadata.annotations["tara.dev/revision"] == "1"
 
-    # another quantization is revision 3; it deploys but never becomes ready, so it is rolled back
+    # another quantization is revision 3; the cluster is full, so its pods never start, the Deployment
+    # controller reports ProgressDeadlineExceeded after 8 s, and the operator rolls back to revision 1
     custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"quantization": ["Q5_K_M"]}})
     job3 = _build_job(cluster, ns, 3)
     cluster.run_pod(ns, job3.metadata.name)
-    cluster.end_pod(ns, job3.metadata.name, 0)
-    wait_for("revision 3 rolling out", lambda: apps.read_namespaced_deployment("phase-1-serve", ns)
-             .spec.template.metadata.annotations["tara.dev/revision"] == "3")
-    deployment_stuck(cluster, ns, "phase-1-serve")
-    s = _until(cluster, ns, "rolled back", lambda s: _cond(s, "Ready").get("reason") == "RolloutFailed")
-    assert s["phase"] == "Failed" and s["servedRevision"] == 1
-    assert apps.read_namespaced_deployment("phase-1-serve", ns).spec.template.metadata.annotations["tara.dev/revision"] == "1"
+    _cordon(cluster, True)
+    try:
+        cluster.end_pod(ns, job3.metadata.name, 0)
+        wait_for("revision 3 rolling out", lambda: apps.read_namespaced_deployment("phase-1-serve", ns)
+                 .spec.template.metadata.annotations["tara.dev/revision"] == "3")
+        s = _until(cluster, ns, "rolled back", lambda s: _cond(s, "Ready").get("reason") == "RolloutFailed", timeout=60)
+        assert s["phase"] == "Failed" and s["servedRevision"] == 1
+        assert apps.read_namespaced_deployment("phase-1-serve", ns).spec.template.metadata.annotations["tara.dev/revision"] == "1"
+        serving = [p for p in cluster.core.list_namespaced_pod(ns, label_selector="app.kubernetes.io/component=server").items
+                   if p.status.phase == "Running"]
+        assert [p.metadata.annotations["tara.dev/revision"] for p in serving] == ["1", "1"]  # never stopped serving
+    finally:
+        _cordon(cluster, False)
     reasons = [r for r, _ in cluster.events(ns, "phase-1")]
     assert reasons.count("BuildStarted") == 3 and "Deployed" in reasons and "QualityGateFailed" in reasons and "RolloutFailed" in reasons
 
 
-def test_invalid_phase_fails_with_a_reason(operator: Operator, cluster) -> None:
-    ns = "bad-phase"
+def test_invalid_phase_is_refused_by_the_server(operator: Operator, cluster) -> None:
+    ns = cluster.namespace("bad-phase")
     body = _phase(["healthcare"], serving={"defaultDomain": "poetry"})
-    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", body)
-    s = _until(cluster, ns, "Failed", lambda s: s.get("phase") == "Failed")
-    assert _cond(s, "Ready")["reason"] == "InvalidSpec" and "defaultDomain" in _cond(s, "Ready")["message"]
+    with pytest.raises(ApiException) as refused:
+        cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", body)
+    assert refused.value.status == 422 and "defaultDomain" in refused.value.body
+    with pytest.raises(ApiException) as refused:
+        cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare"], quantization=["Q3_X"]))
+    assert refused.value.status == 422 and "Q3_X" in refused.value.body
     assert not cluster.jobs(ns)

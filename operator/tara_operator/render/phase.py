@@ -191,7 +191,7 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {**_meta(res, deploy_name, "server", uid), "annotations": {f"{GROUP}/revision": str(revision)}},
         "spec": {
-            "replicas": s.replicas, "selector": {"matchLabels": selector}, "progressDeadlineSeconds": 600,
+            "replicas": s.replicas, "selector": {"matchLabels": selector}, "progressDeadlineSeconds": s.progress_deadline_seconds,
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {"metadata": {"labels": {**selector, "app.kubernetes.io/managed-by": names.MANAGED_BY},
                                       "annotations": {f"{GROUP}/revision": str(revision)}},

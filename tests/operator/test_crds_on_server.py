@@ -1,0 +1,90 @@
+"""The CRDs as a real kube-apiserver takes them: the previous GGUFPhase CRD refused and the current
+one accepted, an upgrade from the previous CRDs that does not restart running trainings, and the
+printer columns and field descriptions as ``kubectl get`` and ``kubectl explain`` show them."""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from cluster_support import ROOT, install_crds
+from operator_support import GROUP, VERSION, Operator, trainer_patcher, wait_for
+
+from tara_trainer.progress import Progress, status_patch
+
+pytestmark = pytest.mark.slow
+
+PREVIOUS = Path(__file__).resolve().parents[1] / "cluster" / "previous-crds"
+CURRENT = ROOT / "crds"
+
+
+def _renamed(path: Path, group: str) -> str:
+    """The CRD under another API group, so that a server-side dry run can judge it beside ours."""
+    crd = yaml.safe_load(path.read_text())
+    crd = copy.deepcopy(crd)
+    crd["metadata"]["name"] = f"{crd['spec']['names']['plural']}.{group}"
+    crd["spec"]["group"] = group
+    return yaml.safe_dump(crd)
+
+
+def test_previous_ggufphase_crd_is_refused_and_the_current_one_accepted(control_plane) -> None:
+    old = control_plane.kubectl("apply", "--dry-run=server", "-f", "-", check=False,
+                                input=_renamed(PREVIOUS / "tara.dev_ggufphases.yaml", "previous.tara.dev"))
+    assert old.returncode != 0
+    assert "routerWeights" in old.stderr and "no such key: content" in old.stderr, old.stderr
+    new = control_plane.kubectl("apply", "--dry-run=server", "-f", "-", check=False,
+                                input=_renamed(CURRENT / "tara.dev_ggufphases.yaml", "previous.tara.dev"))
+    assert new.returncode == 0, new.stderr
+
+
+def _dt(name: str) -> dict:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DomainTraining", "metadata": {"name": name},
+            "spec": {"domain": "healthcare", "baseModel": {"repo": "Qwen/Qwen2.5-3B-Instruct"},
+                     "dataset": {"builtin": "healthcare"}, "resources": {"accelerator": "cpu"}}}
+
+
+def test_crd_upgrade_does_not_restart_running_trainings(control_plane, operator: Operator, cluster, tmp_path) -> None:
+    ns = cluster.namespace("crd-upgrade")
+    try:
+        control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(PREVIOUS / "tara.dev_domaintrainings.yaml"))
+        for name in ("one", "two"):
+            cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt(name))
+        for name in ("one", "two"):
+            wait_for(f"{name} Running", lambda n=name: cluster.status(ns, n).get("phase") == "Running")
+        assert trainer_patcher(control_plane, ns, "one", tmp_path / "sa").patch(
+            status_patch(Progress("healthcare", "Running", step=7, total_steps=100, loss=2.0)))
+        before = {n: (cluster.status(ns, n)["jobName"], cluster.training(ns, n)["metadata"]["generation"]) for n in ("one", "two")}
+
+        install_crds(control_plane)  # the upgrade: the current CRDs over the previous ones
+        time.sleep(5)  # several of the operator's resyncs (TARA_RESYNC_SECONDS=1)
+        for name in ("one", "two"):
+            status = cluster.status(ns, name)
+            assert (status["jobName"], cluster.training(ns, name)["metadata"]["generation"]) == before[name]
+            assert status["phase"] == "Running" and status["attempts"] == 1
+            assert not [c for c in status["conditions"] if c["type"] == "SpecChanged" and c["status"] == "True"]
+            assert [j.metadata.name for j in cluster.jobs(ns, f"tara.dev/domaintraining={name}")] == [before[name][0]]
+        assert cluster.status(ns, "one")["progress"]["step"] == 7
+    finally:
+        install_crds(control_plane)
+
+
+def test_kubectl_get_columns_and_explain_descriptions(control_plane, operator: Operator, cluster, tmp_path) -> None:
+    ns = cluster.namespace("kubectl-views")
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("hc"))
+    wait_for("Running", lambda: cluster.status(ns, "hc").get("phase") == "Running")
+    assert trainer_patcher(control_plane, ns, "hc", tmp_path / "sa").patch(status_patch(Progress(
+        "healthcare", "Running", step=40, total_steps=100, loss=2.5, eval_loss=2.75, tokens_per_second=812.5,
+        checkpoint="/ckpt/checkpoint-40", checkpoint_step=40)))
+    table = control_plane.kubectl("get", "dt", "-n", ns).stdout.split("\n")
+    assert table[0].split() == ["NAME", "DOMAIN", "PHASE", "PROGRESS", "STEP", "LOSS", "AGE"]
+    assert table[1].split()[:6] == ["hc", "healthcare", "Running", "40", "40", "2.5"]
+    wide = control_plane.kubectl("get", "domaintrainings", "-n", ns, "-o", "wide").stdout.split("\n")
+    assert wide[0].split()[6:10] == ["EVAL", "TOK/S", "ETA", "CHECKPOINT"]
+    assert wide[1].split()[6:8] == ["2.75", "812.5"]
+    explain = control_plane.kubectl("explain", "domaintraining.spec.lora.r").stdout
+    assert "FIELD: r <integer>" in explain and "LoRA rank" in explain
+    explain = control_plane.kubectl("explain", "ggufphase.spec.serving.progressDeadlineSeconds").stdout
+    assert "previous revision is restored" in explain
