@@ -3,7 +3,8 @@
 A small lexicon (word stems with weights per emotion), with negation ("not worried"), intensifiers
 ("really", "extremely") and emphasis (exclamation marks, capitals). The whole conversation counts,
 the user's turns only, later turns weighing more. Crisis language (self-harm, suicidal ideation)
-is detected separately and never depends on the score. Pure functions, no I/O.
+is detected separately (``tara_router.crisis``) and never depends on the score. Pure functions,
+no I/O.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tara_router.crisis import crisis_signs, is_crisis
 from tara_router.profiles import EMOTIONS
 
-__all__ = ["EmotionReading", "is_crisis", "read_conversation", "read_text", "urgency"]
+__all__ = ["EmotionReading", "crisis_signs", "is_crisis", "read_conversation", "read_text", "urgency"]
 
 _LEXICON: dict[str, dict[str, float]] = {
     "joy": {"happy": 1, "glad": 1, "great": 0.6, "excited": 1, "thrilled": 1.2, "delighted": 1.2, "love": 0.8, "wonderful": 1,
@@ -43,10 +45,6 @@ _INTENSIFIERS = {"very": 1.5, "really": 1.4, "so": 1.3, "extremely": 1.8, "incre
                  "absolutely": 1.5, "deeply": 1.5, "a little": 0.6, "slightly": 0.6, "somewhat": 0.7, "kind of": 0.7}
 _URGENT = re.compile(r"\b(urgent|urgently|asap|immediately|right now|emergency|quick(ly)?|fast|hurry|deadline|today|"
                      r"tonight|in an hour|critical|now)\b", re.I)
-_CRISIS = re.compile(
-    r"\b(kill(ing)? myself|end(ing)? my life|suicid\w*|want to die|wanna die|don'?t want to (live|be alive|exist)|"
-    r"self[- ]?harm\w*|hurt(ing)? myself|cut(ting)? myself|no reason to live|better off dead|take my (own )?life|"
-    r"overdose on purpose|not worth living)\b", re.I)
 _TOKEN = re.compile(r"[a-z']+")
 
 
@@ -121,16 +119,12 @@ def read_conversation(user_turns: Sequence[str]) -> EmotionReading:
     for age, text in enumerate(reversed(list(user_turns))):
         for emotion, score in _raw_scores(text).items():
             total[emotion] += score * 0.6 ** age
-    crisis = any(is_crisis(t) for t in user_turns)
+    crisis = bool(crisis_signs(user_turns))
     scores = {e: round(1.0 - 1.0 / (1.0 + s), 4) for e, s in total.items()}  # squash to 0..1
     dominant = max(scores, key=lambda e: scores[e])
     if scores[dominant] < 0.2:
         return EmotionReading(scores, None, 0.0, crisis)
     return EmotionReading(scores, dominant, scores[dominant], crisis)
-
-
-def is_crisis(text: str) -> bool:
-    return bool(_CRISIS.search(text))
 
 
 def urgency(text: str) -> float:

@@ -1,0 +1,173 @@
+"""Crisis detection (``tara_router.crisis``) on labelled messages: the report half of
+tests/data/crisis_eval.jsonl bounds recall and precision, the tune half and the development probes
+guard against regressions, and tables pin the brief's examples, normalisation, safe uses,
+multi-turn reading and the word index (see tests/data/README.md for the label policy)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tara_router import crisis, crisis_rules
+from tara_router.crisis import crisis_signs, is_crisis
+from tara_router.emotion import read_conversation
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+EVAL = _rows("crisis_eval.jsonl")
+DEV = _rows("crisis_dev.jsonl")
+
+
+def _score(rows: list[dict]) -> tuple[float, float, list[str]]:
+    """Recall and precision of crisis detection over crisis/safe rows ("either" left out), and what it got wrong."""
+    tp = fp = fn = 0
+    wrong = []
+    for row in rows:
+        if row["label"] == "either":
+            continue
+        got, want = bool(crisis_signs(row["turns"])), row["label"] == "crisis"
+        tp, fp, fn = tp + (got and want), fp + (got and not want), fn + (want and not got)
+        if got != want:
+            wrong.append(f"{'missed' if want else 'false alarm'} {row['id']}: {row['turns']}")
+    return tp / (tp + fn), tp / (tp + fp), wrong
+
+
+def test_the_evaluation_set_is_as_documented() -> None:
+    ids = [row["id"] for row in EVAL + DEV]
+    assert len(EVAL) >= 200 and len(set(ids)) == len(ids)
+    labels = Counter(row["label"] for row in EVAL)
+    assert set(labels) == {"crisis", "safe", "either"} and 0.4 <= labels["crisis"] / len(EVAL) <= 0.6
+    seen: Counter[tuple[str, str]] = Counter()
+    for row in EVAL:  # the split rule of tests/data/README.md
+        group = (row["label"], row["category"])
+        assert row["split"] == ("tune" if seen[group] % 2 == 0 else "report"), row["id"]
+        seen[group] += 1
+    assert all(row["turns"] and all(isinstance(t, str) and t for t in row["turns"]) for row in EVAL + DEV)
+    assert any(len(row["turns"]) > 1 for row in EVAL if row["label"] == "crisis" and row["split"] == "report")
+
+
+@pytest.mark.parametrize("split", ["report", "tune"])
+def test_recall_and_precision_on_the_evaluation_set(split: str) -> None:
+    rows = [row for row in EVAL if row["split"] == split]
+    recall, precision, wrong = _score(rows)
+    either = [bool(crisis_signs(row["turns"])) for row in rows if row["label"] == "either"]
+    print(f"\ncrisis detection, {split} half of {len(rows)} rows: recall {recall:.3f}, precision {precision:.3f}, "
+          f"'either' rows flagged {sum(either)}/{len(either)}; wrong:\n  " + "\n  ".join(wrong))
+    assert recall >= 0.95 and precision >= 0.85, wrong
+
+
+def test_the_development_probes_stay_caught() -> None:
+    recall, precision, wrong = _score(DEV)
+    print(f"\ncrisis detection, {len(DEV)} development probes (fitted, regression only): recall {recall:.3f}, "
+          f"precision {precision:.3f}; wrong:\n  " + "\n  ".join(wrong))
+    assert recall >= 0.95 and precision >= 0.85, wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis_"),
+    [
+        ("Sometimes I think everyone would be better off without me.", True),  # the outside tester's report
+        ("everyone would be better off without me", True), ("I'm just a burden", True), ("no reason to go on", True),
+        ("I can't do this anymore, I want it all to stop", True), ("I don't want to wake up tomorrow", True),
+        ("I wish I could disappear forever", True), ("what's the point of living", True),
+        ("I've been looking up how many pills it takes", True), ("I wrote goodbye letters", True),
+        ("giving away my things", True), ("I keep cutting myself", True), ("hurting myself makes the pain go away", True),
+        ("my friend said she wants to die", True), ("sometimes i think evryone wud be beter of w/o me", True),
+        ("I WANT TO KILL MYSELF", True), ("i wanna dieeee", True), ("i’m a burden to every1", True),
+        ("this bug is killing me", False), ("I could kill for a coffee", False), ("the comedian killed it", False),
+        ("how do I kill a process in Linux", False), ("suicide squad movie review", False),
+        ("I'm dying to see the show", False), ("kill the lights", False),
+    ],
+)
+def test_the_briefs_examples(text: str, crisis_: bool) -> None:
+    assert is_crisis(text) is crisis_, crisis_signs([text])
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        ("I'm soooo DONE w/o u!!", "i am so done without you ."),
+        ("I don\u2019t want to wake up; ok?", "i do not want to wake up . ok ."),
+        ("She won't, can't", "she wil not , can not"),
+        ("kill myslef", "kil myself"),
+        ("su1c1de every1 b4 2024", "suicide everyone before 2024"),
+        ("better of w/o my self", "beter of without myself"),
+    ],
+)
+def test_normalisation(text: str, normalised: str) -> None:
+    assert crisis._normalise(text) == normalised
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis_"),
+    [
+        ("I cut myself while chopping onions", False), ("I cut myself on purpose", True),
+        ("I burned myself on the oven", False), ("I burn myself with a lighter", True),
+        ("I'm cutting myself some slack this week", False), ("It would be career suicide to quit now", False),
+        ("How do I end my life insurance policy?", False), ("I want to end my life", True),
+        ("I don't want to wake up early tomorrow", False), ("I don't want to wake up", True),
+        ("My team would be better off without this legacy code", False), ("they'd be better off without me", True),
+        ("There's no reason to go on with this meeting", False), ("There's no reason to go on", True),
+        ("I'm going to overdose on chocolate this Easter", False), ("I'm going to overdose tonight", True),
+    ],
+)
+def test_safe_uses_are_told_from_crisis(text: str, crisis_: bool) -> None:
+    assert is_crisis(text) is crisis_, crisis_signs([text])
+
+
+def test_any_user_turn_counts_and_weak_cues_add_up_across_turns() -> None:
+    crisis_turn = "honestly I think everyone would be better off without me"
+    assert read_conversation([crisis_turn, "anyway, what's the weather in Paris?"]).crisis
+    assert read_conversation(["Can you help me plan my week?", crisis_turn]).crisis
+    # a goodbye letter alone, or a time alone, is nothing; both in one conversation are a crisis
+    assert not is_crisis("How do I write a goodbye letter?") and not is_crisis("It's for when I'm gone.")
+    assert crisis_signs(["How do I write a goodbye letter?", "It's for when I'm gone."]) == ("cues",)
+    assert not read_conversation(["How do I kill a process?", "It is still running after kill -9"]).crisis
+
+
+def test_the_word_index_finds_what_a_plain_search_finds() -> None:
+    """The index (branches tried only at words they can start with) must equal searching every branch."""
+    plain = {"signs": {k: re.compile("|".join(f"(?:{s})" for s in v)) for k, v in crisis_rules.SIGNS.items()},
+             "cues": {k: re.compile("|".join(f"(?:{s})" for s in v)) for k, v in crisis_rules.CUES.items()}}
+    for text in (t for row in EVAL + DEV for t in row["turns"]):
+        norm = crisis_rules.SAFE_USES.sub(" _ ", crisis._normalise(text))
+        assert crisis._SIGN_INDEX.kinds(norm) == {k for k, p in plain["signs"].items() if p.search(norm)}, text
+        assert crisis._CUE_INDEX.kinds(norm) == {k for k, p in plain["cues"].items() if p.search(norm)}, text
+    assert not crisis._SIGN_INDEX.anywhere and not crisis._CUE_INDEX.anywhere, \
+        "every branch should start with \\b and a word, a group of words or two letters (see crisis_rules)"
+
+
+def test_cost_per_message() -> None:
+    """Every request pays for this: report the time per message, and bound a long one (no runaway backtracking)."""
+    texts = [t for row in EVAL for t in row["turns"]]
+    crisis._MEMO.clear()  # cold: other tests have read these turns
+    started = time.perf_counter()
+    for text in texts:
+        crisis_signs([text])
+    per_message = (time.perf_counter() - started) / len(texts)
+    long = " ".join(["I am so tired of this week, nothing is working and I want to go home."] * 900)  # ~64 KB
+    started = time.perf_counter()
+    assert crisis_signs([long]) == ()
+    long_s = time.perf_counter() - started
+    print(f"\ncrisis detection: {per_message * 1e6:.0f} us per message over {len(texts)} eval turns; "
+          f"{long_s * 1e3:.0f} ms for a {len(long) // 1024} KiB message")
+    assert long_s < 5.0
+
+
+def test_the_memo_is_bounded_and_keeps_no_text(monkeypatch) -> None:
+    monkeypatch.setattr(crisis, "_MEMO_SIZE", 8)
+    crisis._MEMO.clear()
+    turns = [f"turn {i}: I don't want to wake up tomorrow" for i in range(20)]
+    assert all(crisis_signs([turn]) == ("hopeless",) for turn in turns)
+    assert crisis_signs(turns[-3:]) == ("hopeless",)  # remembered turns read the same
+    assert len(crisis._MEMO) == 8 and all(isinstance(k, bytes) and len(k) == 16 for k in crisis._MEMO)
