@@ -142,6 +142,12 @@ def _object_missing(body: dict[str, Any] | None, name: str | None) -> bool:
     return details.get("name") == name or str(body.get("message", "")).endswith(f'"{name}" not found')
 
 
+def _missing_namespace(body: dict[str, Any] | None) -> str | None:
+    """The namespace a 404 names: a create in a namespace that does not exist."""
+    details = (body or {}).get("details") or {}
+    return details.get("name") if details.get("kind") == "namespaces" else None
+
+
 def _translate(exc: ApiException, conn: Connection, resource: Resource, ns: str | None, name: str | None) -> ClusterError:
     body = _status_body(exc)
     message = str((body or {}).get("message") or exc.reason or "").strip()
@@ -151,6 +157,8 @@ def _translate(exc: ApiException, conn: Connection, resource: Resource, ns: str 
     if exc.status == 403:
         return ClusterError(f"forbidden: {message or 'the cluster refused the request'}", "Forbidden")
     if exc.status == 404:
+        if namespace := _missing_namespace(body):
+            return ClusterError(f"namespace {namespace} not found", "NotFound")
         if _object_missing(body, name):
             return ClusterError(f"{what} not found", "NotFound")
         return ClusterError(f"the cluster at {conn.host} does not serve {resource.plural}.{GROUP}/{VERSION}: {CRDS_HINT}", "CrdMissing")

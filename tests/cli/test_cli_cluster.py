@@ -36,6 +36,8 @@ def _status(code: int, reason: str, message: str, **details: str) -> dict[str, o
         (404, _status(404, "NotFound", 'ggufphases.tara.dev "p" not found', name="p", group="tara.dev", kind="ggufphases"), "p",
          "NotFound", "ggufphase ns/p not found"),
         (404, _status(404, "NotFound", 'ggufphases "p" not found'), "p", "NotFound", "ggufphase ns/p not found"),
+        (404, _status(404, "NotFound", 'namespaces "ns" not found', name="ns", kind="namespaces"), "p", "NotFound",
+         "namespace ns not found"),
         (404, "404 page not found\n", "p", "CrdMissing",
          "the cluster at https://k8s.example:6443 does not serve ggufphases.tara.dev/v1alpha1: "
          "install the CRDs: kubectl apply -f crds/ or the Helm chart"),
@@ -53,7 +55,7 @@ def _status(code: int, reason: str, message: str, **details: str) -> dict[str, o
          "API error 500 (InternalError) on ggufphases: etcd is down"),
         (503, "<html>bad gateway</html>", "p", "Reason", "API error 503 (Reason) on ggufphase ns/p: Reason"),
     ],
-    ids=["401", "403", "404-object", "404-object-no-details", "404-no-such-path", "404-list-no-type", "409-exists",
+    ids=["401", "403", "404-object", "404-object-no-details", "404-namespace", "404-no-such-path", "404-list-no-type", "409-exists",
          "409-conflict", "410", "422", "500", "503-not-json"],
 )
 def test_api_errors_become_one_line(status: int, body: object, name: str | None, reason: str, message: str) -> None:
