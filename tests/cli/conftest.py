@@ -1,43 +1,48 @@
-"""Fixtures for the ``tara`` CLI's cluster verbs: the operator tests' API emulator
-(``tests/operator/apiserver.py``, imported, not copied) in a thread, a kubeconfig pointing at it
-whose context sets a namespace, the official client for arranging objects, and ``tara`` run
-in-process with its exit status and output captured.
+"""Fixtures for the ``tara`` CLI's cluster verbs on the real control plane (``control_plane``,
+started once per run by the root conftest): a kubeconfig with the admin's token whose context sets
+a namespace, the official client for arranging objects, and ``tara`` run in-process with its exit
+status and output captured.
+
+The control plane is shared by the whole run, so each module leaves the CLI's namespaces as it
+found them: the ``kubeconfig`` fixture deletes every DomainTraining and GGUFPhase in them at the
+module's end (no operator runs here, so no finalizer holds them).
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Result, write_kubeconfig
+from cli_support import NAMESPACES, Result, write_kubeconfig
+from cluster_support import admin_client, ensure_namespace
 from kubernetes import client
 
-OPERATOR_TESTS = Path(__file__).resolve().parents[1] / "operator"
-if str(OPERATOR_TESTS) not in sys.path:
-    sys.path.append(str(OPERATOR_TESTS))
-
-from apiserver import ServerThread  # noqa: E402 - the emulator lives beside the operator tests
-
-from tara_cli.main import main  # noqa: E402
+from tara_api import crd
+from tara_api.meta import GROUP, VERSION
+from tara_cli.main import main
 
 
 @pytest.fixture(scope="module")
-def apiserver() -> Iterator[ServerThread]:
-    srv = ServerThread().start()
-    yield srv
-    srv.stop()
+def kubeconfig(control_plane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The admin's token and the server's CA, the context namespace team-a (``other``: team-b).
+    At the module's end, the DomainTrainings and GGUFPhases in the CLI's namespaces are deleted."""
+    with admin_client(control_plane) as api:
+        core = client.CoreV1Api(api)
+        for ns in NAMESPACES:
+            ensure_namespace(core, ns)
+        yield write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", control_plane.url, ca=control_plane.ca,
+                               token=control_plane.admin_token)
+        objects = client.CustomObjectsApi(api)
+        for plural in (crd.DOMAIN_TRAINING.plural, crd.GGUF_PHASE.plural):
+            for ns in NAMESPACES:
+                objects.delete_collection_namespaced_custom_object(GROUP, VERSION, ns, plural)
 
 
 @pytest.fixture(scope="module")
-def kubeconfig(apiserver: ServerThread, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_kubeconfig(tmp_path_factory.mktemp("kube") / "config", apiserver.url)
-
-
-@pytest.fixture(scope="module")
-def custom(apiserver: ServerThread) -> Iterator[client.CustomObjectsApi]:
-    with client.ApiClient(client.Configuration(host=apiserver.url)) as api:
+def custom(control_plane, kubeconfig: Path) -> Iterator[client.CustomObjectsApi]:
+    """The admin's client, for arranging and checking objects."""
+    with admin_client(control_plane) as api:
         yield client.CustomObjectsApi(api)
 
 

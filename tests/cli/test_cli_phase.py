@@ -1,6 +1,5 @@
-"""`tara phase ...` end to end: against the operator tests' HTTP API emulator through the
-official client (in-process via ``main``, and as the installed console script), and on
-manifest files."""
+"""`tara phase ...` end to end: against the real control plane through the official client
+(in-process via ``main``, and as the installed console script), and on manifest files."""
 
 from __future__ import annotations
 
@@ -8,16 +7,21 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from apiserver import ServerThread
 from cli_support import NAMESPACE, Result, write_kubeconfig
+from cluster_support import install_crds
+from controlplane import ControlPlane
 from kubernetes import client
+from kubernetes.client.rest import ApiException
 
+from tara_api import crd
 from tara_cli import cluster
 from tara_cli.serve import free_port
 
@@ -30,14 +34,20 @@ def _stored(custom: client.CustomObjectsApi, name: str, ns: str = NAMESPACE) -> 
     return custom.get_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, name)
 
 
+def _as_stored(spec: dict[str, Any]) -> dict[str, Any]:
+    """A GGUFPhase ``spec`` as the server stores it: the CRD's defaults filled in."""
+    schema = crd.crd_for(crd.GGUF_PHASE)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    return crd.apply_defaults(schema, spec)
+
+
 def test_create_apply_then_list_and_show(tara: Tara, kubeconfig: Path, custom: client.CustomObjectsApi) -> None:
     k = ("--kubeconfig", str(kubeconfig))
     r = tara("phase", "create", "phase-1", "-d", "healthcare", "-d", "business", "-q", "Q4_K_M", "-t", "business=business-v2",
              "--apply", *k)
     assert (r.code, r.out, r.err) == (0, f"ggufphase {NAMESPACE}/phase-1 created\n", "")
     stored = _stored(custom, "phase-1")
-    assert stored["spec"] == {"phaseNumber": 1, "domains": [{"domain": "healthcare"}, {"domain": "business", "training": "business-v2"}],
-                              "quantization": ["Q4_K_M"]}
+    assert stored["spec"] == _as_stored({"phaseNumber": 1, "quantization": ["Q4_K_M"],
+                                         "domains": [{"domain": "healthcare"}, {"domain": "business", "training": "business-v2"}]})
 
     r = tara("phase", "list", *k)
     assert r.code == 0
@@ -53,7 +63,8 @@ def test_create_apply_then_list_and_show(tara: Tara, kubeconfig: Path, custom: c
         "conditions": [{"type": "DomainsReady", "status": "False", "reason": "Training", "message": "1/2 domains trained",
                         "lastTransitionTime": "2025-06-01T10:00:00Z"}]}})
     r = tara("list-phases", "-A", *k)  # the original design's name
-    assert r.out.splitlines()[1].split()[:4] == ["phase-1", NAMESPACE, "Training", "1/2"]
+    rows = [line.split() for line in r.out.splitlines()[1:]]
+    assert [row[:4] for row in rows if row[:2] == ["phase-1", NAMESPACE]] == [["phase-1", NAMESPACE, "Training", "1/2"]]
     r = tara("phase", "show", "phase-1", *k)
     assert r.code == 0, r.err
     assert "Phase:        Training" in r.out and "Domains (1/2 ready):" in r.out
@@ -87,7 +98,7 @@ def test_file_from_create_validates_and_equals_what_apply_stores(tara: Tara, kub
     assert tara(*args, "--apply", "--kubeconfig", str(kubeconfig)).code == 0
     stored = _stored(custom, "phase-7", "team-c")
     manifest = yaml.safe_load(out.read_text())
-    assert stored["spec"] == manifest["spec"]
+    assert stored["spec"] == _as_stored(manifest["spec"])
     assert {k: stored["metadata"][k] for k in manifest["metadata"]} == manifest["metadata"]
     assert (stored["apiVersion"], stored["kind"]) == (manifest["apiVersion"], manifest["kind"])
 
@@ -126,7 +137,7 @@ def test_add_domain_in_the_cluster(tara: Tara, kubeconfig: Path, custom: client.
     r = tara("phase", "add-domain", "grow", "education", "--training", "edu-v2", *k)
     assert (r.code, r.out) == (0, f"ggufphase {NAMESPACE}/grow: added domain education (2 domains)\n")
     stored = _stored(custom, "grow")
-    assert stored["spec"]["domains"] == [{"domain": "healthcare"}, {"domain": "education", "training": "edu-v2"}]
+    assert stored["spec"]["domains"] == _as_stored({"domains": [{"domain": "healthcare"}, {"domain": "education", "training": "edu-v2"}]})["domains"]
     assert stored["metadata"]["generation"] == 2
 
     r = tara("add-domain", "grow", "education", *k)
@@ -136,12 +147,12 @@ def test_add_domain_in_the_cluster(tara: Tara, kubeconfig: Path, custom: client.
     assert _stored(custom, "grow")["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]  # untouched
 
 
-def test_add_domain_retries_when_someone_else_changed_the_phase(tara: Tara, kubeconfig: Path, apiserver: ServerThread,
+def test_add_domain_retries_when_someone_else_changed_the_phase(tara: Tara, kubeconfig: Path,
                                                                custom: client.CustomObjectsApi,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     k = ("--kubeconfig", str(kubeconfig))
     assert tara("phase", "create", "busy", "-d", "healthcare", "--apply", *k).code == 0
-    real_get, calls = cluster.get, []
+    real_get, real_patch, calls, refused = cluster.get, cluster.patch, [], []
 
     def get_then_race(*args: Any) -> dict[str, Any]:
         obj = real_get(*args)
@@ -151,13 +162,19 @@ def test_add_domain_retries_when_someone_else_changed_the_phase(tara: Tara, kube
                                                   {"spec": {"domains": [{"domain": "healthcare"}, {"domain": "business"}]}})
         return obj
 
+    def patch(*args: Any) -> dict[str, Any]:
+        try:
+            return real_patch(*args)
+        except cluster.ClusterError as exc:
+            refused.append(exc.reason)
+            raise
+
     monkeypatch.setattr(cluster, "get", get_then_race)
+    monkeypatch.setattr(cluster, "patch", patch)
     r = tara("phase", "add-domain", "busy", "education", *k)
     assert (r.code, r.err) == (0, ""), r.err
-    assert len(calls) == 2
+    assert len(calls) == 2 and refused == ["Conflict"]  # the server refused the write from the stale version once
     assert [d["domain"] for d in _stored(custom, "busy")["spec"]["domains"]] == ["healthcare", "business", "education"]
-    conflicts = [e for e in apiserver.api.requests_log if e[0] == "PATCH" and "/ggufphases/busy" in e[1] and e[2] == 409]
-    assert len(conflicts) == 1
 
 
 PHASE_FILE_EXTRA = """\
@@ -227,6 +244,8 @@ def test_not_found(tara: Tara, kubeconfig: Path) -> None:
         assert (r.code, r.out, r.err) == (1, "", f"error: ggufphase {ns}/nope not found\n")
     r = tara("phase", "list", "-n", "empty-ns", *k)
     assert (r.code, r.out, r.err) == (0, "", "no ggufphases found in namespace empty-ns\n")
+    r = tara("phase", "create", "p", "-d", "healthcare", "--apply", "-n", "empty-ns", *k)  # the server: no such namespace
+    assert (r.code, r.out, r.err) == (1, "", "error: namespace empty-ns not found\n")
 
 
 def test_context_chooses_the_namespace(tara: Tara, kubeconfig: Path, custom: client.CustomObjectsApi) -> None:
@@ -235,17 +254,44 @@ def test_context_chooses_the_namespace(tara: Tara, kubeconfig: Path, custom: cli
     assert _stored(custom, "ctx", "team-b")["metadata"]["namespace"] == "team-b"
 
 
-def test_crds_not_installed(tara: Tara, tmp_path: Path) -> None:
-    srv = ServerThread().start()
+@contextmanager
+def _phases_not_served(plane: ControlPlane, custom: client.CustomObjectsApi) -> Iterator[None]:
+    """The server stops serving ggufphases (the CRD's only version switched off: what a cluster
+    without the CRD answers too, while deleting the CRD would delete every GGUFPhase of the run's
+    cluster); the CRDs are applied again afterwards."""
+    def served() -> bool:
+        try:
+            custom.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            return False
+        return True
+
+    def wait(want: bool) -> None:
+        deadline = time.monotonic() + 30
+        while served() != want:
+            assert time.monotonic() < deadline, f"ggufphases served={served()} after 30 s"
+            time.sleep(0.1)
+
+    plane.kubectl("patch", "crd", f"{PLURAL}.{GROUP}", "--type=json",
+                  "-p", '[{"op": "replace", "path": "/spec/versions/0/served", "value": false}]')
     try:
-        srv.api.kinds.pop(PLURAL)  # this API server does not serve ggufphases
-        k = ("--kubeconfig", str(write_kubeconfig(tmp_path / "config", srv.url)))
+        wait(False)
+        yield
+    finally:
+        install_crds(plane)
+        wait(True)
+
+
+def test_crds_not_installed(tara: Tara, kubeconfig: Path, control_plane: ControlPlane,
+                            custom: client.CustomObjectsApi) -> None:
+    k = ("--kubeconfig", str(kubeconfig))
+    with _phases_not_served(control_plane, custom):
         for args in (("phase", "list"), ("phase", "show", "p"), ("phase", "create", "p", "-d", "a", "--apply")):
             r = tara(*args, *k)
             assert r.code == 1 and r.err.endswith("install the CRDs: kubectl apply -f crds/ or the Helm chart\n"), r.err
             assert r.err.count("\n") == 1
-    finally:
-        srv.stop()
 
 
 def test_unreachable_cluster_and_bad_kubeconfig(tara: Tara, tmp_path: Path) -> None:
@@ -269,7 +315,7 @@ def test_usage_errors_exit_2(tara: Tara, args: tuple[str, ...]) -> None:
     assert r.code == 2 and "usage:" in r.err
 
 
-def test_console_script_against_the_emulator(kubeconfig: Path, tmp_path: Path, custom: client.CustomObjectsApi) -> None:
+def test_console_script_against_the_cluster(kubeconfig: Path, tmp_path: Path, custom: client.CustomObjectsApi) -> None:
     tara = shutil.which("tara", path=str(Path(sys.executable).parent))
     assert tara, "the tara console script is installed next to the interpreter"
 

@@ -1,5 +1,5 @@
 """The README's "Phases and trainings from the command line" block, run as written, in order, in a
-scratch folder against the API emulator (the kubeconfig's context namespace stands for yours)."""
+scratch folder against the real control plane (the kubeconfig's context namespace stands for yours)."""
 
 from __future__ import annotations
 

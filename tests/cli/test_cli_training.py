@@ -1,6 +1,7 @@
-"""`tara training follow|list` against the HTTP API emulator: a background thread plays the
+"""`tara training follow|list` against the real control plane: a background thread plays the
 operator and the trainer, writing the DomainTraining's status through the `/status`
-subresource, while `follow` watches it."""
+subresource, while `follow` watches it. The CLI runs in-process, so the tests see what it reads
+by wrapping its ``cluster`` functions."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from typing import Any
 
 import pytest
 import yaml
-from apiserver import ServerThread
 from cli_support import NAMESPACE, Result
-from kubernetes import client
+from controlplane import ControlPlane
+from kubernetes import client, watch
+from kubernetes.client.rest import ApiException
 
 from tara_cli import cluster
 
@@ -37,27 +39,18 @@ def _set_status(custom: client.CustomObjectsApi, name: str, status: dict[str, An
     custom.patch_namespaced_custom_object_status(GROUP, VERSION, NAMESPACE, PLURAL, name, {"status": status})
 
 
-def _wait_until_read(apiserver: ServerThread, name: str, timeout: float = 20) -> None:
-    """Until `follow` has read the object: later changes reach it through the watch."""
-    path = f"/apis/{GROUP}/{VERSION}/namespaces/{NAMESPACE}/{PLURAL}/{name}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(method == "GET" and p == path for method, p, _ in list(apiserver.api.requests_log)):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"follow never read {name}")
-
-
 class Driver:
-    """Plays the operator in a thread once `follow` has read the object; joined on exit."""
+    """Plays the operator in a thread once `follow` has read the object (``read`` is set): later
+    changes reach it through its watch. Joined on exit."""
 
-    def __init__(self, apiserver: ServerThread, custom: client.CustomObjectsApi, name: str,
+    def __init__(self, read: threading.Event, custom: client.CustomObjectsApi, name: str,
                  statuses: list[dict[str, Any]]) -> None:
         self.error: BaseException | None = None
 
         def run() -> None:
             try:
-                _wait_until_read(apiserver, name)
+                if not read.wait(20):
+                    raise AssertionError(f"follow never read {name}")
                 for status in statuses:
                     _set_status(custom, name, status)
             except BaseException as exc:  # noqa: BLE001 - re-raised by the test
@@ -89,7 +82,21 @@ def name(request: pytest.FixtureRequest) -> Iterator[str]:
     yield request.node.name.split("[")[0].removeprefix("test_").replace("_", "-")[:50]
 
 
-def test_follow_until_succeeded(tara: Tara, kubeconfig: Path, apiserver: ServerThread, custom: client.CustomObjectsApi,
+@pytest.fixture
+def read(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set once `tara` has read an object (its ``cluster.get``, wrapped)."""
+    done, real_get = threading.Event(), cluster.get
+
+    def get(*args: Any) -> dict[str, Any]:
+        obj = real_get(*args)
+        done.set()
+        return obj
+
+    monkeypatch.setattr(cluster, "get", get)
+    return done
+
+
+def test_follow_until_succeeded(tara: Tara, kubeconfig: Path, read: threading.Event, custom: client.CustomObjectsApi,
                                 name: str) -> None:
     _create(custom, name)
     statuses = [{"phase": "Pending"}, RUNNING]
@@ -98,7 +105,7 @@ def test_follow_until_succeeded(tara: Tara, kubeconfig: Path, apiserver: ServerT
                  {"phase": "Succeeded", "metrics": {"baseEvalLoss": 1.5, "tunedEvalLoss": 1.1, "improvement": 0.267},
                   "artifacts": {"adapterPath": f"/mnt/tara/checkpoints/{name}/adapter"},
                   "conditions": [{**RUNNING["conditions"][0], "status": "True", "reason": "Trained", "message": "adapter ready"}]}]
-    with Driver(apiserver, custom, name, statuses):
+    with Driver(read, custom, name, statuses):
         started = time.monotonic()
         r = tara("training", "follow", name, "--timeout", "60", "--kubeconfig", str(kubeconfig))
     assert time.monotonic() - started < 30
@@ -119,12 +126,12 @@ def test_follow_until_succeeded(tara: Tara, kubeconfig: Path, apiserver: ServerT
     ]
 
 
-def test_follow_a_failure(tara: Tara, kubeconfig: Path, apiserver: ServerThread, custom: client.CustomObjectsApi,
+def test_follow_a_failure(tara: Tara, kubeconfig: Path, read: threading.Event, custom: client.CustomObjectsApi,
                           name: str) -> None:
     _create(custom, name)
     failed = {"phase": "Failed", "lastFailureReason": "DatasetInvalid",
               "lastFailureMessage": "healthcare.jsonl line 7: not valid JSON"}
-    with Driver(apiserver, custom, name, [RUNNING, {"progress": _progress(20)}, failed]):
+    with Driver(read, custom, name, [RUNNING, {"progress": _progress(20)}, failed]):
         r = tara("training", "follow", name, "--kubeconfig", str(kubeconfig))
     assert r.code == 1
     assert "step 20/200 (10.0%)" in r.out and "phase Running -> Failed" in r.out
@@ -134,13 +141,13 @@ def test_follow_a_failure(tara: Tara, kubeconfig: Path, apiserver: ServerThread,
     ]
 
 
-def test_follow_ignores_the_previous_runs_outcome(tara: Tara, kubeconfig: Path, apiserver: ServerThread,
+def test_follow_ignores_the_previous_runs_outcome(tara: Tara, kubeconfig: Path, read: threading.Event,
                                                   custom: client.CustomObjectsApi, name: str) -> None:
     _create(custom, name)
     _set_status(custom, name, {"phase": "Succeeded", "observedGeneration": 1})
     custom.patch_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, name, {"spec": {"training": {"maxSteps": 300}}})
     new_run = [{"phase": "Pending", "observedGeneration": 2}, {"phase": "Failed", "lastFailureReason": "Crashed"}]
-    with Driver(apiserver, custom, name, new_run):
+    with Driver(read, custom, name, new_run):
         r = tara("training", "follow", name, "--kubeconfig", str(kubeconfig))
     assert r.code == 1 and "phase Succeeded -> Pending" in r.out and "Failed: Crashed" in r.err
 
@@ -155,13 +162,13 @@ def test_follow_times_out(tara: Tara, kubeconfig: Path, custom: client.CustomObj
     assert r.err == f"error: timed out after 1s following domaintraining {NAMESPACE}/{name} (phase Running, step 10/200)\n"
 
 
-def test_follow_a_deleted_training(tara: Tara, kubeconfig: Path, apiserver: ServerThread, custom: client.CustomObjectsApi,
+def test_follow_a_deleted_training(tara: Tara, kubeconfig: Path, read: threading.Event, custom: client.CustomObjectsApi,
                                    name: str) -> None:
     _create(custom, name)
 
     def delete() -> None:
-        _wait_until_read(apiserver, name)
-        custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, name)
+        if read.wait(20):
+            custom.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, name)
 
     thread = threading.Thread(target=delete)
     thread.start()
@@ -170,27 +177,52 @@ def test_follow_a_deleted_training(tara: Tara, kubeconfig: Path, apiserver: Serv
     assert (r.code, r.err) == (1, f"error: domaintraining {NAMESPACE}/{name} was deleted\n")
 
 
-def test_follow_resumes_after_the_watch_expired(tara: Tara, kubeconfig: Path, apiserver: ServerThread,
+def _watch_expired(custom: client.CustomObjectsApi, name: str, version: str) -> bool:
+    """Whether the server refuses to watch ``name`` from ``version`` with 410 Gone."""
+    try:
+        for _ in watch.Watch().stream(custom.list_namespaced_custom_object, GROUP, VERSION, NAMESPACE, PLURAL,
+                                      field_selector=f"metadata.name={name}", resource_version=version, timeout_seconds=1):
+            pass
+    except ApiException as exc:
+        if exc.status != 410:
+            raise
+        return True
+    return False
+
+
+def test_follow_resumes_after_the_watch_expired(tara: Tara, kubeconfig: Path, control_plane: ControlPlane,
                                                 custom: client.CustomObjectsApi, name: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """A resourceVersion too old to watch from (410 Gone) makes follow read the object again."""
-    created = _create(custom, name)
-    stale = copy.deepcopy(created)
+    """A resourceVersion too old to watch from (410 Gone) makes follow read the object again. A
+    restarted kube-apiserver fills its watch cache from the current resourceVersion, so a version
+    written before the restart is too old to watch from."""
+    stale = copy.deepcopy(_create(custom, name))
     _set_status(custom, name, {"phase": "Succeeded"})
     for i in range(3):
         custom.patch_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, name, {"metadata": {"labels": {"n": str(i)}}})
-    apiserver.api.history.clear()  # the server forgot the versions since `stale`
-    real_get, reads = cluster.get, []
+    control_plane.restart_apiserver()
+    deadline = time.monotonic() + 30
+    while not _watch_expired(custom, name, stale["metadata"]["resourceVersion"]):
+        assert time.monotonic() < deadline, "the restarted server still watches from the old resourceVersion"
+        time.sleep(0.2)
+    real_get, real_watch, reads, expired = cluster.get, cluster.watch_object, [], []
 
     def first_read_is_stale(*args: Any) -> dict[str, Any]:
         reads.append(args)
         return stale if len(reads) == 1 else real_get(*args)
 
+    def watch_object(*args: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+        try:
+            yield from real_watch(*args)
+        except cluster.ClusterError as exc:
+            expired.append(exc.reason)
+            raise
+
     monkeypatch.setattr(cluster, "get", first_read_is_stale)
+    monkeypatch.setattr(cluster, "watch_object", watch_object)
     r = tara("training", "follow", name, "--timeout", "30", "--kubeconfig", str(kubeconfig))
-    assert (r.code, len(reads)) == (0, 2), r.err
+    assert (r.code, len(reads), expired) == (0, 2, ["Gone"]), r.err
     assert r.out.splitlines()[-1] == f"{name} Succeeded"
-    assert any(e[2] == 410 and "watch=true" in e[1] and f"metadata.name%3D{name}" in e[1] for e in apiserver.api.requests_log)
 
 
 def test_follow_missing_training(tara: Tara, kubeconfig: Path) -> None:
