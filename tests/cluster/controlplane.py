@@ -109,6 +109,7 @@ class ControlPlane:
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     admin_token: str = ""
+    audit_policy: dict[str, Any] | None = None  # an audit.k8s.io/v1 Policy: kube-apiserver logs to audit_log
 
     @property
     def url(self) -> str:
@@ -122,6 +123,11 @@ class ControlPlane:
     @property
     def ca(self) -> Path:
         return self.workdir / "pki" / "ca.crt"
+
+    @property
+    def audit_log(self) -> Path:
+        """kube-apiserver's audit log (JSON lines), written only when ``audit_policy`` is set."""
+        return self.workdir / "audit.log"
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -187,6 +193,19 @@ class ControlPlane:
         self._start_apiserver()
         self._wait_ready(time.monotonic() + 60)
 
+    def compact_etcd(self) -> int:
+        """Compact etcd up to its current revision (what kube-apiserver does every five minutes): every
+        older resourceVersion is gone, so a watch that resumes from one gets 410 Gone. The revision."""
+        def call(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            req = urllib.request.Request(f"http://127.0.0.1:{self.ports['etcd']}{path}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read())
+
+        revision = int(call("/v3/kv/range", {"key": "AA=="})["header"]["revision"])  # any key: the header has it
+        call("/v3/kv/compaction", {"revision": revision, "physical": True})
+        return revision
+
     # -- components ------------------------------------------------------------------------------
 
     def _start(self, name: str, argv: list[str]) -> None:
@@ -207,6 +226,12 @@ class ControlPlane:
 
     def _start_apiserver(self) -> None:
         pki = self.workdir / "pki"
+        audit: list[str] = []
+        if self.audit_policy:
+            policy = self.workdir / "audit-policy.yaml"
+            policy.write_text(yaml.safe_dump(self.audit_policy))
+            audit = [f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}", "--audit-log-format=json",
+                     "--audit-log-maxsize=0", "--audit-log-maxbackup=0"]
         self._start("apiserver", [
             "kube-apiserver", f"--etcd-servers=http://127.0.0.1:{self.ports['etcd']}",
             "--bind-address=127.0.0.1", "--advertise-address=10.0.0.2", "--endpoint-reconciler-type=none",
@@ -218,7 +243,7 @@ class ControlPlane:
             f"--service-account-key-file={pki / 'sa.pub'}", f"--service-account-signing-key-file={pki / 'sa.key'}",
             "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true", "--profiling=false",
             "--enable-priority-and-fairness=false", "--max-requests-inflight=1000",
-            "--max-mutating-requests-inflight=500", f"--cert-dir={pki}"])
+            "--max-mutating-requests-inflight=500", f"--cert-dir={pki}", *audit])
 
     def _get(self, path: str) -> tuple[int, bytes]:
         ctx = ssl.create_default_context(cafile=str(self.ca))

@@ -29,8 +29,8 @@ GROUP, VERSION = "tara.dev", "v1alpha1"
 class Operator:
     """The real operator in a subprocess; restartable."""
 
-    def __init__(self, kubeconfig: Path, log: Path, env: dict[str, str]) -> None:
-        self.kubeconfig, self.log, self.extra = kubeconfig, log, env
+    def __init__(self, kubeconfig: Path, log: Path, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+        self.kubeconfig, self.log, self.extra, self.args = kubeconfig, log, env, args
         self.metrics_port = free_port()
         self.liveness_port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -42,7 +42,7 @@ class Operator:
                    PYTHONUNBUFFERED="1")
         env.update(self.extra)  # the test's own settings win
         out = open(self.log, "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen([sys.executable, "-m", "tara_operator.main"], env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([sys.executable, "-m", "tara_operator.main", *self.args], env=env, stdout=out, stderr=subprocess.STDOUT)
         out.close()
         deadline = time.monotonic() + 60
         import urllib.request
