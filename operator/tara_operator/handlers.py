@@ -43,6 +43,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         from prometheus_client import start_http_server
 
         start_http_server(SETTINGS.metrics_port)
+    k8s.configure_writes(SETTINGS.field_validation)
     k8s.warm_up()
 
 

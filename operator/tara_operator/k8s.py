@@ -28,6 +28,7 @@ __all__ = [
     "Invalid",
     "Refused",
     "configure",
+    "configure_writes",
     "create_if_missing",
     "delete",
     "ensure",
@@ -109,6 +110,15 @@ def _apis() -> dict[str, Any]:
     }
 
 
+# Options of every write (create, patch): the server's field validation, set once at startup.
+_WRITES: dict[str, str] = {}
+
+
+def configure_writes(field_validation: str) -> None:
+    """Strict, Warn or Ignore: what the server does with fields its schema lacks (OperatorSettings)."""
+    _WRITES["field_validation"] = field_validation
+
+
 def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Any:
     """Call and return the JSON body as plain dicts (the client's model objects are slow to build and
     we would turn them back into dicts anyway); None for 404."""
@@ -121,7 +131,7 @@ def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Any:
             return None
         if exc.status == 403:
             raise Forbidden(_server_message(exc)) from exc
-        if exc.status == 422:
+        if exc.status in (400, 422):  # 400: a field the schema lacks, under Strict field validation
             raise Invalid(_server_message(exc)) from exc
         if exc.status == 429 or exc.status >= 500:
             raise kopf.TemporaryError(f"Kubernetes API {exc.status}: {exc.reason}", delay=5) from exc
@@ -152,7 +162,7 @@ def create_if_missing(body: dict[str, Any]) -> bool:
     if kind == "ServiceMonitor":
         return _create_custom("monitoring.coreos.com", "v1", "servicemonitors", ns, body)
     try:
-        _call(_method("create", kind), ns, body)
+        _call(_method("create", kind), ns, body, **_WRITES)
         return True
     except ApiException as exc:
         if exc.status == 409:
@@ -168,7 +178,7 @@ def ensure(bodies: Iterable[dict[str, Any]]) -> list[str]:
 
 def _create_custom(group: str, version: str, plural: str, ns: str, body: dict[str, Any]) -> bool:
     try:
-        _call(_apis()["custom"].create_namespaced_custom_object, group, version, ns, plural, body)
+        _call(_apis()["custom"].create_namespaced_custom_object, group, version, ns, plural, body, **_WRITES)
         return True
     except ApiException as exc:
         if exc.status == 409:
@@ -183,11 +193,11 @@ def replace_config_map_data(body: dict[str, Any]) -> None:
         return
     current = get("ConfigMap", ns, name) or {}
     if current.get("data") != body.get("data"):
-        _call(_apis()["v1"].patch_namespaced_config_map, name, ns, {"data": body["data"]})
+        _call(_apis()["v1"].patch_namespaced_config_map, name, ns, {"data": body["data"]}, **_WRITES)
 
 
 def patch(kind: str, namespace: str, name: str, body: dict[str, Any]) -> None:
-    _call(_method("patch", kind), name, namespace, body)
+    _call(_method("patch", kind), name, namespace, body, **_WRITES)
 
 
 def delete(kind: str, namespace: str, name: str) -> bool:
@@ -212,4 +222,4 @@ def get_custom(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
 
 def patch_custom_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
     _call(_apis()["custom"].patch_namespaced_custom_object_status, GROUP, VERSION, namespace, plural, name,
-          {"status": status})
+          {"status": status}, **_WRITES)

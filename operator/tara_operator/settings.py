@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -34,6 +35,7 @@ _FIELDS = {
     "trainer_service_account": "TARA_TRAINER_SERVICE_ACCOUNT",
     "resync_s": "TARA_RESYNC_SECONDS",
     "priority": "TARA_PRIORITY",
+    "field_validation": "TARA_FIELD_VALIDATION",
     "pod_name": "HOSTNAME",
 }
 
@@ -71,6 +73,9 @@ class OperatorSettings(BaseModel):
                                  "replica leads. Default: derived from the pod name, so replicas differ [TARA_PRIORITY].")
     pod_name: str = Field(default="", description="This replica's pod name, set by Kubernetes [HOSTNAME].")
     resync_s: float = Field(default=15.0, gt=0, description="Seconds between resyncs of unfinished trainings [TARA_RESYNC_SECONDS].")
+    field_validation: Literal["Strict", "Warn", "Ignore"] = Field(
+        default="Warn", description="How the API server treats fields of our writes that the schema lacks: Strict refuses "
+        "the write (the tests run so), Warn drops them, which keeps an operator newer than its CRDs working [TARA_FIELD_VALIDATION].")
 
     @field_validator("namespaces", mode="before")
     @classmethod

@@ -22,7 +22,10 @@ from helmbin import ensure_helm  # noqa: E402
 
 __all__ = ["ROOT", "admin_client", "chart_credentials", "ensure_namespace", "install_crds", "service_account_kubeconfig"]
 
-OPERATOR_NAMESPACE = "tara-system"
+# The release the operator tests' credentials come from: not the README's "tara" in "tara-system",
+# which `helm install` in the walkthrough tests creates on the same cluster (helm refuses to adopt
+# objects it does not own, and the ClusterRole is cluster-wide).
+CREDENTIALS_RELEASE = CREDENTIALS_NAMESPACE = "tara-ci"
 
 
 def admin_client(plane: ControlPlane) -> client.ApiClient:
@@ -55,14 +58,17 @@ def service_account_kubeconfig(plane: ControlPlane, namespace: str, name: str, p
 _RBAC_KINDS = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
 
 
-def chart_credentials(plane: ControlPlane, path: Path, values: dict[str, Any] | None = None) -> Path:
+def chart_credentials(plane: ControlPlane, path: Path, values: dict[str, Any] | None = None,
+                      release: str = CREDENTIALS_RELEASE) -> Path:
     """Install the operator's ServiceAccount and RBAC exactly as ``helm template`` renders them for
-    ``values`` and return a kubeconfig with that ServiceAccount's token: the operator started with it
-    can do what the chart grants and nothing else."""
-    objects = [o for o in render_objects(ensure_helm(), values) if o["kind"] in _RBAC_KINDS]
+    ``values`` (release ``release`` in the namespace of that name, ``tara-ci`` by default) and return a
+    kubeconfig with that ServiceAccount's token: the operator started with it can do what the chart
+    grants and nothing else. Another release's objects are untouched (its ClusterRole has its name)."""
+    rendered = render_objects(ensure_helm(), values, release=release, namespace=release)
+    objects = [o for o in rendered if o["kind"] in _RBAC_KINDS]
     core = client.CoreV1Api(admin_client(plane))
-    for ns in {OPERATOR_NAMESPACE, *(o["metadata"].get("namespace") for o in objects if o["metadata"].get("namespace"))}:
+    for ns in {release, *(o["metadata"].get("namespace") for o in objects if o["metadata"].get("namespace"))}:
         ensure_namespace(core, ns)
     plane.kubectl("apply", "-f", "-", input="\n---\n".join(yaml.safe_dump(o) for o in objects))
-    sa = next(o for o in objects if o["kind"] == "ServiceAccount")["metadata"]
-    return service_account_kubeconfig(plane, sa.get("namespace") or OPERATOR_NAMESPACE, sa["name"], path)
+    operator_pod = next(o for o in rendered if o["kind"] == "Deployment")["spec"]["template"]["spec"]
+    return service_account_kubeconfig(plane, release, operator_pod["serviceAccountName"], path)

@@ -55,16 +55,18 @@ def run_helm(helm: Path, *args: str, values: dict[str, Any] | None = None) -> su
 
 
 @functools.cache
-def _render_text(helm: Path, values_yaml: str) -> str:
-    got = run_helm(helm, "template", RELEASE, "--namespace", NAMESPACE, values=yaml.safe_load(values_yaml))
+def _render_text(helm: Path, values_yaml: str, release: str, namespace: str) -> str:
+    got = run_helm(helm, "template", release, "--namespace", namespace, values=yaml.safe_load(values_yaml))
     if got.returncode != 0:
         raise AssertionError(f"helm template failed:\n{got.stderr}")
     return got.stdout
 
 
-def render_objects(helm: Path, values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The objects ``helm template`` renders from ``values`` (CRDs from crds/ not included)."""
-    text = _render_text(helm, yaml.safe_dump(values or {}, sort_keys=True))
+def render_objects(helm: Path, values: dict[str, Any] | None = None, *, release: str = RELEASE,
+                   namespace: str = NAMESPACE) -> list[dict[str, Any]]:
+    """The objects ``helm template`` renders from ``values`` for ``release`` in ``namespace`` (CRDs
+    from crds/ not included)."""
+    text = _render_text(helm, yaml.safe_dump(values or {}, sort_keys=True), release, namespace)
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
 

@@ -39,6 +39,7 @@ class Operator:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TARA_", "KUBERNETES_"))}
         env.update(KUBECONFIG=str(self.kubeconfig), TARA_METRICS_PORT=str(self.metrics_port),
                    TARA_LIVENESS_PORT=str(self.liveness_port), TARA_RESYNC_SECONDS="1", TARA_BACKOFF_BASE="0",
+                   TARA_FIELD_VALIDATION="Strict",  # a field our schema lacks fails the write, so a test
                    PYTHONUNBUFFERED="1")
         env.update(self.extra)  # the test's own settings win
         out = open(self.log, "ab")  # noqa: SIM115 - owned by the process
@@ -144,7 +145,7 @@ def trainer_patcher(plane: Any, ns: str, name: str, folder: Path, plural: str = 
     (folder / "ca.crt").write_bytes(plane.ca.read_bytes())
     return StatusPatcher(TrainerSettings.from_env({
         "TARA_API_URL": plane.url, "TARA_NAMESPACE": ns, "TARA_RESOURCE_NAME": name, "TARA_RESOURCE_PLURAL": plural,
-        "TARA_SERVICE_ACCOUNT_DIR": str(folder)}))
+        "TARA_SERVICE_ACCOUNT_DIR": str(folder), "TARA_FIELD_VALIDATION": "Strict"}))
 
 
 def finish_training(cluster: Cluster, ns: str, name: str) -> None:

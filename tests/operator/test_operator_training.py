@@ -79,6 +79,8 @@ def test_happy_path_children_status_events_and_cost(operator: Operator, cluster,
                         checkpoint_time="2026-01-02T03:04:00Z", metrics={"baseEvalLoss": 3.1},
                         updated_at="2026-01-02T03:04:05Z")
     assert patcher.patch(status_patch(progress)) and patcher.failures == 0
+    # strict field validation is on: a field the schema lacks is refused, not silently dropped
+    assert not patcher.patch({"status": {"progress": {"stepz": 41}}}) and patcher.failures == 1
     stored = cluster.status(ns, "hc")
     assert stored["progress"]["step"] == 40 and stored["checkpoint"]["step"] == 40  # nothing pruned by the schema
     wait_for("progress metric", lambda: 'tara_training_progress_percent{domain="healthcare",name="hc",namespace="happy"} 40.0' in operator.metrics())
@@ -218,7 +220,8 @@ def test_two_replicas_elect_one_leader_through_peering(control_plane, tmp_path, 
     ns = cluster.namespace("peering")
     # the chart's RBAC for two replicas with leader election in this namespace
     kubeconfig = chart_credentials(control_plane, tmp_path / "peering.kubeconfig",
-                                   {"replicas": 2, "leaderElection": {"enabled": True}, "watchNamespaces": [ns]})
+                                   {"replicas": 2, "leaderElection": {"enabled": True}, "watchNamespaces": [ns]},
+                                   release="tara-peering")
     cluster.custom.create_namespaced_custom_object("kopf.dev", "v1", ns, "kopfpeerings",
                                                    {"apiVersion": "kopf.dev/v1", "kind": "KopfPeering", "metadata": {"name": "tara"}})
     common = {"TARA_NAMESPACES": ns, "TARA_PEERING": "tara"}

@@ -125,6 +125,7 @@ class StatusPatcher:
         self._url = (
             f"{settings.api_base}/apis/{GROUP}/{VERSION}/namespaces/"
             f"{settings.namespace}/{settings.resource_plural}/{settings.resource_name}/status"
+            f"?fieldValidation={settings.field_validation}"
         )
         self._token_file = sa / "token"
         ca = sa / "ca.crt"

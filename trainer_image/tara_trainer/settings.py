@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,9 @@ class TrainerSettings(BaseModel):
         description="Mounted service-account token and CA [TARA_SERVICE_ACCOUNT_DIR].",
     )
     status_interval_s: float = Field(default=10.0, ge=0, description="Min seconds between status patches [TARA_STATUS_INTERVAL].")
+    field_validation: Literal["Strict", "Warn", "Ignore"] = Field(
+        default="Warn", description="How the API server treats status fields its schema lacks: Strict refuses the patch "
+        "(the tests run so), Warn drops them [TARA_FIELD_VALIDATION].")
     state_interval_s: float = Field(default=3.0, ge=0, description="Min seconds between state-file writes [TARA_STATE_INTERVAL].")
     metrics_port: int = Field(default=0, ge=0, le=65535, description="Prometheus port, 0 = off [TARA_METRICS_PORT].")
     termination_log: Path | None = Field(
@@ -70,6 +74,7 @@ class TrainerSettings(BaseModel):
             "api_url": "TARA_API_URL",
             "service_account_dir": "TARA_SERVICE_ACCOUNT_DIR",
             "status_interval_s": "TARA_STATUS_INTERVAL",
+            "field_validation": "TARA_FIELD_VALIDATION",
             "state_interval_s": "TARA_STATE_INTERVAL",
             "metrics_port": "TARA_METRICS_PORT",
             "termination_log": "TARA_TERMINATION_LOG",

@@ -39,6 +39,8 @@ replica derives a distinct priority from HOSTNAME, its pod name.
   value: {{ $o.backoffMaxSeconds | quote }}
 - name: TARA_RESYNC_SECONDS
   value: {{ $o.resyncSeconds | quote }}
+- name: TARA_FIELD_VALIDATION
+  value: {{ $o.fieldValidation | quote }}
 - name: TARA_GPU_HOUR_PRICE
   value: {{ $o.gpuHourPrice | quote }}
 - name: TARA_CPU_HOUR_PRICE
