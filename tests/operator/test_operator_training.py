@@ -240,3 +240,19 @@ def test_two_replicas_elect_one_leader_through_peering(control_plane, tmp_path, 
     finally:
         leader.stop()
         standby.stop()
+
+
+def test_gpu_training_is_scheduled_on_the_gpu_node(operator: Operator, cluster) -> None:
+    ns = "gpu"
+    _create(cluster, ns, _dt("hc", resources={"accelerator": "gpu", "gpu": {"count": 2}}))
+    job = _job_of(cluster, ns, "hc", 1).metadata.name
+    pod = cluster.core.read_namespaced_pod(cluster.run_pod(ns, job), ns)
+    assert pod.spec.node_name == "gpu-0"  # the scheduler placed it where nvidia.com/gpu is allocatable
+    assert pod.spec.containers[0].resources.limits["nvidia.com/gpu"] == "2"
+    _phase(cluster, ns, "hc", "Running")
+    # more GPUs than any node has: the scheduler leaves the pod Pending, and so is the training
+    _create(cluster, ns, _dt("big", resources={"accelerator": "gpu", "gpu": {"count": 16}}))
+    big = _job_of(cluster, ns, "big", 1).metadata.name
+    wait_for("an unschedulable pod", lambda: [p for p in cluster.pods(ns, big) if any(
+        c.reason == "Unschedulable" for c in p.status.conditions or [])])
+    assert cluster.status(ns, "big").get("phase") == "Pending"
