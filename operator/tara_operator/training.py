@@ -18,6 +18,7 @@ import kopf
 
 from tara_api import DomainTraining
 from tara_api.crd import DOMAIN_TRAINING
+from tara_api.domaintraining import DomainTrainingSpec
 from tara_api.reasons import Reason
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, metrics, names
@@ -33,9 +34,23 @@ log = logging.getLogger(__name__)
 TERMINAL = ("Succeeded", "Failed")
 
 
-def run_spec_hash(spec: dict[str, Any]) -> str:
-    """Hash of what defines a run: everything but suspend and maxAttempts (they do not restart it)."""
-    relevant = {k: v for k, v in spec.items() if k not in ("suspend", "maxAttempts")}
+_NOT_A_RUN = ("suspend", "maxAttempts")  # changing these does not restart a run
+
+
+def run_spec_hash(spec: DomainTrainingSpec) -> str:
+    """Hash of what defines a run: the spec's fields that differ from their defaults, but suspend and
+    maxAttempts. A field a newer CRD adds with a default (which the API server then fills in when it
+    reads older objects) or a default written out by hand changes nothing, so a CRD upgrade restarts
+    no training."""
+    relevant = {k: v for k, v in spec.model_dump(mode="json", by_alias=True, exclude_defaults=True).items()
+                if k not in _NOT_A_RUN}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def _legacy_run_spec_hash(spec: dict[str, Any]) -> str:
+    """The hash of operators before 0.2 (the spec as read, defaults filled in): a run they started
+    keeps its hash, and its Job name, while the spec stays as it was."""
+    relevant = {k: v for k, v in spec.items() if k not in _NOT_A_RUN}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -90,7 +105,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
     # answered 409 while they exist), so one deleted by hand comes back without an operator restart.
     k8s.ensure(render_trainer_rbac(ns, settings))
 
-    run = run_spec_hash(body["spec"])
+    run = run_spec_hash(spec)
+    if old.get("specHash") == _legacy_run_spec_hash(body["spec"]):
+        run = old["specHash"]
     attempts = int(old.get("attempts") or 0)
     extra: dict[str, Any] = {"specHash": run}
     spec_changed = bool(old.get("specHash")) and old.get("specHash") != run

@@ -46,10 +46,21 @@ def _dt(name: str) -> dict:
                      "dataset": {"builtin": "healthcare"}, "resources": {"accelerator": "cpu"}}}
 
 
+def _without_seed(path: Path) -> str:
+    """The previous DomainTraining CRD as a release without ``spec.training.seed`` would have it: the
+    current CRD has that field with a default, which the server fills in when it reads older objects."""
+    crd = yaml.safe_load(path.read_text())
+    training = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["training"]
+    del training["properties"]["seed"]
+    training.get("default", {}).pop("seed", None)
+    return yaml.safe_dump(crd)
+
+
 def test_crd_upgrade_does_not_restart_running_trainings(control_plane, operator: Operator, cluster, tmp_path) -> None:
     ns = cluster.namespace("crd-upgrade")
     try:
-        control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(PREVIOUS / "tara.dev_domaintrainings.yaml"))
+        control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-",
+                              input=_without_seed(PREVIOUS / "tara.dev_domaintrainings.yaml"))
         for name in ("one", "two"):
             cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt(name))
         for name in ("one", "two"):
@@ -58,7 +69,9 @@ def test_crd_upgrade_does_not_restart_running_trainings(control_plane, operator:
             status_patch(Progress("healthcare", "Running", step=7, total_steps=100, loss=2.0)))
         before = {n: (cluster.status(ns, n)["jobName"], cluster.training(ns, n)["metadata"]["generation"]) for n in ("one", "two")}
 
+        assert "seed" not in cluster.training(ns, "one")["spec"]["training"]
         install_crds(control_plane)  # the upgrade: the current CRDs over the previous ones
+        assert cluster.training(ns, "one")["spec"]["training"]["seed"] == 42  # the new default, filled in on read
         time.sleep(5)  # several of the operator's resyncs (TARA_RESYNC_SECONDS=1)
         for name in ("one", "two"):
             status = cluster.status(ns, name)
