@@ -1,6 +1,7 @@
 """docs/cli.md says what the CLI does: its `sh` examples (files only) run in document order in a
 folder holding a copy of configs/, and print exactly the documented output; its `console`
-examples (which need a cluster) at least parse."""
+examples (which need a cluster) parse, and those that create or patch, whose one line of output
+depends on nothing but what they do, print it against the real control plane."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Result
+import yaml
+from cli_support import NAMESPACE, Result
+from kubernetes import client
 
 from tara_cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "cli.md"
+WRITES = ("phase create", "phase add-domain")
 Tara = Callable[..., Result]
 
 
@@ -45,6 +49,23 @@ def test_sh_examples_print_what_the_doc_shows(tara: Tara, tmp_path: Path, monkey
         assert r.out + r.err == expected, f"$ {command}\n{r.out}{r.err}"
         wants_error = any(line.startswith("error") for line in expected.splitlines())
         assert r.code == (1 if wants_error else 0), command
+
+
+def test_console_writes_print_what_the_doc_shows(tara: Tara, kubeconfig: Path, custom: client.CustomObjectsApi) -> None:
+    """In document order, in the kubeconfig context's namespace (the doc's team-a), with the
+    repository's phase-1 applied there first."""
+    phase = yaml.safe_load((ROOT / "configs" / "phases" / "phase-1.yaml").read_text(encoding="utf-8"))
+    custom.create_namespaced_custom_object("tara.dev", "v1alpha1", NAMESPACE, "ggufphases", phase)
+    ran = []
+    for command, expected in _examples("console"):
+        argv = shlex.split(command)
+        if " ".join(argv[1:3]) not in WRITES:
+            continue
+        r = tara(*argv[1:], "--kubeconfig", str(kubeconfig))
+        assert r.out + r.err == expected, f"$ {command}\n{r.out}{r.err}"
+        assert r.code == (1 if expected.startswith("error") else 0), command
+        ran.append(argv[2])
+    assert set(ran) == {"create", "add-domain"}, ran
 
 
 @pytest.mark.parametrize(("command", "output"), _examples("console"), ids=lambda v: v[:60] if v.startswith("tara") else "")
