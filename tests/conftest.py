@@ -123,13 +123,12 @@ def tiny_phase_build(tmp_path_factory: pytest.TempPathFactory, trainings_dir: Pa
 def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """The real control plane (tests/cluster/controlplane.py), started once per test run with the CRDs
     installed; built from its Go modules first when the cache lacks it (minutes, once per machine)."""
-    from cluster_support import install_crds
+    from cluster_support import CHART_CRDS
     from controlplane import ControlPlane
 
     t0 = time.monotonic()
-    plane = ControlPlane(tmp_path_factory.mktemp("controlplane")).start()
+    plane = ControlPlane(tmp_path_factory.mktemp("controlplane")).start(crds=CHART_CRDS)
     try:
-        install_crds(plane)
         print(f"\ncontrol plane ready in {time.monotonic() - t0:.1f} s at {plane.url}", file=sys.stderr)
         yield plane
     finally:

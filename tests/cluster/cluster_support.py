@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "tests" / "helm"))
 from chart_support import render_objects  # noqa: E402
 from helmbin import ensure_helm  # noqa: E402
 
-__all__ = ["ROOT", "admin_client", "chart_credentials", "ensure_namespace", "install_crds", "service_account_kubeconfig"]
+__all__ = ["CHART_CRDS", "ROOT", "admin_client", "chart_credentials", "ensure_namespace", "install_crds", "service_account_kubeconfig"]
 
 # The release the operator tests' credentials come from: not the README's "tara" in "tara-system",
 # which `helm install` in the walkthrough tests creates on the same cluster (helm refuses to adopt
@@ -32,9 +32,12 @@ def admin_client(plane: ControlPlane) -> client.ApiClient:
     return config.new_client_from_config(config_file=str(plane.kubeconfig))
 
 
+CHART_CRDS = ROOT / "helm" / "tara" / "crds"  # ours and kopf's peering CRDs
+
+
 def install_crds(plane: ControlPlane, folder: Path | None = None) -> None:
     """Apply the chart's CRDs (ours and kopf's peering CRDs) and wait until they are served."""
-    folder = folder or ROOT / "helm" / "tara" / "crds"
+    folder = folder or CHART_CRDS
     plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(folder))
     plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(folder))
 

@@ -159,9 +159,7 @@ def test_documented_upgrade_and_uninstall(helm: Path, control_plane, cluster: Cl
         patch = re.search(r"`(kubectl patch dt NAME [^`]+)`", INSTALL_DOC.read_text(encoding="utf-8")).group(1)
         walk.run(patch.replace("NAME", "healthcare-cpu") + f" -n {ns}")
         wait_for("the training gone", lambda: _gone(lambda: cluster.training(ns, "healthcare-cpu")))
-        # the garbage collector learns of CRDs at its discovery resync (every 30 s): on a cluster
-        # younger than that, the Job waits for it
-        wait_for("its Job collected", lambda: not cluster.jobs(ns, "tara.dev/domaintraining=healthcare-cpu"), timeout=90)
+        wait_for("its Job collected", lambda: not cluster.jobs(ns, "tara.dev/domaintraining=healthcare-cpu"))
     finally:
         walk.close(ns)
         _uninstall(walk)
