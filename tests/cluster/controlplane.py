@@ -1,6 +1,6 @@
 """A real Kubernetes control plane on loopback for the tests, and for a person to use by hand.
 
-    python tests/cluster/controlplane.py up [DIR]     # start; prints the KUBECONFIG to export
+    python tests/cluster/controlplane.py up [DIR]     # start, with the chart's CRDs; prints the KUBECONFIG
     python tests/cluster/controlplane.py down [DIR]   # stop what `up` started
 
 etcd, kube-apiserver (token authentication, RBAC authorization, the default admission plugins),
@@ -353,7 +353,7 @@ def _main(argv: list[str]) -> int:
         return 1
     shutil.rmtree(workdir, ignore_errors=True)
     t0 = time.monotonic()
-    plane = ControlPlane(workdir).start()
+    plane = ControlPlane(workdir).start(crds=HERE.parents[1] / "helm" / "tara" / "crds")
     plane.procs.clear()  # leave them running: `down` stops them
     print(f"control plane ready in {time.monotonic() - t0:.1f} s at {plane.url}\n"
           f"export KUBECONFIG={plane.kubeconfig}\n"
