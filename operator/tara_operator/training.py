@@ -195,7 +195,8 @@ def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, n
     cost = st.run_cost(seconds, gpus, st.cpu_cores(r.cpu), settings.gpu_hour_price, settings.cpu_hour_price)
     if cost["estimatedCost"] is not None:
         cost["currency"] = settings.currency
-    return cost
+    # No nulls: a merge patch's null deletes the key, so the stored cost would never equal this one.
+    return {k: v for k, v in cost.items() if v is not None}
 
 
 def _status(old: dict[str, Any], phase: str, reason: str, message: str, generation: int | None, now: str, *, ready: bool,
