@@ -5,6 +5,11 @@ lead to ``reconcile_training``; a resync timer covers what no event announces (a
 backoff has passed). Status updates by the trainer only refresh the progress metrics. A kopf index
 of GGUFPhases by the trainings they use (filled by kopf from the phases' watch before any handler
 runs) turns a training's phase change into reconciles of the phases that use it, without a LIST.
+
+The other indexes are what the reconcilers read instead of the API (``observed``): the trainings,
+the trainer's Jobs and Pods, and the objects a reconcile creates (the trainer's ServiceAccount,
+Role and RoleBinding, claims, our ConfigMaps). Index functions are coroutines: kopf runs them in its
+event loop for every event of their kinds, where a sync function would take a worker thread.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import kopf
 
 from tara_api.crd import DOMAIN_TRAINING, GGUF_PHASE
 from tara_api.meta import GROUP, VERSION
-from tara_operator import k8s, metrics, names
+from tara_operator import k8s, metrics, names, reconciler
+from tara_operator import status as st
+from tara_operator.observed import Observed
 from tara_operator.phase import reconcile_phase
 from tara_operator.settings import OperatorSettings
 from tara_operator.training import TERMINAL, reconcile_training
@@ -92,22 +99,28 @@ PHASE_STATES = _Phases("GGUFPhase", "Planning")
 SERIES = metrics.TrainingSeries()
 
 
-def _run(kind: str, tally: _Phases, reconcile: Any, body: dict[str, Any]) -> None:
+def _seen(indexes: dict[str, Any]) -> Observed:
+    """The reconcilers' view of the indexes a handler receives (by their ids, as keyword arguments)."""
+    return Observed(trainings=indexes["trainings"], owned=indexes["owned"], jobs=indexes["trainer_jobs"],
+                    pods=indexes["trainer_pods"])
+
+
+def _run(kind: str, tally: _Phases, reconcile: Any, body: dict[str, Any], seen: Observed) -> None:
     with metrics.timed(kind):
-        patch = reconcile(body, SETTINGS)
+        patch = reconcile(body, SETTINGS, seen)
     if patch.get("phase"):
         tally.track(body, patch["phase"])
 
 
-def _reconcile(body: dict[str, Any]) -> None:
-    _run("DomainTraining", TRAININGS, reconcile_training, body)
+def _reconcile(body: dict[str, Any], seen: Observed) -> None:
+    _run("DomainTraining", TRAININGS, reconcile_training, body, seen)
 
 
 def _on_spec(plural: str, reconcile: Any) -> None:
     """Reconcile on creation, on operator start (resume) and on every spec change of ``plural``."""
 
-    def changed(body: kopf.Body, **_: Any) -> None:
-        reconcile(dict(body))
+    def changed(body: kopf.Body, **kwargs: Any) -> None:
+        reconcile(dict(body), _seen(kwargs))
 
     handler_id = f"{plural}_changed"  # kopf keeps each handler's progress under its id: one per kind
     kopf.on.create(GROUP, VERSION, plural, id=handler_id)(changed)
@@ -119,17 +132,18 @@ _on_spec(DOMAIN_TRAINING.plural, _reconcile)
 
 
 @kopf.on.event(GROUP, VERSION, DOMAIN_TRAINING.plural)
-def training_observed(body: kopf.Body, type: str | None, phases_by_training: PhaseIndex, **_: Any) -> None:
+def training_observed(body: kopf.Body, type: str | None, phases_by_training: PhaseIndex, **kwargs: Any) -> None:
     key = (body["metadata"]["namespace"], body["metadata"]["name"])
     before = TRAININGS.get(key)
     if type == "DELETED":
+        reconciler.forget(DOMAIN_TRAINING.plural, *key)
         TRAININGS.forget(key)
         SERIES.forget(key, str((body.get("spec") or {}).get("domain", "")))
-        _phases_using(phases_by_training, key)
+        _phases_using(phases_by_training, key, _seen(kwargs))
         return
     TRAININGS.track(body)
     if TRAININGS.get(key) != before:  # a phase transition may move the GGUFPhases that use this training
-        _phases_using(phases_by_training, key)
+        _phases_using(phases_by_training, key, _seen(kwargs))
     SERIES.observe(body)
 
 
@@ -144,18 +158,18 @@ def _owner(body: kopf.Body) -> dict[str, Any] | None:
 
 @kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
 @kopf.on.event("", "v1", "pods", labels=MANAGED)
-def child_changed(body: kopf.Body, type: str | None, **_: Any) -> None:
+def child_changed(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
     if type == "ADDED" and not body.get("status"):
         return  # we just created it (or the watch starts): nothing has happened to it yet
     owner = _owner(body)
     if owner is not None:
-        _reconcile(owner)
+        _reconcile(owner, _seen(kwargs))
 
 
 @kopf.timer(GROUP, VERSION, DOMAIN_TRAINING.plural, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
             when=lambda status, **_: (status or {}).get("phase") not in TERMINAL)
-def training_resync(body: kopf.Body, **_: Any) -> None:
-    _reconcile(dict(body))
+def training_resync(body: kopf.Body, **kwargs: Any) -> None:
+    _reconcile(dict(body), _seen(kwargs))
 
 
 @kopf.index(GROUP, VERSION, GGUF_PHASE.plural, id="phases_by_training")
@@ -166,16 +180,53 @@ def phases_by_training(namespace: str, name: str, spec: kopf.Spec, **_: Any) -> 
     return {(namespace, d.get("training") or d.get("domain")): name for d in spec.get("domains") or []}
 
 
-def _phases_using(index: PhaseIndex, key: tuple[str, str]) -> None:
+@kopf.index(GROUP, VERSION, DOMAIN_TRAINING.plural, id="trainings")
+async def trainings(namespace: str, name: str, body: kopf.Body, **_: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every DomainTraining as last seen: ``(namespace, name) -> body``; a Job's or Pod's event
+    reconciles its training from here instead of reading it."""
+    return {(namespace, name): dict(body)}
+
+
+def _trainer_identity(name: str, **_: Any) -> bool:
+    return name == SETTINGS.trainer_service_account  # the chart may have made them (labelled by Helm)
+
+
+@kopf.index("", "v1", "serviceaccounts", id="owned", when=_trainer_identity)
+@kopf.index("rbac.authorization.k8s.io", "v1", "roles", id="owned", when=_trainer_identity)
+@kopf.index("rbac.authorization.k8s.io", "v1", "rolebindings", id="owned", when=_trainer_identity)
+@kopf.index("", "v1", "persistentvolumeclaims", id="owned")  # claims a user made too: the artifacts claim may be one
+@kopf.index("", "v1", "configmaps", id="owned", labels={"app.kubernetes.io/managed-by": names.MANAGED_BY})
+async def owned(namespace: str, name: str, body: kopf.Body, resource: kopf.Resource, **_: Any) -> dict[tuple[str, str, str], Any]:
+    """The objects a reconcile creates, that exist: ``(namespace, plural, name) -> True``, or a
+    ConfigMap's data (compared with the data it should have)."""
+    value = dict(body.get("data") or {}) if resource.plural == "configmaps" else True
+    return {(namespace, resource.plural, name): value}
+
+
+@kopf.index("batch", "v1", "jobs", id="trainer_jobs", labels=MANAGED)
+async def trainer_jobs(namespace: str, body: kopf.Body, **_: Any) -> dict[tuple[str, str], st.JobObservation]:
+    """The trainer's Jobs by training: ``(namespace, training) -> what the Job's status says``."""
+    owner = _owner(body)
+    return {(namespace, owner["metadata"]["name"]): st.observe_job(body)} if owner else {}
+
+
+@kopf.index("", "v1", "pods", id="trainer_pods", labels=MANAGED)
+async def trainer_pods(namespace: str, labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[tuple[str, str], st.PodObservation]:
+    """The training pods by Job: ``(namespace, Job name) -> what the pod's status says``."""
+    job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
+    return {(namespace, job): st.observe_pod(body)} if job else {}
+
+
+def _phases_using(index: PhaseIndex, key: tuple[str, str], seen: Observed) -> None:
     for name in sorted(set(index.get(key, ()))):
         try:
-            _reconcile_phase({"metadata": {"namespace": key[0], "name": name}})
+            _reconcile_phase({"metadata": {"namespace": key[0], "name": name}}, seen)
         except k8s.Refused as exc:  # in that phase's status already; the other phases still get their turn
             log.warning("GGUFPhase %s/%s: %s", key[0], name, exc.message)
 
 
-def _reconcile_phase(body: dict[str, Any]) -> None:
-    _run("GGUFPhase", PHASE_STATES, reconcile_phase, body)
+def _reconcile_phase(body: dict[str, Any], seen: Observed) -> None:
+    _run("GGUFPhase", PHASE_STATES, reconcile_phase, body, seen)
 
 
 _on_spec(GGUF_PHASE.plural, _reconcile_phase)
@@ -183,21 +234,22 @@ _on_spec(GGUF_PHASE.plural, _reconcile_phase)
 
 @kopf.on.event("batch", "v1", "jobs", labels=BUILDER)
 @kopf.on.event("apps", "v1", "deployments", labels=SERVER)
-def phase_child_changed(body: kopf.Body, **_: Any) -> None:
+def phase_child_changed(body: kopf.Body, **kwargs: Any) -> None:
     for ref in body["metadata"].get("ownerReferences") or []:
         if ref.get("kind") == "GGUFPhase":
-            _reconcile_phase({"metadata": {"namespace": body["metadata"]["namespace"], "name": ref["name"]}})
+            _reconcile_phase({"metadata": {"namespace": body["metadata"]["namespace"], "name": ref["name"]}}, _seen(kwargs))
 
 
 @kopf.timer(GROUP, VERSION, GGUF_PHASE.plural, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
             when=lambda status, **_: (status or {}).get("phase") not in ("Deployed", "Failed"))
-def phase_resync(body: kopf.Body, **_: Any) -> None:
-    _reconcile_phase(dict(body))
+def phase_resync(body: kopf.Body, **kwargs: Any) -> None:
+    _reconcile_phase(dict(body), _seen(kwargs))
 
 
 @kopf.on.event(GROUP, VERSION, GGUF_PHASE.plural)
 def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
     if type == "DELETED":
+        reconciler.forget(GGUF_PHASE.plural, body["metadata"]["namespace"], body["metadata"]["name"])
         PHASE_STATES.forget((body["metadata"]["namespace"], body["metadata"]["name"]))
     else:
         PHASE_STATES.track(body)

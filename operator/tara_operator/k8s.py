@@ -24,6 +24,7 @@ from kubernetes.client.rest import ApiException
 from tara_api.meta import GROUP, VERSION
 
 __all__ = [
+    "Conflict",
     "Forbidden",
     "Invalid",
     "Refused",
@@ -57,6 +58,14 @@ class Forbidden(Refused, kopf.TemporaryError):
     def __init__(self, message: str) -> None:
         kopf.TemporaryError.__init__(self, message, delay=FORBIDDEN_RETRY_S)
         self.message = message
+
+
+class Conflict(kopf.TemporaryError):
+    """409: the object exists (a create), or changed since the version a write was computed from (a
+    write with ``resourceVersion``). Retried after a short delay when it reaches kopf."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, delay=1)
 
 
 class Invalid(Refused, kopf.PermanentError):
@@ -131,6 +140,8 @@ def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> Any:
             return None
         if exc.status == 403:
             raise Forbidden(_server_message(exc)) from exc
+        if exc.status == 409:
+            raise Conflict(_server_message(exc)) from exc
         if exc.status in (400, 422):  # 400: a field the schema lacks, under Strict field validation
             raise Invalid(_server_message(exc)) from exc
         if exc.status == 429 or exc.status >= 500:
@@ -164,10 +175,8 @@ def create_if_missing(body: dict[str, Any]) -> bool:
     try:
         _call(_method("create", kind), ns, body, **_WRITES)
         return True
-    except ApiException as exc:
-        if exc.status == 409:
-            return False
-        raise
+    except Conflict:
+        return False
 
 
 def ensure(bodies: Iterable[dict[str, Any]]) -> list[str]:
@@ -180,19 +189,20 @@ def _create_custom(group: str, version: str, plural: str, ns: str, body: dict[st
     try:
         _call(_apis()["custom"].create_namespaced_custom_object, group, version, ns, plural, body, **_WRITES)
         return True
-    except ApiException as exc:
-        if exc.status == 409:
-            return False
-        raise
+    except Conflict:
+        return False
 
 
-def replace_config_map_data(body: dict[str, Any]) -> None:
-    """Create the ConfigMap, or bring its data to ``body``'s when it differs."""
+def replace_config_map_data(body: dict[str, Any], current: dict[str, str] | None = None) -> None:
+    """Create the ConfigMap, or bring its data to ``body``'s when it differs. ``current`` is its data
+    as the watch saw it (``observed``), None when unseen: created then, read when it turns out to
+    exist."""
     ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    if create_if_missing(body):
-        return
-    current = get("ConfigMap", ns, name) or {}
-    if current.get("data") != body.get("data"):
+    if current is None:
+        if create_if_missing(body):
+            return
+        current = (get("ConfigMap", ns, name) or {}).get("data")
+    if current != body.get("data"):
         _call(_apis()["v1"].patch_namespaced_config_map, name, ns, {"data": body["data"]}, **_WRITES)
 
 
@@ -220,6 +230,13 @@ def get_custom(plural: str, namespace: str, name: str) -> dict[str, Any] | None:
     return _call(_apis()["custom"].get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name)
 
 
-def patch_custom_status(plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
-    _call(_apis()["custom"].patch_namespaced_custom_object_status, GROUP, VERSION, namespace, plural, name,
-          {"status": status}, **_WRITES)
+def patch_custom_status(plural: str, namespace: str, name: str, status: dict[str, Any],
+                        resource_version: str | None = None) -> dict[str, Any] | None:
+    """Merge ``status`` into the resource's status; returns the resource as written. With
+    ``resource_version``, only into that version: raises ``Conflict`` when the resource changed
+    since (the status was computed from an old read)."""
+    body: dict[str, Any] = {"status": status}
+    if resource_version:
+        body["metadata"] = {"resourceVersion": resource_version}
+    return _call(_apis()["custom"].patch_namespaced_custom_object_status, GROUP, VERSION, namespace, plural, name,
+          body, **_WRITES)

@@ -25,6 +25,7 @@ from tara_api.reasons import Reason
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, names
 from tara_operator import status as st
+from tara_operator.observed import Observed
 from tara_operator.reconciler import reconcile_latest
 from tara_operator.render.phase import HASH_ANNOTATION, DomainOutput, render_build, render_serving
 from tara_operator.render.rbac import render_trainer_rbac
@@ -62,9 +63,11 @@ def domain_outputs(trainings: dict[str, dict[str, Any]]) -> list[DomainOutput]:
     return out
 
 
-def reconcile_phase(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
-    """Bring one GGUFPhase closer to its spec; returns the status patch it applied."""
-    return reconcile_latest(GGUF_PHASE.plural, body, lambda fresh: _reconcile(fresh, settings), _refused)
+def reconcile_phase(body: dict[str, Any], settings: OperatorSettings, seen: Observed | None = None) -> dict[str, Any]:
+    """Bring one GGUFPhase closer to its spec; returns the status patch it applied. ``seen``: what the
+    watches show (the trainings, the trainer's identity, claims and ConfigMaps)."""
+    seen = seen if seen is not None else Observed()
+    return reconcile_latest(GGUF_PHASE.plural, body, lambda fresh, _: _reconcile(fresh, settings, seen), _refused)
 
 
 def _refused(body: dict[str, Any], exc: k8s.Refused) -> dict[str, Any]:
@@ -78,11 +81,11 @@ def _refused(body: dict[str, Any], exc: k8s.Refused) -> dict[str, Any]:
     return _status(old, old.get("phase") or "Planning", gen, _now(), [("Ready", bool(served), Reason.FORBIDDEN, exc.message + keep)])
 
 
-def _domains(res: GGUFPhase, ns: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
+def _domains(res: GGUFPhase, ns: str, seen: Observed) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], list[str]]:
     states, found, problems = [], {}, []
     for ref in res.spec.domains:
         training = ref.training or ref.domain
-        t = k8s.get_custom(DOMAIN_TRAINING.plural, ns, training)
+        t = seen.training(ns, training) or k8s.get_custom(DOMAIN_TRAINING.plural, ns, training)
         if t is None:
             states.append({"domain": ref.domain, "training": training, "state": "Pending",
                            "message": f"DomainTraining {training} not found in {ns}"})
@@ -103,7 +106,7 @@ def _domains(res: GGUFPhase, ns: str) -> tuple[list[dict[str, Any]], dict[str, d
     return states, found, problems
 
 
-def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed) -> dict[str, Any]:
     ns, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
     gen = body["metadata"].get("generation")
     old = body.get("status") or {}
@@ -116,7 +119,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
             kopf.event(body, type="Warning", reason=Reason.INVALID_SPEC, message=text[:1024])
         return _status(old, "Failed", gen, now, [("Ready", False, Reason.INVALID_SPEC, text)])
     res = GGUFPhase.model_validate(manifest)
-    states, trainings, missing = _domains(res, ns)
+    states, trainings, missing = _domains(res, ns, seen)
     complete = sum(1 for s in states if s["state"] == "Complete")
     base = {"domains": states, "domainsReady": f"{complete}/{len(states)}"}
     serving = _serving_conditions(old)
@@ -137,9 +140,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         return _status(old, "Training", gen, now, [("DomainsReady", False, "Training", f"waiting for {waiting}"), *serving], base)
 
     ready_domains = ("DomainsReady", True, "Complete", f"{complete} domain(s) trained")
-    # The build runs as the trainer and writes to the namespace's artifacts claim: both ensured on
-    # every reconcile from here on (4 creates, answered 409 while they exist), never remembered.
-    k8s.ensure([*render_trainer_rbac(ns, settings), _artifacts_claim(ns, settings)])
+    # The build runs as the trainer and writes to the namespace's artifacts claim: both created on
+    # every reconcile from here on that the watches do not show them, never remembered.
+    k8s.ensure(seen.missing([*render_trainer_rbac(ns, settings), _artifacts_claim(ns, settings)]))
     digest = inputs_hash(body["spec"], trainings)
     revision = int(old.get("revision") or 0)
     job_body = k8s.get("Job", ns, names.build_job_name(name, revision)) if revision else None
@@ -148,7 +151,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
             k8s.delete("Job", ns, job_body["metadata"]["name"])  # inputs changed under a running build
         revision += 1
         rendered = render_build(res, settings, revision, domain_outputs(trainings), uid, inputs_hash=digest)
-        k8s.replace_config_map_data(rendered["configMap"])
+        k8s.replace_config_map_data(rendered["configMap"], seen.config_data(ns, rendered["configMap"]["metadata"]["name"]))
         k8s.create_if_missing(rendered["job"])
         kopf.event(body, type="Normal", reason="BuildStarted", message=f"revision {revision}: build Job {rendered['job']['metadata']['name']}")
         building = "Merging" if res.spec.merge.strategy.value != "adapters" else "Compressing"
@@ -174,11 +177,11 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
              ("QualityGatePassed", True, "Passed", "every artifact passed the gate")]
     if not res.spec.serving.enabled:
         return _status(old, "Deployed", gen, now, [*built, ("Ready", True, "Built", "serving is disabled; artifacts are ready")], extra)
-    return _deploy(body, res, settings, revision, old, gen, now, built, extra)
+    return _deploy(body, res, settings, revision, old, gen, now, built, extra, seen)
 
 
 def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old: dict[str, Any], gen, now: str,
-            built: list, extra: dict[str, Any]) -> dict[str, Any]:
+            built: list, extra: dict[str, Any], seen: Observed) -> dict[str, Any]:
     ns, uid = body["metadata"]["namespace"], body["metadata"]["uid"]
     served = old.get("servedRevision")
     objs = render_serving(res, settings, revision, uid)
@@ -188,7 +191,7 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
     if rolled_back:
         msg = f"the rollout of revision {revision} failed and was rolled back; revision {served} keeps serving"
         return _status(old, "Failed", gen, now, [*built, ("Ready", bool(served), Reason.ROLLOUT_FAILED, msg)], extra)
-    k8s.replace_config_map_data(objs["configMap"])
+    k8s.replace_config_map_data(objs["configMap"], seen.config_data(ns, objs["configMap"]["metadata"]["name"]))
     k8s.create_if_missing(objs["service"])
     if "serviceMonitor" in objs:
         k8s.create_if_missing(objs["serviceMonitor"])

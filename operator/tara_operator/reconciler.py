@@ -1,6 +1,17 @@
-"""The shape every reconcile shares: serialize per resource, read the latest version, compute the
-status patch from it, apply the patch. Events for one resource may arrive from several watches
-(its own, its Jobs', its Pods') at once; the lock keeps their reconciles from interleaving.
+"""The shape every reconcile shares: serialize per resource, start from the freshest body at hand,
+compute the status from it, write the status only when it changed, then say what happened.
+
+Events for one resource may arrive from several watches (its own, its Jobs', its Pods') at once;
+the lock keeps their reconciles from interleaving. The body comes from the event or from kopf's
+index of the resource (``observed``), not from a GET. The index lags the operator's own status
+writes by the time their watch events take, so the body a write returned is kept until the index
+shows that version or a newer one (client-go's MutationCache does the same): the newest of the
+three is used (resourceVersions compare as integers on the API server, which says so since 1.35;
+one that does not parse is treated as oldest). The status is written with the body's
+``resourceVersion``, so a server that has a newer version answers 409; then the resource is read
+once and the status computed again. A status equal to the current one is not written at all. Events that announce a transition (Running,
+Trained, an attempt that failed) are posted once its status is written, so a computation from an
+old body that the server refuses announces nothing.
 
 When the API server refuses a request (``k8s.Refused``: 403 or 422), the refusal reaches the
 resource: the reconciler's ``refused`` turns it into a status patch (a condition with the reason and
@@ -24,45 +35,92 @@ from tara_api.reasons import Reason
 from tara_operator import k8s
 from tara_operator import status as st
 
-__all__ = ["reconcile_latest"]
+__all__ = ["Announce", "forget", "reconcile_latest"]
 
 log = logging.getLogger(__name__)
 _locks: defaultdict[tuple[str, str, str], threading.Lock] = defaultdict(threading.Lock)
+_written: dict[tuple[str, str, str], dict[str, Any]] = {}  # bodies our status writes returned, newer than the index
 
-Compute = Callable[[dict[str, Any]], dict[str, Any]]
+Announce = list[Callable[[], None]]  # what to post once the status is written
+Compute = Callable[[dict[str, Any], Announce], dict[str, Any]]
 Refusal = Callable[[dict[str, Any], k8s.Refused], dict[str, Any]]
 
 
-def reconcile_latest(plural: str, body: dict[str, Any], compute: Compute, refused: Refusal) -> dict[str, Any]:
-    """Run ``compute`` on the freshest version of the resource; returns the status patch applied.
+def reconcile_latest(plural: str, body: dict[str, Any], compute: Compute, refused: Refusal,
+                     known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run ``compute`` on the freshest version of the resource at hand: ``body`` when it is a whole
+    one (an event's), else ``known`` (the index's), else a read; returns the status patch applied.
 
-    Raises ``k8s.Forbidden`` (temporary) or ``k8s.Invalid`` (permanent) after reporting them, and
-    whatever else ``compute`` raises.
+    Raises ``k8s.Forbidden`` (temporary) or ``k8s.Invalid`` (permanent) after reporting them,
+    ``k8s.Conflict`` when the resource changed under two computations in a row, and whatever else
+    ``compute`` raises.
     """
     ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    with _locks[(plural, ns, name)]:
-        fresh = k8s.get_custom(plural, ns, name)
-        if fresh is None or fresh["metadata"].get("deletionTimestamp"):
-            return {}
-        try:
-            patch = compute(fresh)
-        except k8s.Refused as exc:
-            patch = refused(fresh, exc)
-            if patch:  # the status changes: a new refusal, not the same one again
-                reason = Reason.FORBIDDEN if isinstance(exc, k8s.Forbidden) else Reason.CHILD_INVALID
-                kopf.event(fresh, type="Warning", reason=reason, message=exc.message[:1024])
-            _write_status(plural, fresh, patch)
-            raise
-        _write_status(plural, fresh, patch)
-        return patch
+    key = (plural, ns, name)
+    with _locks[key]:
+        fresh = _newest(key, body, known)
+        for last in (False, True):
+            if fresh is None:
+                fresh = k8s.get_custom(plural, ns, name)
+            if fresh is None or fresh["metadata"].get("deletionTimestamp"):
+                _written.pop(key, None)
+                return {}
+            try:
+                return _compute_and_write(key, fresh, compute, refused)
+            except k8s.Conflict:
+                if last:
+                    raise
+                fresh = None  # computed from an old version: read the current one, compute again
+        return {}
 
 
-def _write_status(plural: str, fresh: dict[str, Any], patch: dict[str, Any]) -> None:
+def forget(plural: str, namespace: str, name: str) -> None:
+    """The resource is gone: drop what its last status write returned."""
+    _written.pop((plural, namespace, name), None)
+
+
+def _version(body: dict[str, Any]) -> int:
+    try:
+        return int(body["metadata"].get("resourceVersion") or -1)
+    except ValueError:
+        return -1
+
+
+def _newest(key: tuple[str, str, str], body: dict[str, Any], known: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The newest whole body at hand (None: read it); drops a written body the index has caught up with."""
+    written = _written.get(key)
+    if written is not None and known is not None and _version(known) >= _version(written):
+        del _written[key]
+        written = None
+    whole = [b for b in (body, known, written) if b and "spec" in b and b["metadata"].get("resourceVersion")]
+    return max(whole, key=_version) if whole else None
+
+
+def _compute_and_write(key: tuple[str, str, str], fresh: dict[str, Any], compute: Compute, refused: Refusal) -> dict[str, Any]:
+    announce: Announce = []
+    try:
+        patch = compute(fresh, announce)
+    except k8s.Refused as exc:
+        patch = refused(fresh, exc)
+        _write_status(key, fresh, patch)
+        if patch:  # the status changes: a new refusal, not the same one again
+            reason = Reason.FORBIDDEN if isinstance(exc, k8s.Forbidden) else Reason.CHILD_INVALID
+            kopf.event(fresh, type="Warning", reason=reason, message=exc.message[:1024])
+        raise
+    _write_status(key, fresh, patch)
+    for say in announce:
+        say()
+    return patch
+
+
+def _write_status(key: tuple[str, str, str], fresh: dict[str, Any], patch: dict[str, Any]) -> None:
     if not patch:
         return
-    ns, name = fresh["metadata"]["namespace"], fresh["metadata"]["name"]
+    plural, ns, name = key
     try:
-        k8s.patch_custom_status(plural, ns, name, patch)
+        written = k8s.patch_custom_status(plural, ns, name, patch, fresh["metadata"].get("resourceVersion"))
+        if written and "spec" in written:
+            _written[key] = written
     except k8s.Forbidden as exc:  # no condition can be written: the Event is all the resource shows
         kopf.event(fresh, type="Warning", reason=Reason.FORBIDDEN, message=exc.message[:1024])
         raise

@@ -2,8 +2,11 @@
 
 Level-based and idempotent: every call recomputes the desired state from the resource and what
 exists, so a repeated event, a resync or an operator restart changes nothing that is already right.
-Calls for the same resource are serialized in-process (Job, Pod and resource events may arrive
-together). The pure decisions live in ``status`` and ``render``; the API calls in ``k8s``.
+What exists is what the operator's watches show (``observed``): a reconcile reads no child from
+the API, creates only the children missing there and writes the status only when it changed, so
+the many Job and Pod events of an attempt cost no API call unless they change what the status
+says. Calls for the same resource are serialized in-process (Job, Pod and resource events may
+arrive together). The pure decisions live in ``status`` and ``render``; the API calls in ``k8s``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from tara_api.reasons import Reason
 from tara_api.validate import Document, model_problems
 from tara_operator import k8s, metrics, names
 from tara_operator import status as st
-from tara_operator.reconciler import reconcile_latest
+from tara_operator.observed import Observed
+from tara_operator.reconciler import Announce, reconcile_latest
 from tara_operator.render.rbac import render_trainer_rbac
 from tara_operator.render.training import OUTPUT_DIR, render_training
 from tara_operator.settings import OperatorSettings
@@ -62,9 +66,13 @@ def _iso(t: datetime | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
-def reconcile_training(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
-    """Bring one DomainTraining closer to its spec; returns the status patch it applied."""
-    return reconcile_latest(DOMAIN_TRAINING.plural, body, lambda fresh: _reconcile(fresh, settings), _refused)
+def reconcile_training(body: dict[str, Any], settings: OperatorSettings, seen: Observed | None = None) -> dict[str, Any]:
+    """Bring one DomainTraining closer to its spec; returns the status patch it applied. ``seen``: what
+    the watches show (nothing seen: every child is created or read)."""
+    seen = seen if seen is not None else Observed()
+    known = seen.training(body["metadata"]["namespace"], body["metadata"]["name"])
+    return reconcile_latest(DOMAIN_TRAINING.plural, body, lambda fresh, announce: _reconcile(fresh, settings, seen, announce),
+                            _refused, known)
 
 
 def _refused(body: dict[str, Any], exc: k8s.Refused) -> dict[str, Any]:
@@ -86,7 +94,11 @@ def _invalid(body: dict[str, Any]) -> str | None:
     return "; ".join(str(p) for p in problems) or None
 
 
-def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, Any]:
+def _event(body: dict[str, Any], type_: str, reason: str, message: str) -> None:
+    kopf.event(body, type=type_, reason=reason, message=message[:1024])
+
+
+def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed, announce: Announce) -> dict[str, Any]:
     ns, name, uid = body["metadata"]["namespace"], body["metadata"]["name"], body["metadata"]["uid"]
     generation = body["metadata"].get("generation")
     old = body.get("status") or {}
@@ -96,14 +108,14 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
     problem = _invalid(manifest)
     if problem is not None:
         if old.get("phase") != "Failed" or old.get("lastFailureReason") != Reason.INVALID_SPEC or old.get("observedGeneration") != generation:
-            kopf.event(body, type="Warning", reason=Reason.INVALID_SPEC, message=problem[:1024])
+            announce.append(lambda: _event(body, "Warning", Reason.INVALID_SPEC, problem))
         return _status(old, "Failed", Reason.INVALID_SPEC, problem, generation, stamp, ready=False, extra={
             "lastFailureReason": Reason.INVALID_SPEC, "lastFailureMessage": problem})
     res = DomainTraining.model_validate(manifest)
     spec = res.spec
-    # The trainer's ServiceAccount and Role, per namespace: ensured on every reconcile (3 creates,
-    # answered 409 while they exist), so one deleted by hand comes back without an operator restart.
-    k8s.ensure(render_trainer_rbac(ns, settings))
+    # The trainer's ServiceAccount and Role, per namespace: created when the watches do not show
+    # them, so one deleted by hand comes back at the next reconcile, without an operator restart.
+    k8s.ensure(seen.missing(render_trainer_rbac(ns, settings)))
 
     run = run_spec_hash(spec)
     if old.get("specHash") == _legacy_run_spec_hash(body["spec"]):
@@ -119,22 +131,20 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         extra.update(attempts=0, jobName=None, completionTime=None, lastFailureReason=None, lastFailureMessage=None)
 
     children = render_training(res, settings, attempt=max(1, attempts), uid=uid, run=run)
-    k8s.replace_config_map_data(children["configMap"])
-    created_claims = k8s.ensure(children["claims"])
+    k8s.replace_config_map_data(children["configMap"], seen.config_data(ns, children["configMap"]["metadata"]["name"]))
+    created_claims = k8s.ensure(seen.missing(children["claims"]))
 
     job_name = names.training_job_name(name, attempts, run) if attempts else None
-    job_body = k8s.get("Job", ns, job_name) if job_name else None
-    job = st.observe_job(job_body) if job_body else None
-    pods = [st.observe_pod(p) for p in k8s.list_pods(ns, f"job-name={job_name}")] if job_name else []
+    job = seen.job(ns, name, job_name) if job_name else None
+    pods = seen.pods_of(ns, job_name) if job_name else []
     outcome = st.classify(job, pods)
     decision = st.decide(outcome, attempts, spec.max_attempts, spec.suspend, settings.backoff_base_s, settings.backoff_max_s)
 
     if decision.phase == "Suspended":
-        if job_body and job and not (job.complete or job.succeeded):
-            k8s.delete("Job", ns, job_name or "")
+        if job and not (job.complete or job.succeeded) and k8s.delete("Job", ns, job_name or ""):
             kopf.event(body, type="Normal", reason="Suspended", message=f"suspended: deleted Job {job_name}; checkpoints kept")
         return _status(old, "Suspended", "Suspended", decision.message, generation, stamp, ready=False,
-                       extra={**extra, "jobName": None, "cost": _cost(ns, name, res, settings, now)})
+                       extra={**extra, "jobName": None, "cost": _cost(ns, name, res, settings, now, seen)})
 
     if decision.start_attempt is not None:
         if attempts and outcome.kind == st.OutcomeKind.RETRY:
@@ -143,7 +153,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
             if failed_at and now < failed_at + timedelta(seconds=decision.delay_s):
                 wait = (failed_at + timedelta(seconds=decision.delay_s) - now).total_seconds()
                 return _status(old, "Pending", outcome.reason, f"{outcome.message}; attempt {decision.start_attempt} starts in "
-                               f"{wait:.0f} s", generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now)})
+                               f"{wait:.0f} s", generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now, seen)})
         attempt = decision.start_attempt
         new_job = (children if attempt == max(1, attempts) else render_training(res, settings, attempt, uid, run))["job"]
         job_name = new_job["metadata"]["name"]
@@ -153,19 +163,18 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
             kopf.event(body, type="Normal", reason="AttemptStarted", message=f"attempt {attempt}: created Job {job_name}{claims}, {verb}")
         extra.update(attempts=attempt, jobName=job_name, startTime=old.get("startTime") or stamp)
         if attempt > 1 and outcome.kind == st.OutcomeKind.RETRY:
-            kopf.event(body, type="Warning", reason=outcome.reason, message=f"attempt {attempts} ended: {outcome.message}"[:1024])
-            metrics.ATTEMPT_FAILURES.labels(ns, name, spec.domain, outcome.reason).inc()
+            announce.append(lambda: _attempt_failed(body, spec.domain, outcome.reason, f"attempt {attempts} ended: {outcome.message}"))
         if attempt > 1:  # attempt 1 has cost nothing yet
-            extra["cost"] = _cost(ns, name, res, settings, now)
+            extra["cost"] = _cost(ns, name, res, settings, now, seen)
         return _status(old, "Pending", "Starting" if attempt == 1 else "Resuming", f"attempt {attempt} created",
                        generation, stamp, ready=False, extra=extra, spec_changed=spec_changed)
 
-    extra["cost"] = _cost(ns, name, res, settings, now)
+    extra["cost"] = _cost(ns, name, res, settings, now, seen)
     if created_claims:  # a claim deleted by hand while the resource lives
         kopf.event(body, type="Warning", reason=Reason.CLAIM_RECREATED, message=f"recreated missing claim {', '.join(created_claims)}")
     if decision.phase == "Succeeded":
         if old.get("phase") != "Succeeded":
-            kopf.event(body, type="Normal", reason="Trained", message=f"training finished; adapter in {OUTPUT_DIR}/{name}/adapter")
+            announce.append(lambda: _event(body, "Normal", "Trained", f"training finished; adapter in {OUTPUT_DIR}/{name}/adapter"))
         adapter_root = "/mnt/tara/artifacts" if spec.storage.artifacts is not None else OUTPUT_DIR
         extra.update(completionTime=old.get("completionTime") or _iso(job.completion_time if job else now),
                      artifacts={"adapterPath": f"{adapter_root}/{name}/adapter",
@@ -173,21 +182,24 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings) -> dict[str, An
         return _status(old, "Succeeded", "Trained", decision.message, generation, stamp, ready=True, extra=extra)
     if decision.phase == "Failed":
         if old.get("phase") != "Failed":
-            kopf.event(body, type="Warning", reason=decision.reason, message=decision.message[:1024])
-            metrics.ATTEMPT_FAILURES.labels(ns, name, spec.domain, decision.reason).inc()
+            announce.append(lambda: _attempt_failed(body, spec.domain, decision.reason, decision.message))
         extra.update(lastFailureReason=decision.reason, lastFailureMessage=decision.message[:32768],
                      completionTime=old.get("completionTime") or stamp)
         return _status(old, "Failed", decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
     if decision.phase == "Running" and old.get("phase") != "Running":
-        kopf.event(body, type="Normal", reason="Running", message=f"attempt {attempts}: Job {job_name} is running")
+        announce.append(lambda: _event(body, "Normal", "Running", f"attempt {attempts}: Job {job_name} is running"))
     return _status(old, decision.phase, decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
 
 
-def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, now: datetime) -> dict[str, Any]:
+def _attempt_failed(body: dict[str, Any], domain: str, reason: str, message: str) -> None:
+    _event(body, "Warning", reason, message)
+    metrics.ATTEMPT_FAILURES.labels(body["metadata"]["namespace"], body["metadata"]["name"], domain, reason).inc()
+
+
+def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, now: datetime, seen: Observed) -> dict[str, Any]:
     """Accelerator- and CPU-hours of every attempt Job of this resource (running ones up to now)."""
     seconds = []
-    for job in k8s.list_jobs(ns, names.selector("DomainTraining", name)):
-        obs = st.observe_job(job)
+    for obs in seen.jobs_of(ns, name):
         if obs.start_time:
             seconds.append(((obs.completion_time or now) - obs.start_time).total_seconds())
     r = res.spec.resources

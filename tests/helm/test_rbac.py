@@ -43,17 +43,19 @@ REQUIRED_NAMESPACED: set[Permission] = (
     | _perms("tara.dev", ["domaintrainings/status", "ggufphases/status"], ["patch"])
     # training/phase: create_if_missing, get, list_jobs, delete; kopf.on.event(jobs).
     | _perms("batch", ["jobs"], ["create", "get", "list", "watch", "delete"])
-    # list_pods; kopf.on.event(pods).
+    # list_pods; kopf.on.event(pods), kopf.index(pods).
     | _perms("", ["pods"], ["list", "watch"])
-    # replace_config_map_data: create, get, patch.
-    | _perms("", ["configmaps"], ["create", "get", "patch"])
-    # claims: create_if_missing; training_deleted deletes them with retention Delete.
-    | _perms("", ["persistentvolumeclaims"], ["create", "delete"])
-    | _perms("", ["services", "serviceaccounts"], ["create"])
+    # replace_config_map_data: create, get, patch; kopf.index(configmaps).
+    | _perms("", ["configmaps"], ["create", "get", "patch", "list", "watch"])
+    # claims: create_if_missing; training_deleted deletes them with retention Delete; kopf.index(claims).
+    | _perms("", ["persistentvolumeclaims"], ["create", "delete", "list", "watch"])
+    | _perms("", ["services"], ["create"])
+    # the trainer's ServiceAccount: create_if_missing; kopf.index(serviceaccounts).
+    | _perms("", ["serviceaccounts"], ["create", "list", "watch"])
     # phase: create_if_missing, get, patch (rollout, rollback); kopf.on.event(deployments).
     | _perms("apps", ["deployments"], ["create", "get", "list", "watch", "patch"])
-    # render_trainer_rbac objects: create_if_missing.
-    | _perms("rbac.authorization.k8s.io", ["roles", "rolebindings"], ["create"])
+    # render_trainer_rbac objects: create_if_missing; kopf.index(roles, rolebindings).
+    | _perms("rbac.authorization.k8s.io", ["roles", "rolebindings"], ["create", "list", "watch"])
     # kopf.event / kopf.info.
     | _perms("", ["events"], ["create"])
 )
@@ -194,12 +196,13 @@ def _called_perms(source: str) -> set[Permission]:
         for plural in re.findall(rf"\bk8s\.{helper}\(\s*([\w\"]+)", source):
             targets = ["domaintrainings", "ggufphases"] if not plural.startswith('"') else [plural.strip('"')]
             perms.update(("tara.dev", p + suffix, verb) for p in targets)  # the plural is often a variable
-    # kopf: every resource with a handler is listed and watched; change handlers (create, update,
-    # resume, delete) also patch it (finalizers, progress annotations).
+    # kopf: every resource with a handler or an index is listed and watched; change handlers
+    # (create, update, resume, delete) also patch it (finalizers, progress annotations).
     import tara_operator.handlers  # noqa: F401 - registers the handlers in kopf's default registry
 
     registry = kopf.get_default_registry()
-    for handlers, patches in ((registry._watching, False), (registry._spawning, False), (registry._changing, True)):
+    for handlers, patches in ((registry._watching, False), (registry._spawning, False), (registry._changing, True),
+                              (registry._indexing, False)):
         for handler in handlers.get_all_handlers():
             group, plural = handler.selector.group or "", handler.selector.any_name
             perms.update((group, plural, v) for v in ("list", "watch"))

@@ -41,8 +41,10 @@ def _raises(exc: ApiException) -> Any:
          k8s.Invalid, kopf.PermanentError, "spec.x: Invalid value; and this"),
         (403, None, k8s.Forbidden, kopf.TemporaryError, "403 Refused"),
         (503, {"kind": "Status"}, kopf.TemporaryError, kopf.TemporaryError, None),
+        (409, {"kind": "Status", "reason": "Conflict", "message": "the object has been modified"}, k8s.Conflict,
+         kopf.TemporaryError, None),
     ],
-    ids=["forbidden", "invalid", "invalid-causes-only", "forbidden-no-body", "unavailable"],
+    ids=["forbidden", "invalid", "invalid-causes-only", "forbidden-no-body", "unavailable", "conflict"],
 )
 def test_answers_become_what_happens_next(status: int, body: Any, error: type, then: type, message: str | None) -> None:
     with pytest.raises(error) as raised:
@@ -97,7 +99,7 @@ class _Api:
     def get_custom(self, plural: str, ns: str, name: str) -> dict[str, Any]:
         return _body(self.status)
 
-    def patch_custom_status(self, plural: str, ns: str, name: str, patch: dict[str, Any]) -> None:
+    def patch_custom_status(self, plural: str, ns: str, name: str, patch: dict[str, Any], resource_version: str | None = None) -> None:
         if self.status_answer is not None and "phase" in patch:  # the full status is refused, a condition is not
             raise self.status_answer
         self.patches.append(patch)
@@ -121,7 +123,7 @@ def api(monkeypatch: pytest.MonkeyPatch):
 def test_a_refused_child_is_written_reported_once_and_raised(api, error: k8s.Refused) -> None:
     fake = api({"phase": "Running"})
 
-    def compute(_: dict[str, Any]) -> dict[str, Any]:
+    def compute(_: dict[str, Any], __: list) -> dict[str, Any]:
         raise error
 
     with pytest.raises(type(error)):
@@ -138,7 +140,7 @@ def test_a_refused_child_is_written_reported_once_and_raised(api, error: k8s.Ref
 def test_a_refused_status_says_so_in_a_condition(api) -> None:
     fake = api({"phase": "Running"}, status_answer=k8s.Invalid('DomainTraining "hc" is invalid: status.progress.percent: ...'))
     with pytest.raises(k8s.Invalid):
-        reconciler.reconcile_latest("domaintrainings", _body(), lambda _: {"phase": "Running", "progress": {"percent": 900}},
+        reconciler.reconcile_latest("domaintrainings", _body(), lambda _, __: {"phase": "Running", "progress": {"percent": 900}},
                                     training._refused)
     assert [r for r, _ in fake.events] == [Reason.STATUS_INVALID]
     assert [_ready(p)["reason"] for p in fake.patches] == [Reason.STATUS_INVALID]

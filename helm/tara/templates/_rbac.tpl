@@ -21,14 +21,15 @@ a ClusterRole when every namespace is watched; cluster-scoped rules always go in
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
-# The spec ConfigMap of a training, the router ConfigMap of a phase: created, compared, patched.
+# The spec ConfigMap of a training, the router ConfigMap of a phase: created, compared, patched;
+# watched (kopf indexes them, so a reconcile compares without reading them).
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["create", "get", "patch"]
-# Checkpoint and artifacts claims: created; deleted with storage.retention Delete.
+  verbs: ["create", "get", "list", "watch", "patch"]
+# Checkpoint and artifacts claims: created when the watch does not show them; deleted with storage.retention Delete.
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]
-  verbs: ["create", "delete"]
+  verbs: ["create", "list", "watch", "delete"]
 # The serving Service of a phase.
 - apiGroups: [""]
   resources: ["services"]
@@ -37,13 +38,13 @@ a ClusterRole when every namespace is watched; cluster-scoped rules always go in
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["create", "get", "list", "watch", "patch"]
-# The trainer's identity, created per namespace on first use.
+# The trainer's identity, created per namespace when the watch does not show it.
 - apiGroups: [""]
   resources: ["serviceaccounts"]
-  verbs: ["create"]
+  verbs: ["create", "list", "watch"]
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
-  verbs: ["create"]
+  verbs: ["create", "list", "watch"]
 # Events posted by kopf and by the reconcilers.
 - apiGroups: [""]
   resources: ["events"]

@@ -1,0 +1,190 @@
+"""A reconcile reads its children from kopf's indexes (``observed``) and writes only what differs:
+the index functions, the view, and the API calls a training's reconcile makes for what the watches
+show (k8s's functions replaced by a recorder; no API server)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import kopf
+import pytest
+
+from tara_api import DomainTraining
+from tara_operator import handlers, k8s, names
+from tara_operator import status as st
+from tara_operator.observed import Observed
+from tara_operator.render.rbac import render_trainer_rbac
+from tara_operator.render.training import render_training
+from tara_operator.settings import OperatorSettings
+from tara_operator.training import reconcile_training, run_spec_hash
+
+SETTINGS = OperatorSettings()
+SPEC = {"domain": "healthcare", "baseModel": {"repo": "Qwen/Qwen2.5-3B-Instruct"}, "dataset": {"builtin": "healthcare"},
+        "resources": {"accelerator": "cpu"}}
+
+
+RUN = run_spec_hash(DomainTraining.model_validate({"metadata": {"name": "hc", "namespace": "ml"}, "spec": SPEC}).spec)
+
+
+def _training(status: dict[str, Any] | None = None, rv: str = "7") -> dict[str, Any]:
+    return {"apiVersion": "tara.dev/v1alpha1", "kind": "DomainTraining", "spec": SPEC, "status": status or {},
+            "metadata": {"namespace": "ml", "name": "hc", "uid": "u1", "generation": 1, "resourceVersion": rv}}
+
+
+class _Api:
+    """k8s's functions as the training reconcile uses them: every call recorded, creates answered
+    with ``exists`` (409: False)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fresh: dict[str, Any] | None = None, conflicts: int = 0) -> None:
+        self.calls: list[str] = []
+        self.fresh, self.conflicts = fresh, conflicts
+        for fn in ("create_if_missing", "get", "get_custom", "patch_custom_status", "replace_config_map_data", "delete",
+                   "list_jobs", "list_pods"):
+            monkeypatch.setattr(k8s, fn, getattr(self, fn, self._unexpected(fn)))
+        monkeypatch.setattr(kopf, "event", lambda body, *, type, reason, message: self.calls.append(f"event {reason}"))
+
+    def _unexpected(self, fn: str) -> Any:
+        def call(*args: Any, **_: Any) -> Any:
+            self.calls.append(f"{fn} {args[:3]}")
+        return call
+
+    def create_if_missing(self, body: dict[str, Any]) -> bool:
+        self.calls.append(f"create {body['kind']}")
+        return True
+
+    def replace_config_map_data(self, body: dict[str, Any], current: dict[str, str] | None = None) -> None:
+        if current != body["data"]:
+            self.calls.append("write ConfigMap")
+
+    def get_custom(self, plural: str, ns: str, name: str) -> dict[str, Any] | None:
+        self.calls.append(f"get {plural}")
+        return self.fresh
+
+    def patch_custom_status(self, plural: str, ns: str, name: str, status: dict[str, Any], resource_version: str | None = None) -> None:
+        self.calls.append(f"patch status@{resource_version}")
+        if self.conflicts:
+            self.conflicts -= 1
+            raise k8s.Conflict("the object has been modified")
+
+
+def _seen(training: dict[str, Any] | None = None, *, job: st.JobObservation | None = None,
+          pods: tuple[st.PodObservation, ...] = (), children: bool = True) -> Observed:
+    """What the watches show: the training, and (``children``) its RBAC, claim and ConfigMap as rendered."""
+    owned: dict[tuple[str, str, str], list[Any]] = {}
+    if children:
+        res = DomainTraining.model_validate({k: v for k, v in _training().items() if k != "status"})
+        rendered = render_training(res, SETTINGS, attempt=1, uid="u1", run=RUN)
+        for body in [*render_trainer_rbac("ml", SETTINGS), *rendered["claims"]]:
+            owned[("ml", body["kind"].lower() + "s", body["metadata"]["name"])] = [True]
+        owned[("ml", "configmaps", names.spec_config_name("hc"))] = [rendered["configMap"]["data"]]
+    jobs = {("ml", "hc"): [job]} if job else {}
+    return Observed(trainings={("ml", "hc"): [training]} if training else {}, owned=owned, jobs=jobs,
+                    pods={("ml", job.name): list(pods)} if job else {})
+
+
+def _started() -> tuple[dict[str, Any], st.JobObservation]:
+    """The training after its first reconcile, and its Job."""
+    job = names.training_job_name("hc", 1, RUN)
+    return _training({"phase": "Pending", "attempts": 1, "jobName": job, "specHash": RUN}), st.JobObservation(job, active=1)
+
+
+def test_a_new_training_creates_what_the_watches_do_not_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = _Api(monkeypatch)
+    reconcile_training(_training(), SETTINGS, _seen(children=False))
+    assert api.calls == ["create ServiceAccount", "create Role", "create RoleBinding", "write ConfigMap",
+                         "create PersistentVolumeClaim", "create Job", "event AttemptStarted", "patch status@7"]
+
+
+def test_the_namespace_children_are_not_created_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = _Api(monkeypatch)
+    reconcile_training(_training(), SETTINGS, _seen())
+    assert api.calls == ["create Job", "event AttemptStarted", "patch status@7"]
+
+
+def test_an_event_that_changes_nothing_makes_no_api_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pod's event whose status the training already shows: no read, no write."""
+    body, job = _started()
+    api = _Api(monkeypatch)
+    first = reconcile_training(body, SETTINGS, _seen(body, job=job, pods=(st.PodObservation("p", "Running"),)))
+    running = {**body, "status": {**body["status"], **first}}
+    api.calls.clear()
+    # a child's event: the handler names the training only, the index holds its body
+    assert reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS,
+                              _seen(running, job=job, pods=(st.PodObservation("p", "Running"),))) == {}
+    assert api.calls == []
+
+
+def test_a_child_event_reconciles_from_the_index_and_announces_after_the_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    body, job = _started()
+    api = _Api(monkeypatch)
+    patch = reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS,
+                               _seen(body, job=job, pods=(st.PodObservation("p", "Running"),)))
+    assert patch["phase"] == "Running"
+    assert api.calls == ["patch status@7", "event Running"]
+
+
+def test_a_status_computed_from_an_old_version_is_computed_again_from_the_current_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index lags the operator's last write: the server refuses the write (409), the reconcile reads
+    the training once and finds the status already right, so it writes and announces nothing."""
+    body, job = _started()
+    pods = (st.PodObservation("p", "Running"),)
+    api = _Api(monkeypatch)
+    first = reconcile_training(body, SETTINGS, _seen(body, job=job, pods=pods))
+    current = {**body, "status": {**body["status"], **first}, "metadata": {**body["metadata"], "resourceVersion": "9"}}
+    api = _Api(monkeypatch, fresh=current, conflicts=1)
+    assert reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS, _seen(body, job=job, pods=pods)) == {}
+    assert api.calls == ["patch status@7", "get domaintrainings"]
+
+
+def test_a_changed_spec_configmap_is_written() -> None:
+    assert Observed(owned={("ml", "configmaps", "hc-spec"): [{"k": "v"}]}).config_data("ml", "hc-spec") == {"k": "v"}
+    assert Observed().config_data("ml", "hc-spec") is None
+
+
+def _index(fn: Any, **kwargs: Any) -> Any:
+    return asyncio.run(fn(**kwargs))
+
+
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "expected"),
+    [
+        (handlers.owned, {"namespace": "ml", "name": "hc-spec", "body": {"data": {"a": "b"}},
+                          "resource": kopf.Resource("", "v1", "configmaps")}, {("ml", "configmaps", "hc-spec"): {"a": "b"}}),
+        (handlers.owned, {"namespace": "ml", "name": "tara-trainer", "body": {},
+                          "resource": kopf.Resource("rbac.authorization.k8s.io", "v1", "roles")}, {("ml", "roles", "tara-trainer"): True}),
+        (handlers.trainer_jobs, {"namespace": "ml", "body": {"metadata": {"name": "hc-1", "namespace": "ml", "ownerReferences": [
+            {"kind": "DomainTraining", "name": "hc"}]}, "status": {"active": 1}}}, {("ml", "hc"): st.JobObservation("hc-1", active=1)}),
+        (handlers.trainer_jobs, {"namespace": "ml", "body": {"metadata": {"name": "x", "namespace": "ml"}}}, {}),
+        (handlers.trainer_pods, {"namespace": "ml", "labels": {"batch.kubernetes.io/job-name": "hc-1"},
+                                 "body": {"metadata": {"name": "p"}, "status": {"phase": "Running"}}},
+         {("ml", "hc-1"): st.PodObservation("p", "Running")}),
+        (handlers.trainings, {"namespace": "ml", "name": "hc", "body": {"spec": {}}}, {("ml", "hc"): {"spec": {}}}),
+    ],
+    ids=["configmap-data", "trainer-role", "job-by-owner", "job-without-owner", "pod-by-job", "training"],
+)
+def test_index_functions(fn: Any, kwargs: dict[str, Any], expected: Any) -> None:
+    assert _index(fn, **kwargs) == expected
+
+
+def test_the_indexes_are_registered_under_the_names_handlers_receive_them_by() -> None:
+    registered = {(h.id, h.selector.any_name) for h in kopf.get_default_registry()._indexing.get_all_handlers()}
+    assert {("owned", p) for p in ("serviceaccounts", "roles", "rolebindings", "persistentvolumeclaims", "configmaps")} <= registered
+    assert {("trainings", "domaintrainings"), ("trainer_jobs", "jobs"), ("trainer_pods", "pods")} <= registered
+    assert handlers._seen({"trainings": {}, "owned": {}, "trainer_jobs": {}, "trainer_pods": {}}) == Observed()
+
+
+def test_the_newest_body_at_hand_is_used_and_a_written_one_dropped_once_the_index_has_caught_up() -> None:
+    from tara_operator import reconciler
+
+    key = ("domaintrainings", "ml", "hc")
+    reconciler._written[key] = _training({"phase": "Running"}, rv="9")
+    try:
+        assert reconciler._newest(key, {"metadata": {"namespace": "ml", "name": "hc"}}, _training(rv="7"))["status"] == {"phase": "Running"}
+        assert reconciler._newest(key, _training({"phase": "Failed"}, rv="12"), _training(rv="7"))["status"] == {"phase": "Failed"}
+        assert key in reconciler._written
+        assert reconciler._newest(key, {"metadata": {}}, _training({"phase": "Succeeded"}, rv="10"))["status"] == {"phase": "Succeeded"}
+        assert key not in reconciler._written
+        assert reconciler._newest(key, {"metadata": {}}, None) is None  # nothing whole at hand: read it
+    finally:
+        reconciler.forget(*key)
