@@ -164,10 +164,12 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
         extra.update(attempts=attempt, jobName=job_name, startTime=old.get("startTime") or stamp)
         if attempt > 1 and outcome.kind == st.OutcomeKind.RETRY:
             announce.append(lambda: _attempt_failed(body, spec.domain, outcome.reason, f"attempt {attempts} ended: {outcome.message}"))
-        if attempt > 1:  # attempt 1 has cost nothing yet
-            extra["cost"] = _cost(ns, name, res, settings, now, seen)
-        return _status(old, "Pending", "Starting" if attempt == 1 else "Resuming", f"attempt {attempt} created",
-                       generation, stamp, ready=False, extra=extra, spec_changed=spec_changed)
+        extra["cost"] = _cost(ns, name, res, settings, now, seen)
+        # What the next reconcile will say of the new Job while its pod is not running (the AttemptStarted
+        # Event says that it started and whether it resumes): the Job's first events then change no status.
+        waiting = st.classify(st.JobObservation(job_name), [])
+        return _status(old, "Pending", waiting.reason, waiting.message, generation, stamp, ready=False, extra=extra,
+                       spec_changed=spec_changed)
 
     extra["cost"] = _cost(ns, name, res, settings, now, seen)
     if created_claims:  # a claim deleted by hand while the resource lives
