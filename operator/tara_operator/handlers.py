@@ -14,6 +14,7 @@ event loop for every event of their kinds, where a sync function would take a wo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter as Tally
 from typing import Any
@@ -132,19 +133,21 @@ _on_spec(DOMAIN_TRAINING.plural, _reconcile)
 
 
 @kopf.on.event(GROUP, VERSION, DOMAIN_TRAINING.plural)
-def training_observed(body: kopf.Body, type: str | None, phases_by_training: PhaseIndex, **kwargs: Any) -> None:
+async def training_observed(body: kopf.Body, type: str | None, phases_by_training: PhaseIndex, **kwargs: Any) -> None:
+    """Metrics of every training event, in kopf's loop (no worker thread for the many that change no
+    phase); the phases that use a training whose phase moved are reconciled in a thread."""
     key = (body["metadata"]["namespace"], body["metadata"]["name"])
     before = TRAININGS.get(key)
     if type == "DELETED":
         reconciler.forget(DOMAIN_TRAINING.plural, *key)
         TRAININGS.forget(key)
         SERIES.forget(key, str((body.get("spec") or {}).get("domain", "")))
-        _phases_using(phases_by_training, key, _seen(kwargs))
-        return
-    TRAININGS.track(body)
-    if TRAININGS.get(key) != before:  # a phase transition may move the GGUFPhases that use this training
-        _phases_using(phases_by_training, key, _seen(kwargs))
-    SERIES.observe(body)
+    else:
+        TRAININGS.track(body)
+        SERIES.observe(body)
+    if (type == "DELETED" or TRAININGS.get(key) != before) and key in phases_by_training:
+        # a phase transition may move the GGUFPhases that use this training
+        await asyncio.to_thread(_phases_using, phases_by_training, key, _seen(kwargs))
 
 
 def _owner(body: kopf.Body) -> dict[str, Any] | None:
