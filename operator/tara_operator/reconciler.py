@@ -39,6 +39,9 @@ __all__ = ["Announce", "forget", "reconcile_latest"]
 
 log = logging.getLogger(__name__)
 _locks: defaultdict[tuple[str, str, str], threading.Lock] = defaultdict(threading.Lock)
+# Computations of one reconcile when the resource keeps changing under it: kopf's own patches (the
+# finalizer, its annotations) race the first status writes; a child's event is not retried by kopf.
+_ATTEMPTS = 3
 _written: dict[tuple[str, str, str], dict[str, Any]] = {}  # bodies our status writes returned, newer than the index
 
 Announce = list[Callable[[], None]]  # what to post once the status is written
@@ -52,14 +55,14 @@ def reconcile_latest(plural: str, body: dict[str, Any], compute: Compute, refuse
     one (an event's), else ``known`` (the index's), else a read; returns the status patch applied.
 
     Raises ``k8s.Forbidden`` (temporary) or ``k8s.Invalid`` (permanent) after reporting them,
-    ``k8s.Conflict`` when the resource changed under two computations in a row, and whatever else
+    ``k8s.Conflict`` when the resource changed under ``_ATTEMPTS`` computations in a row, and whatever else
     ``compute`` raises.
     """
     ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
     key = (plural, ns, name)
     with _locks[key]:
         fresh = _newest(key, body, known)
-        for last in (False, True):
+        for attempt in range(_ATTEMPTS):
             if fresh is None:
                 fresh = k8s.get_custom(plural, ns, name)
             if fresh is None or fresh["metadata"].get("deletionTimestamp"):
@@ -68,7 +71,7 @@ def reconcile_latest(plural: str, body: dict[str, Any], compute: Compute, refuse
             try:
                 return _compute_and_write(key, fresh, compute, refused)
             except k8s.Conflict:
-                if last:
+                if attempt == _ATTEMPTS - 1:
                     raise
                 fresh = None  # computed from an old version: read the current one, compute again
         return {}

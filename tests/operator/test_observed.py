@@ -188,3 +188,15 @@ def test_the_newest_body_at_hand_is_used_and_a_written_one_dropped_once_the_inde
         assert reconciler._newest(key, {"metadata": {}}, None) is None  # nothing whole at hand: read it
     finally:
         reconciler.forget(*key)
+
+
+def test_a_resource_that_keeps_changing_is_read_again_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tara_operator import reconciler
+
+    body, job = _started()
+    pods = (st.PodObservation("p", "Running"),)
+    api = _Api(monkeypatch, fresh=body, conflicts=reconciler._ATTEMPTS)
+    with pytest.raises(k8s.Conflict):
+        reconcile_training(body, SETTINGS, _seen(body, job=job, pods=pods))
+    assert api.calls.count("get domaintrainings") == reconciler._ATTEMPTS - 1
+    assert not [c for c in api.calls if c.startswith("event")]  # nothing written, nothing announced
