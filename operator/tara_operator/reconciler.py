@@ -6,8 +6,8 @@ the lock keeps their reconciles from interleaving. The body comes from the event
 index of the resource (``observed``), not from a GET. The index lags the operator's own status
 writes by the time their watch events take, so the body a write returned is kept until the index
 shows that version or a newer one (client-go's MutationCache does the same): the newest of the
-three is used (resourceVersions compare as integers on the API server, which says so since 1.35;
-one that does not parse is treated as oldest). The status is written with the body's
+three is used (kube-apiserver's resourceVersions are etcd revisions, integers that only grow; one
+that does not parse is treated as oldest, and the 409 below still guards the write). The status is written with the body's
 ``resourceVersion``, so a server that has a newer version answers 409; then the resource is read
 once and the status computed again. A status equal to the current one is not written at all. Events that announce a transition (Running,
 Trained, an attempt that failed) are posted once its status is written, so a computation from an
