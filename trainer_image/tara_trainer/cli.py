@@ -28,6 +28,7 @@ import yaml
 from tara_api import DomainTraining, GGUFPhase
 from tara_api.crd import GGUF_PHASE
 from tara_api.meta import API_VERSION
+from tara_api.reasons import Reason
 from tara_api.validate import Document, validate_document
 from tara_trainer.errors import EXIT_UNEXPECTED, SpecInvalid, TrainerError
 from tara_trainer.settings import TrainerSettings
@@ -283,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # the last line of defence: a reason for the operator, then exit 1
         log.exception("unexpected failure")
-        _termination_log(settings, "Unexpected", f"{type(exc).__name__}: {exc}")
+        _termination_log(settings, Reason.CRASHED, f"{type(exc).__name__}: {exc}")
         return EXIT_UNEXPECTED
 
 
