@@ -60,6 +60,7 @@ class PodObservation:
     terminated_reason: str | None = None  # e.g. OOMKilled, Error, Completed
     termination_message: str | None = None
     disrupted: bool = False  # a DisruptionTarget condition: preemption, eviction, node drain
+    unschedulable: str | None = None  # the scheduler's message when no node can take the pod
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -112,7 +113,10 @@ def observe_pod(body: Mapping[str, Any]) -> PodObservation:
     state = (containers[0].get("state") or {}) if containers else {}
     waiting = state.get("waiting") or {}
     terminated = state.get("terminated") or {}
-    disrupted = any(c.get("type") == "DisruptionTarget" and c.get("status") == "True" for c in status.get("conditions") or [])
+    conditions = status.get("conditions") or []
+    disrupted = any(c.get("type") == "DisruptionTarget" and c.get("status") == "True" for c in conditions)
+    unschedulable = next((c.get("message") or "no node can take it" for c in conditions if c.get("type") == "PodScheduled"
+                          and c.get("status") == "False" and c.get("reason") == "Unschedulable"), None)
     return PodObservation(
         name=body["metadata"]["name"],
         phase=status.get("phase") or "Pending",
@@ -123,6 +127,7 @@ def observe_pod(body: Mapping[str, Any]) -> PodObservation:
         terminated_reason=terminated.get("reason"),
         termination_message=terminated.get("message"),
         disrupted=disrupted,
+        unschedulable=unschedulable,
         started_at=_time(terminated.get("startedAt") or (state.get("running") or {}).get("startedAt") or status.get("startTime")),
         finished_at=_time(terminated.get("finishedAt")),
     )
@@ -174,6 +179,9 @@ def classify(job: JobObservation | None, pods: Sequence[PodObservation]) -> Outc
         return Outcome(OutcomeKind.RETRY, job.failed_condition or Reason.JOB_FAILED, f"Job {job.name} failed")
     if any(p.phase == "Running" for p in pods):
         return Outcome(OutcomeKind.RUNNING, "Training", f"Job {job.name} is running")
+    for pod in pods:
+        if pod.unschedulable:
+            return Outcome(OutcomeKind.PENDING, Reason.UNSCHEDULABLE, f"pod {pod.name} cannot be scheduled: {pod.unschedulable}")
     return Outcome(OutcomeKind.PENDING, Reason.SCHEDULING, f"Job {job.name} is waiting for its pod")
 
 

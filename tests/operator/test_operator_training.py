@@ -250,9 +250,9 @@ def test_gpu_training_is_scheduled_on_the_gpu_node(operator: Operator, cluster) 
     assert pod.spec.node_name == "gpu-0"  # the scheduler placed it where nvidia.com/gpu is allocatable
     assert pod.spec.containers[0].resources.limits["nvidia.com/gpu"] == "2"
     _phase(cluster, ns, "hc", "Running")
-    # more GPUs than any node has: the scheduler leaves the pod Pending, and so is the training
+    # more GPUs than any node has: the scheduler leaves the pod Pending, and the training says why
     _create(cluster, ns, _dt("big", resources={"accelerator": "gpu", "gpu": {"count": 16}}))
-    big = _job_of(cluster, ns, "big", 1).metadata.name
-    wait_for("an unschedulable pod", lambda: [p for p in cluster.pods(ns, big) if any(
-        c.reason == "Unschedulable" for c in p.status.conditions or [])])
-    assert cluster.status(ns, "big").get("phase") == "Pending"
+    status = wait_for("Unschedulable", lambda: (s := cluster.status(ns, "big")).get("phase") == "Pending" and any(
+        c["reason"] == "Unschedulable" for c in s.get("conditions") or []) and s)
+    progressing = next(c for c in status["conditions"] if c["reason"] == "Unschedulable")
+    assert "Insufficient nvidia.com/gpu" in progressing["message"], progressing

@@ -39,6 +39,7 @@ def _msg(reason: str, message: str) -> str:
         (None, [], OutcomeKind.PENDING, "JobMissing"),
         (JOB, [], OutcomeKind.PENDING, "Scheduling"),
         (JOB, [PodObservation("p", "Pending")], OutcomeKind.PENDING, "Scheduling"),
+        (JOB, [PodObservation("p", "Pending", unschedulable="0/2 nodes are available")], OutcomeKind.PENDING, "Unschedulable"),
         (JOB, [PodObservation("p", "Running")], OutcomeKind.RUNNING, "Training"),
         (JobObservation("j", succeeded=1, complete=True), [], OutcomeKind.SUCCEEDED, "Trained"),
         # preemption: the trainer saved a checkpoint and exited 75
