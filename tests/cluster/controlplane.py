@@ -135,7 +135,14 @@ class ControlPlane:
         """Start every component and wait until the nodes are Ready; ``crds``: a folder of CRDs to
         establish before the controllers start (the garbage collector learns of kinds installed later
         only at its next discovery, up to 30 s on). Raises RuntimeError with the failing component's
-        log tail."""
+        log tail; what had started is stopped first."""
+        try:
+            return self._start_all(timeout, crds)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_all(self, timeout: float, crds: Path | None) -> ControlPlane:
         self.binaries = self.binaries or ensure_binaries()
         self.workdir.mkdir(parents=True, exist_ok=True)
         _make_pki(self.workdir / "pki")
