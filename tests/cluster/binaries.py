@@ -82,7 +82,7 @@ class ControlPlaneBinaries:
 
 
 def _go() -> str:
-    go = shutil.which("go")
+    go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")  # the machines' Go, PATH or not
     if not go:
         raise BuildError("the control plane is built from Go modules, and no `go` is on PATH (Go 1.26 or newer)")
     return go
