@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from controlplane import kubeconfig_text
 
 __all__ = ["NAMESPACE", "NAMESPACES", "OTHER_NAMESPACE", "Result", "write_kubeconfig"]
 
@@ -22,15 +22,7 @@ def write_kubeconfig(path: Path, url: str, namespace: str | None = NAMESPACE, *,
                      token: str = "test") -> Path:
     """A kubeconfig for ``url`` (its CA file ``ca``, bearer ``token``) whose current context
     ``tara-test`` sets ``namespace``; a second context ``other`` sets team-b."""
-    cluster = {"server": url, **({"certificate-authority": str(ca)} if ca else {})}
-    context = {"cluster": "tara-test", "user": "tester", **({"namespace": namespace} if namespace else {})}
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "tara-test",
-        "clusters": [{"name": "tara-test", "cluster": cluster}],
-        "users": [{"name": "tester", "user": {"token": token}}],
-        "contexts": [{"name": "tara-test", "context": context},
-                     {"name": "other", "context": {"cluster": "tara-test", "user": "tester", "namespace": OTHER_NAMESPACE}}],
-    }))
+    path.write_text(kubeconfig_text(url, ca, token, "tester", namespace, others={"other": OTHER_NAMESPACE}))
     return path
 
 

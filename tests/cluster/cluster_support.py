@@ -25,7 +25,7 @@ __all__ = ["CHART_CRDS", "ROOT", "admin_client", "chart_credentials", "ensure_na
 # The release the operator tests' credentials come from: not the README's "tara" in "tara-system",
 # which `helm install` in the walkthrough tests creates on the same cluster (helm refuses to adopt
 # objects it does not own, and the ClusterRole is cluster-wide).
-CREDENTIALS_RELEASE = CREDENTIALS_NAMESPACE = "tara-ci"
+CREDENTIALS_RELEASE = "tara-ci"
 
 
 def admin_client(plane: ControlPlane) -> client.ApiClient:

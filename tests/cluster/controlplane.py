@@ -88,15 +88,20 @@ def _make_pki(pki: Path) -> None:
     _openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=pki)
 
 
-def kubeconfig_text(server: str, ca: Path, token: str, user: str, namespace: str | None = None) -> str:
-    context: dict[str, Any] = {"cluster": "tara-test", "user": user}
-    if namespace:
-        context["namespace"] = namespace
+def kubeconfig_text(server: str, ca: Path | None, token: str, user: str, namespace: str | None = None,
+                    others: dict[str, str] | None = None) -> str:
+    """A kubeconfig whose context ``tara-test`` (current) sets ``namespace``; ``others``: more
+    contexts, by name, for the same cluster and user in another namespace."""
+    def context(ns: str | None) -> dict[str, Any]:
+        return {"cluster": "tara-test", "user": user, **({"namespace": ns} if ns else {})}
+
+    cluster = {"server": server, **({"certificate-authority": str(ca)} if ca else {})}
     return yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "tara-test",
-        "clusters": [{"name": "tara-test", "cluster": {"server": server, "certificate-authority": str(ca)}}],
+        "clusters": [{"name": "tara-test", "cluster": cluster}],
         "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": "tara-test", "context": context}],
+        "contexts": [{"name": "tara-test", "context": context(namespace)},
+                     *({"name": name, "context": context(ns)} for name, ns in (others or {}).items())],
     })
 
 

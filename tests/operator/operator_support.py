@@ -19,11 +19,11 @@ from controlplane import annotate_exit
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from tara_api.meta import GROUP, VERSION
 from tara_cli.serve import free_port
 
 __all__ = ["GROUP", "VERSION", "Cluster", "Operator", "deployment_ready", "finish_training", "trainer_patcher", "wait_for"]
 
-GROUP, VERSION = "tara.dev", "v1alpha1"
 
 
 class Operator:
