@@ -116,6 +116,12 @@ class Cluster:
         items = self.core.list_namespaced_event(ns, field_selector=f"involvedObject.name={name}").items
         return [(e.reason, e.message) for e in sorted(items, key=lambda e: e.metadata.resource_version and int(e.metadata.resource_version))]
 
+    def events_with(self, ns: str, name: str, *reasons: str) -> list[tuple[str, str]]:
+        """The object's events once every named reason is among them: kopf posts events from a queue,
+        after the status patch that a test waits for, so reading them at once races."""
+        return wait_for(f"events {reasons} of {ns}/{name}",
+                        lambda: (found := self.events(ns, name)) and set(reasons) <= {r for r, _ in found} and found)
+
     def pods(self, ns: str, job_name: str) -> list[Any]:
         return self.core.list_namespaced_pod(ns, label_selector=f"batch.kubernetes.io/job-name={job_name}").items
 

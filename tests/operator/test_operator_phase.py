@@ -133,7 +133,7 @@ def test_phase_waits_builds_deploys_rebuilds_and_keeps_serving_on_failure(operat
         assert [p.metadata.annotations["tara.dev/revision"] for p in serving] == ["1", "1"]  # never stopped serving
     finally:
         _cordon(cluster, False)
-    reasons = [r for r, _ in cluster.events(ns, "phase-1")]
+    reasons = [r for r, _ in cluster.events_with(ns, "phase-1", "Deployed", "QualityGateFailed", "RolloutFailed")]
     assert reasons.count("BuildStarted") == 3 and "Deployed" in reasons and "QualityGateFailed" in reasons and "RolloutFailed" in reasons
 
 

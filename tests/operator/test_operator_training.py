@@ -95,7 +95,7 @@ def test_happy_path_children_status_events_and_cost(operator: Operator, cluster,
     assert status["artifacts"]["adapterPath"] == "/mnt/tara/output/hc/adapter"
     assert status["completionTime"] and status["cost"]["cpuHours"] >= 0 and status["progress"]["step"] == 40
     assert {c["type"]: c["status"] for c in status["conditions"]} == {"Ready": "True", "Progressing": "False", "Degraded": "False"}
-    reasons = [r for r, _ in cluster.events(ns, "hc")]
+    reasons = [r for r, _ in cluster.events_with(ns, "hc", "Trained")]
     assert reasons[0] == "AttemptStarted" and "Running" in reasons and reasons[-1] == "Trained"
     assert "claim hc-checkpoints" in cluster.events(ns, "hc")[0][1]
     text = operator.metrics()
@@ -114,7 +114,7 @@ def test_preemption_resumes_then_permanent_failure_ends_failed(operator: Operato
     second = _job_of(cluster, ns, "hc", 2).metadata.name
     status = wait_for("attempt 2", lambda: (s := cluster.status(ns, "hc")).get("attempts") == 2 and s)
     assert status["lastFailureReason"] == "Preempted" and status["jobName"] == second
-    assert [r for r, _ in cluster.events(ns, "hc")].count("AttemptStarted") == 2
+    assert wait_for("second AttemptStarted", lambda: [r for r, _ in cluster.events(ns, "hc")].count("AttemptStarted") == 2)
     # an evicted, then OOM-killed pod also resume
     cluster.run_pod(ns, second)
     cluster.end_pod(ns, second, 137, reason="OOMKilled")
@@ -126,7 +126,7 @@ def test_preemption_resumes_then_permanent_failure_ends_failed(operator: Operato
     assert status["attempts"] == 3 and len(cluster.jobs(ns, "tara.dev/domaintraining=hc")) == 3  # no fourth attempt
     degraded = next(c for c in status["conditions"] if c["type"] == "Degraded")
     assert degraded["status"] == "True" and degraded["reason"] == "QualityGateFailed"
-    assert ("QualityGateFailed", "eval loss improved by 0.001") in cluster.events(ns, "hc")
+    assert ("QualityGateFailed", "eval loss improved by 0.001") in cluster.events_with(ns, "hc", "QualityGateFailed")
     failures = {line.split("{")[1].split("}")[0]: line.rsplit(" ", 1)[1] for line in operator.metrics().splitlines()
                 if line.startswith("tara_training_attempt_failures_total{") and 'namespace="preempt"' in line}
     assert {k.split('reason="')[1].rstrip('"'): float(v) for k, v in failures.items()} == {
@@ -166,7 +166,7 @@ def test_spec_change_starts_a_new_run_and_says_so(operator: Operator, cluster) -
     names_now = [j.metadata.name for j in cluster.jobs(ns, "tara.dev/domaintraining=hc")]
     assert old not in names_now and len(names_now) == 1
     assert "r: 16" in cluster.core.read_namespaced_config_map("hc-spec", ns).data["domaintraining.yaml"]
-    assert any(r == "SpecChanged" for r, _ in cluster.events(ns, "hc"))
+    assert cluster.events_with(ns, "hc", "SpecChanged")
 
 
 def test_invalid_spec_is_refused_by_the_server_with_the_rule_message(operator: Operator, cluster) -> None:
