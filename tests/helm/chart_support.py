@@ -31,7 +31,7 @@ ALL_ON: dict[str, Any] = {
     "grafana": {"dashboard": {"enabled": True, "folder": "TARA"}},
     "networkPolicy": {"enabled": True,
                       "metricsFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]},
-    "operator": {"phaseServiceMonitors": True, "storageClass": "fast", "verbose": True},
+    "operator": {"phaseServiceMonitors": True, "storageClass": "fast", "verbose": True, "routerImage": "reg/router:1"},
 }
 # The cases most tests run on: defaults, everything on, and leader election across all namespaces.
 CASES: dict[str, dict[str, Any]] = {

@@ -74,6 +74,12 @@ def test_serving_objects(spec, gpus, monitor, adapter_ids) -> None:
     config = json.loads(out["configMap"]["data"]["router.json"])
     assert [x["adapterId"] for x in config["domains"]] == adapter_ids
     assert config["weights"] == {"content": 0.4, "emotion": 0.3, "speed": 0.2, "quality": 0.1}
+    # semantic routing: the index and embedding model the build of this revision shipped, read from the build volume
+    assert config["semantic"] == {"index": "/mnt/tara/phases/phase-1/rev-2/router/index.npz",
+                                  "model": "/mnt/tara/phases/phase-1/rev-2/router/embedder.gguf"}
+    mounts = {m["mountPath"]: m for m in router["volumeMounts"]}
+    assert mounts["/mnt/tara/phases"]["readOnly"] and mounts["/mnt/tara/phases"]["subPath"] == "phases"
+    assert {e["name"]: e["value"] for e in router["env"]}["OPENBLAS_NUM_THREADS"] == "1"
     assert out["service"]["spec"]["selector"] == d["spec"]["selector"]["matchLabels"]
     assert ("serviceMonitor" in out) is monitor
     if monitor:  # scrapes what the router serves: its own metrics and llama-server's passed through
@@ -81,6 +87,16 @@ def test_serving_objects(spec, gpus, monitor, adapter_ids) -> None:
         assert {p["name"] for p in router["ports"]} >= {e["port"] for e in out["serviceMonitor"]["spec"]["endpoints"]}
     _load(d, "V1Deployment")
     _load(out["service"], "V1Service")
+
+
+def test_the_router_runs_the_serving_image_unless_one_is_set() -> None:
+    """Semantic routing embeds requests with llama.cpp, which the serving image carries."""
+    default = SETTINGS.model_copy(update={"router_image": ""})
+    (_server, router) = render_serving(_phase(), default, revision=1)["deployment"]["spec"]["template"]["spec"]["containers"]
+    assert router["image"] == "reg/server:1"
+    (_server, router) = render_serving(_phase(serving={"image": "reg/own:2"}), default, revision=1)[
+        "deployment"]["spec"]["template"]["spec"]["containers"]
+    assert router["image"] == "reg/own:2"
 
 
 def test_inputs_hash_ignores_serving_but_not_domains_or_retraining() -> None:

@@ -25,7 +25,7 @@ def _rows(name: str) -> list[dict]:
 
 
 EVAL = _rows("crisis_eval.jsonl")
-DEV = _rows("crisis_dev.jsonl")
+DEV = [json.loads(line) for line in (Path(__file__).resolve().parents[2] / "trainer_image" / "tara_trainer" / "data" / "routing" / "crisis_dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _score(rows: list[dict]) -> tuple[float, float, list[str]]:

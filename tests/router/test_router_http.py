@@ -235,39 +235,49 @@ def test_tara_serve_runs_both_and_stops_both(tiny_phase_build: Path, settings) -
         requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
-def test_sentence_embeddings_when_configured(llama: Llama, tiny_phase_build: Path, toolchain) -> None:
-    """An embeddings endpoint (llama-server --embeddings on the tiny base) feeds the content score;
-    when it is down, routing falls back to keywords and TF-IDF and counts the error."""
+def test_semantic_routing_with_the_index_the_build_shipped(llama: Llama, tiny_phase_build: Path, tmp_path: Path) -> None:
+    """The build embedded each domain's training rows (and the built-in scope) into router/index.npz
+    with all-MiniLM-L6-v2; the router embeds each request in process with the same file. A build
+    without an index still serves (keywords), and an index from another model is refused."""
     import asyncio
 
     from aiohttp.test_utils import TestClient, TestServer
 
-    from tara_router.app import ROUTER, build_app
-    from tara_router.config import RouterConfig
+    from tara_cli.serve import router_config
+    from tara_router.app import build_app
+    from tara_router.config import ConfigError, RouterConfig
     from tara_router.settings import RouterSettings
 
-    port = free_port()
-    emb = subprocess.Popen([str(toolchain.tool("llama-server")), "-m", str(tiny_phase_build / "base-F16.gguf"), "--embeddings", "--pooling", "mean",
-                            "--port", str(port), "-c", "512", "--no-webui", "-t", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    manifest = json.loads((tiny_phase_build / "manifest.json").read_text())
+    raw = router_config(manifest, llama.url, tiny_phase_build)
+    assert raw["semantic"] == {"index": str(tiny_phase_build / "router" / "index.npz"),
+                               "model": str(tiny_phase_build / "router" / "embedder.gguf")}
+    assert manifest["router"]["sources"]["healthcare"]["trainingRows"] > 100  # the trainer saved its user turns
 
-    async def ask(config: RouterConfig) -> tuple[int, str, object]:
+    async def ask(config: RouterConfig, texts: list[str]) -> tuple[list[tuple[str, str]], str]:
         app = build_app(config, RouterSettings())
         async with TestClient(TestServer(app)) as client:
-            r = await client.post("/v1/chat/completions", json={"max_tokens": 2, "messages": [
-                {"role": "user", "content": "How should I price my SaaS product for customers?"}]})
-            metrics = await (await client.get("/metrics")).text()
-            return r.status, metrics, app[ROUTER].domain_vectors
+            seen = []
+            for text in texts:
+                r = await client.post("/v1/chat/completions", json={"max_tokens": 2, "messages": [{"role": "user", "content": text}]})
+                assert r.status == 200, await r.text()
+                seen.append((r.headers["x-tara-domain"], r.headers["x-tara-route"]))
+            return seen, await (await client.get("/metrics")).text()
 
-    try:
-        wait_http(f"http://127.0.0.1:{port}/health", emb)
-        domains = [{"name": "healthcare", "adapterId": 0}, {"name": "business", "adapterId": 1}]
-        config = RouterConfig.model_validate({"upstream": llama.url, "domains": domains,
-                                              "embeddings": {"url": f"http://127.0.0.1:{port}/v1/embeddings", "weight": 0.3}})
-        status, metrics, vectors = asyncio.run(ask(config))
-        assert status == 200 and vectors is not None and len(vectors) == 2 and len(vectors[0]) == 256
-        assert 'kind="embeddings"' not in metrics
-    finally:
-        emb.terminate()
-        emb.wait(20)
-    status, metrics, vectors = asyncio.run(ask(config))  # the embedding server is gone
-    assert status == 200 and vectors is None and 'tara_router_upstream_errors_total{kind="embeddings"}' in metrics
+    texts = ["Can I take amoxicillin if I'm allergic to penicillin?", "What KPIs should an e-commerce store track weekly?",
+             "good morning!"]  # no keyword of either profile in the first two
+    seen, metrics = asyncio.run(ask(RouterConfig.model_validate(raw), texts))
+    assert seen == [("healthcare", "scored"), ("business", "scored"), ("base", "fallback")]
+    assert "tara_router_semantic_routing 1.0" in metrics
+
+    missing = RouterConfig.model_validate({**raw, "semantic": {**raw["semantic"], "index": str(tmp_path / "gone.npz")}})
+    seen, metrics = asyncio.run(ask(missing, ["How should I price my SaaS product for customers?"]))  # a keyword of business
+    assert seen == [("business", "scored")] and "tara_router_semantic_routing 0.0" in metrics
+
+    other = tmp_path / "other.gguf"
+    other.write_bytes((tiny_phase_build / "router" / "embedder.gguf").read_bytes()[:-1] + b"x")
+    with pytest.raises(ConfigError, match="is not the embedding model"):
+        build_app(RouterConfig.model_validate({**raw, "semantic": {**raw["semantic"], "model": str(other)}}), RouterSettings())
+    only_one = {**raw, "domains": raw["domains"][:1]}
+    with pytest.raises(ConfigError, match="the index and the config come from different builds"):
+        build_app(RouterConfig.model_validate(only_one), RouterSettings())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tara_router.config import RouterConfig
 from tara_router.emotion import is_crisis, read_conversation, read_text, urgency
 from tara_router.scoring import route
+from tara_router.semantic import SemanticScores
 
 DOMAINS = ("healthcare", "business", "education", "creative", "leadership")
 CONFIG = RouterConfig.model_validate({"domains": [{"name": d, "adapterId": i} for i, d in enumerate(DOMAINS)]})
@@ -153,11 +155,27 @@ def test_explicit_threshold_and_fallback() -> None:
     assert d.domain is None  # the base model without an adapter
 
 
-def test_embedding_similarity_blends_into_content() -> None:
+def _semantic(similarity: dict[str, float], confident: bool = True, temperature: float = 0.05) -> SemanticScores:
+    sims = np.array([similarity.get(d, 0.0) for d in DOMAINS])
+    p = np.exp((sims - sims.max()) / temperature)
+    p /= p.sum()
+    return SemanticScores(similarity, dict(zip(DOMAINS, p.tolist(), strict=True)), 0.0, max(similarity, key=similarity.get), confident)
+
+
+def test_semantic_scores_replace_lexical_content_and_emotion_breaks_close_ties() -> None:
     query = "Tell me something about the quarterly plan"  # weak lexical evidence either way
-    reading = read_text(query)
-    lexical = route(INDEX, query, query, reading, CONFIG.weights_tuple(), 0.0, None)
-    leaning = [0.0, 0.0, 0.0, 0.0, 1.0]  # embeddings say: leadership
-    blended = route(INDEX, query, query, reading, CONFIG.weights_tuple(), 0.0, None, semantic=leaning, semantic_weight=0.8)
-    assert blended.domain == "leadership"
-    assert blended.parts["leadership"]["content"] > lexical.parts["leadership"]["content"]
+    clear = route(INDEX, query, query, read_text(query), CONFIG.weights_tuple(), 0.35, None,
+                  semantic=_semantic({"leadership": 0.62, "business": 0.40}))
+    assert clear.domain == "leadership" and clear.reason == "scored" and clear.confidence == 0.62
+    assert clear.parts["leadership"]["content"] > 0.98 and clear.parts["leadership"]["similarity"] == 0.62
+    # two domains almost equally similar: the content splits, the fearful tone picks healthcare
+    afraid = "I'm scared and worried about what is coming"
+    tie = route(INDEX, afraid, afraid, read_text(afraid), CONFIG.weights_tuple(), 0.35, None,
+                semantic=_semantic({"business": 0.501, "healthcare": 0.500}))
+    assert tie.domain == "healthcare" and 0.3 < tie.parts["business"]["content"] < 0.7
+
+
+def test_semantic_fallback_when_not_confident_even_with_a_clear_winner() -> None:
+    d = route(INDEX, "good morning", "good morning", read_text("good morning"), CONFIG.weights_tuple(), 0.0, "education",
+              semantic=_semantic({"creative": 0.19, "business": 0.05}, confident=False))
+    assert d.domain == "education" and d.reason == "fallback" and d.confidence == 0.19

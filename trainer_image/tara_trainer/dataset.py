@@ -279,6 +279,22 @@ def load_examples(path: str | Path, fmt: str = "auto",
     return examples, report
 
 
+def routing_utterances(examples: Sequence[Example], limit: int = 2000, max_chars: int = 600) -> list[str]:
+    """What a user of this domain says: the user turns of the chat rows (the first ``max_chars`` of
+    each), or the opening of each text document; unique, at most ``limit``. The GGUF build embeds
+    them into the router's index, so a domain routes by its own data."""
+    out: dict[str, None] = {}
+    for e in examples:
+        texts = [c for role, c in e.messages if role == "user"] if e.messages else [e.text or ""]
+        for t in texts:
+            t = " ".join(t.split())[:max_chars]
+            if t:
+                out.setdefault(t)
+        if len(out) >= limit:
+            break
+    return list(out)[:limit]
+
+
 def split_eval(examples: Sequence[Example], eval_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
     """(train, eval): a row is eval when hash(seed, content) falls below ``eval_fraction``.
 

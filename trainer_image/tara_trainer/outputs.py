@@ -18,10 +18,11 @@ from typing import Any
 
 from tara_trainer.checkpoints import file_digest
 
-__all__ = ["ADAPTER_DIR", "EVAL_TEXT", "MANIFEST", "library_versions", "read_manifest", "spec_hash", "write_adapter"]
+__all__ = ["ADAPTER_DIR", "EVAL_TEXT", "ROUTING_UTTERANCES", "MANIFEST", "library_versions", "read_manifest", "spec_hash", "write_adapter"]
 
 ADAPTER_DIR = "adapter"
 MANIFEST = "manifest.json"
+ROUTING_UTTERANCES = "routing.jsonl"  # the domain's user turns, one JSON string a line; the GGUF build embeds them for the router
 EVAL_TEXT = "eval.txt"  # the held-out split, rendered as the model saw it; the GGUF build measures perplexity on it
 
 

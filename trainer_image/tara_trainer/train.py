@@ -33,7 +33,14 @@ from tara_trainer.modelio import (
     probe_batch_size,
     resolve_model_source,
 )
-from tara_trainer.outputs import ADAPTER_DIR, EVAL_TEXT, read_manifest, spec_hash, write_adapter
+from tara_trainer.outputs import (
+    ADAPTER_DIR,
+    EVAL_TEXT,
+    ROUTING_UTTERANCES,
+    read_manifest,
+    spec_hash,
+    write_adapter,
+)
 from tara_trainer.progress import Progress, ProgressReporter, StatusPatcher, TrainerMetrics
 from tara_trainer.settings import TrainerSettings
 from tara_trainer.sources import resolve_dataset
@@ -148,7 +155,14 @@ def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any)
     The eval text (each example rendered as the model sees it) travels with the adapter so the GGUF
     build measures perplexity on exactly the held-out data.
     """
-    from tara_trainer.dataset import DatasetError, encode_dataset, load_examples, render_messages, split_eval
+    from tara_trainer.dataset import (
+        DatasetError,
+        encode_dataset,
+        load_examples,
+        render_messages,
+        routing_utterances,
+        split_eval,
+    )
 
     spec = request.spec
     path = resolve_dataset(spec.dataset, settings, request.base_dir, request.output_dir)
@@ -182,7 +196,7 @@ def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any)
     log.info("data %s: %d rows, %d train / %d eval examples, %d train tokens", path.name, report.total_rows,
              len(train_rows), len(eval_rows), train_report.tokens)
     eval_text = "\n\n".join(e.text if e.text is not None else render_messages(e.messages, tokenizer) for e in eval_ex)
-    return train_rows, eval_rows, summary, eval_text
+    return train_rows, eval_rows, summary, eval_text, routing_utterances(examples)
 
 
 def _resolve_checkpoint(root: Path, out: Path, rid: str) -> ckpt.CheckpointInfo | None:
@@ -214,7 +228,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     runtime = pick_runtime(spec, cuda, cuda and torch.cuda.is_bf16_supported())
     model_name, model_kwargs = resolve_model_source(spec.base_model, settings, request.base_dir)
     tokenizer = load_tokenizer(model_name, model_kwargs)
-    train_rows, eval_rows, data_summary, eval_text = _load_data(request, settings, tokenizer)
+    train_rows, eval_rows, data_summary, eval_text, utterances = _load_data(request, settings, tokenizer)
     reporter.update(force=True, data=data_summary)
 
     set_seed(spec.training.seed)
@@ -352,6 +366,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         model.save_pretrained(str(folder))
         tokenizer.save_pretrained(str(folder))
         (folder / EVAL_TEXT).write_text(eval_text, encoding="utf-8")
+        (folder / ROUTING_UTTERANCES).write_text("".join(json.dumps(u) + "\n" for u in utterances), encoding="utf-8")
 
     extra = [Path(model_name) / "tokenizer.model"] if Path(model_name).is_dir() else []
     manifest_path = write_adapter(request.adapter_root, save, manifest, extra)

@@ -11,8 +11,10 @@ replica derives a distinct priority from HOSTNAME, its pod name.
   value: {{ include "tara.trainerImage" . | quote }}
 - name: TARA_SERVER_IMAGE
   value: {{ default (include "tara.trainerImage" .) $o.serverImage | quote }}
+{{- with $o.routerImage }}
 - name: TARA_ROUTER_IMAGE
-  value: {{ default (include "tara.image" .) $o.routerImage | quote }}
+  value: {{ . | quote }}
+{{- end }}
 - name: TARA_IMAGE_PULL_POLICY
   value: {{ $o.imagePullPolicy | quote }}
 {{- with $o.storageClass }}

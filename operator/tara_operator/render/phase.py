@@ -144,6 +144,9 @@ def router_config(res: GGUFPhase, revision: int) -> dict[str, Any]:
                     for i, d in enumerate(res.spec.domains)],
         "defaultDomain": s.default_domain, "confidenceThreshold": s.confidence_threshold,
         "weights": s.router_weights.model_dump(mode="json"),
+        # what the build shipped for semantic routing (the router mounts the build read-only)
+        "semantic": {"index": f"{build_dir(res.metadata.name or '', revision)}/router/index.npz",
+                     "model": f"{build_dir(res.metadata.name or '', revision)}/router/embedder.gguf"},
     }
 
 
@@ -170,13 +173,17 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
         "startupProbe": {"httpGet": {"path": "/health", "port": SERVER_PORT}, "periodSeconds": 5, "failureThreshold": 120},
     }
     router = {
-        "name": "router", "image": settings.router_image, "imagePullPolicy": settings.image_pull_policy,
+        "name": "router", "image": settings.router_image or s.image or settings.server_image,
+        "imagePullPolicy": settings.image_pull_policy,
         "command": ["tara-router", "--config", f"/etc/tara/router/{ROUTER_KEY}", "--port", str(ROUTER_PORT)],
+        "env": [{"name": "HOME", "value": "/tmp"}, {"name": "TARA_CACHE_DIR", "value": "/opt/tara/cache"},
+                {"name": "OPENBLAS_NUM_THREADS", "value": "1"}],
         "ports": [{"name": "http", "containerPort": ROUTER_PORT}],
-        "volumeMounts": [{"name": "router", "mountPath": "/etc/tara/router", "readOnly": True}],
+        "volumeMounts": [{"name": "router", "mountPath": "/etc/tara/router", "readOnly": True},
+                         {"name": "artifacts", "mountPath": PHASES_DIR, "subPath": "phases", "readOnly": True}],
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": ROUTER_PORT}, "periodSeconds": 5},
         "livenessProbe": {"httpGet": {"path": "/healthz", "port": ROUTER_PORT}, "periodSeconds": 10},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "resources": {"requests": {"cpu": "500m", "memory": "256Mi"}, "limits": {"memory": "768Mi"}},
         "securityContext": restricted_container_security(),
     }
     pod: dict[str, Any] = {

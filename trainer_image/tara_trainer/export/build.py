@@ -3,7 +3,7 @@
 Order of work: plan (pure) → inputs checked and cleaned → disk space → convert (base or merged
 universal model to F16, each LoRA to GGUF) → quantize every requested type → validate (load and
 generate, tokenizer agreement, logits against Hugging Face, perplexity against F16 per domain) →
-quality gate → manifest. Everything is written under ``<output>.partial`` and the folder is renamed
+quality gate → routing index (the domains' utterances embedded for the router) → manifest. Everything is written under ``<output>.partial`` and the folder is renamed
 to ``<output>`` only when every check passed, so a build folder is either complete or absent; a
 failed build is kept as ``<output>.failed`` with ``build-report.json`` saying why. A rerun whose
 inputs are unchanged reuses the finished build.
@@ -26,7 +26,7 @@ from tara_api.quant import QUANT_TYPES, QuantType
 from tara_trainer.checkpoints import file_digest
 from tara_trainer.errors import ArtifactInvalid, DiskFull, ModelUnavailable, QualityGateFailed, TrainerError
 from tara_trainer.export import inputs as inp
-from tara_trainer.export import merge, plan, tools, verify
+from tara_trainer.export import merge, plan, routing, tools, verify
 from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain
 from tara_trainer.outputs import library_versions, spec_hash
 from tara_trainer.settings import TrainerSettings
@@ -86,6 +86,7 @@ def _fingerprint(request: BuildRequest, domains: list[inp.DomainInput], base_dir
         "domains": {d.domain: d.manifest_sha256 for d in domains},
         "base": {p.name: file_digest(p) for p in sorted(base_dir.iterdir()) if p.is_file() and p.suffix == ".json"},
         "llama": tc.version,
+        "routing": routing.fingerprint(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -206,7 +207,7 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
     spec = request.phase.spec
     adapters_mode = the_plan.strategy == MergeStrategy.ADAPTERS
     n_models = 1 + len(the_plan.quantizations)
-    steps = _Steps(2 + (1 if not adapters_mode else 0) + 1 + len(the_plan.loras()) + len(the_plan.quantizations) + 4,
+    steps = _Steps(2 + (1 if not adapters_mode else 0) + 1 + len(the_plan.loras()) + len(the_plan.quantizations) + 5,
                    request.on_step)
     scratch = work / "work"
 
@@ -339,7 +340,11 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
         files[name].unlink(missing_ok=True)
         rejected.append({"quantization": v.quantization.value, "reason": v.describe()})
 
-    # 6. manifest
+    # 6. the router's index: every domain's utterances embedded once, shipped with the build
+    router = steps.run("embed the routing utterances", routing.build_routing, tc, settings.cache_dir, work / "router",
+                       {d.domain: d.adapter_dir for d in domains}, settings.threads)
+
+    # 7. manifest
     shutil.rmtree(scratch, ignore_errors=True)
     lineage_domains = {
         d.domain: {"adapterManifestSha256": d.manifest_sha256, "datasetSha256": (d.manifest.get("data") or {}).get("sha256"),
@@ -376,6 +381,7 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
         "served": {"quantization": served.value, "model": served_file,
                    "loras": {lora.domain: lora.filename for lora in the_plan.loras()}},
         "artifacts": artifacts,
+        "router": router,
         "rejected": rejected,
         "checks": checks,
         "gate": report["gate"],

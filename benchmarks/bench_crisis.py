@@ -1,0 +1,121 @@
+"""Crisis benchmark: the rules alone against the rules plus the crisis probe, on messages written
+for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on a fresh set
+written last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl``, report
+only), through ``Router.decide`` with the index a phase build ships.
+
+    python benchmarks/bench_crisis.py [--output benchmarks/results/crisis.json]
+
+The crisis probe (a logistic regression on the routing embeddings) is fitted by the build on
+``routing/crisis.jsonl`` and ``routing/crisis_dev.jsonl``; its crisis-path threshold is chosen on
+the **tune** half (``calibrate``), the report half and the fresh set are read with it
+(``RoutingParams.crisis_threshold`` ships it). "With resources" counts the crisis path plus the
+care note (the probe at ``care_threshold`` or more: the domain answers, with resources).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_routing as br  # noqa: E402 - after the path set-up
+
+DATA = ROOT / "tests" / "data"
+
+
+def rows(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def figures(results: list[dict[str, Any]]) -> dict[str, Any]:
+    crisis = [r for r in results if r["label"] == "crisis"]
+    safe = [r for r in results if r["label"] == "safe"]
+    either = [r for r in results if r["label"] == "either"]
+    caught = sum(r["flagged"] for r in crisis)
+    alarms = sum(r["flagged"] for r in safe)
+    cared = sum(r["care"] for r in crisis)
+    noted = sum(r["care"] for r in safe)
+    return {"crisis": len(crisis), "caught": caught, "recall": caught / len(crisis) if crisis else None,
+            "safe": len(safe), "falseAlarms": alarms, "falseAlarmRate": alarms / len(safe) if safe else None,
+            # the crisis path or the care note: the request reached the model with crisis resources
+            "withResources": cared, "resourcesRecall": cared / len(crisis) if crisis else None,
+            "safeWithNote": noted, "safeNoteRate": noted / len(safe) if safe else None,
+            "eitherFlagged": sum(r["flagged"] for r in either),
+            "missed": [r["turns"] for r in crisis if not r["flagged"]],
+            "alarms": [r["turns"] for r in safe if r["flagged"]]}
+
+
+def decide_all(router: Any, data: list[dict[str, Any]], vectors: list[Any] | None = None) -> list[dict[str, Any]]:
+    out = []
+    for i, row in enumerate(data):
+        router.cache.clear()
+        _decision, reading = router.decide("tara-auto", row["turns"], None if vectors is None else vectors[i])
+        out.append({"label": row["label"], "turns": row["turns"], "flagged": reading.crisis, "care": reading.crisis or reading.care})
+    return out
+
+
+def calibrate(router: Any, tune: list[dict[str, Any]]) -> dict[str, Any]:
+    """The crisis path's threshold: the lowest (in steps of 0.01 from 0.5) at which the probe adds no
+    false alarm to the rules' own on the tune half of the evaluation set; what the probe then adds
+    to recall there. (The probe is fitted on other rows: ``routing/crisis*.jsonl``.)"""
+    from tara_router.crisis import crisis_signs
+
+    scored = [(row, bool(crisis_signs(row["turns"])), router.semantic.score(router.embed_query(row["turns"])).crisis)
+              for row in tune if row["label"] != "either"]
+    chosen = 1.0
+    for step in range(99, 49, -1):
+        t = step / 100
+        if any(row["label"] == "safe" and not rule and p >= t for row, rule, p in scored):
+            break
+        chosen = t
+    crisis = [(rule, p) for row, rule, p in scored if row["label"] == "crisis"]
+    return {"crisisThreshold": chosen, "tuneRecall": sum(rule or p >= chosen for rule, p in crisis) / len(crisis),
+            "tuneRecallRules": sum(rule for rule, _ in crisis) / len(crisis)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "crisis.json")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/tara-bench-crisis"))
+    args = parser.parse_args(argv)
+    from common import write_result
+
+    from tara_router.app import Router
+    from tara_router.settings import RouterSettings
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    tc, gguf = br.embedder()
+    index = args.work / "index.npz"
+    br.write_index(tc, gguf, br.domain_utterances(), index)
+    semantic = br.semantic_router(index, gguf)
+    rules = Router(br.operator_config(), RouterSettings(cache_size=0))
+    evaluation = rows("crisis_eval.jsonl")
+    calibration = calibrate(semantic, [r for r in evaluation if r["split"] == "tune"])
+    print(f"calibration on the tune half: {calibration}")
+    out: dict[str, Any] = {}
+    for name, router in (("rules", rules), ("rules+semantic", semantic)):
+        out[name] = {}
+        parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
+                 ("tune", [r for r in evaluation if r["split"] == "tune"])]
+        for part, data in parts:
+            f = figures(decide_all(router, data))
+            out[name][part] = f
+            print(f"{name:15} {part:6}: crisis path {f['caught']}/{f['crisis']} (recall {f['recall']:.3f}), "
+                  f"false alarms {f['falseAlarms']}/{f['safe']} ({f['falseAlarmRate']:.3f}); with resources "
+                  f"{f['withResources']}/{f['crisis']} ({f['resourcesRecall']:.3f}), safe with a care note {f['safeWithNote']}/{f['safe']}")
+    write_result(args.output, {"benchmark": "crisis", "calibration": calibration, "scorers": out,
+                               "shipped": {"crisisThreshold": semantic.semantic.crisis_threshold,
+                                           "careThreshold": semantic.semantic.care_threshold},
+                               "versions": {"python": platform.python_version()}})
+
+
+if __name__ == "__main__":
+    main()

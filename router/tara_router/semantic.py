@@ -1,0 +1,214 @@
+"""Semantic routing: which domains a request is about, from sentence embeddings.
+
+Each domain is described by utterances (its training rows' user turns, plus, for the five built-in
+domains, scope utterances that cover the breadth of the domain); a background set describes what
+no domain is for (small talk, weather, tech support...). The phase build embeds all of them once
+with a small sentence-embedding model (all-MiniLM-L6-v2 as a Q8_0 GGUF, run by llama.cpp) and ships
+the vectors with the build (``router/index.npz``, written by ``tara_trainer.export.routing``); the
+router embeds only the request, with the same model file (the index records its digest).
+
+Per request, a domain's *similarity* is the mean cosine of the request to its ``k`` nearest
+utterances. The content score the weighted router sees is a softmax over the domains'
+similarities (temperature ``temperature``), so it is near 1 for a clear winner and splits between
+domains only when they are close — the other parts of the score (emotion, speed, quality) then
+break the tie. The request falls back to the default domain when the best similarity is under
+``threshold`` or the background is nearer than the best domain by more than ``margin``.
+The same index carries a crisis probe: a logistic regression on the embeddings, fitted by the build
+on crisis examples and harmless look-alikes. A request it scores at least ``crisis_threshold``
+takes the crisis path even when no rule of ``crisis`` matched (either is enough); one at least
+``care_threshold`` is answered by its domain with a care note and crisis resources in the prompt. Everything here but :class:`Embedder` is pure numpy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["BACKGROUND", "Embedder", "SemanticIndex", "SemanticScores", "find_libllama", "open_index"]
+
+BACKGROUND = "(background)"
+FORMAT = 1
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+@dataclass(frozen=True)
+class SemanticScores:
+    similarity: dict[str, float]  # domain -> mean cosine to its k nearest utterances
+    content: dict[str, float]  # domain -> softmax share of the similarities (sums to 1)
+    background: float  # the same similarity for the background set (-1 when there is none)
+    best: str | None
+    confident: bool  # the best clears the threshold and beats the background by the margin
+    crisis: float = 0.0  # the crisis probe's probability that the message signals risk (0 without a probe)
+    crisis_signal: bool = False  # at least crisis_threshold: the crisis path
+    care: bool = False  # at least care_threshold: the domain answers, with a care note and resources
+
+
+@dataclass(frozen=True)
+class SemanticIndex:
+    """Utterance vectors of the domains and the background; ``owner[i]`` is the domain index of row
+    ``i`` or -1 for background."""
+
+    domains: tuple[str, ...]
+    vectors: np.ndarray  # float32 (n, dim), unit rows
+    owner: np.ndarray  # int16 (n,)
+    model: str = ""  # the embedding model's identity (name and file digest): queries must use the same
+    k: int = 5
+    temperature: float = 0.05
+    threshold: float = 0.3
+    margin: float = 0.0
+    crisis_weights: np.ndarray | None = None  # the crisis probe (logistic regression on the same embeddings)
+    crisis_bias: float = 0.0
+    crisis_threshold: float = 0.99
+    care_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.vectors.ndim != 2 or len(self.vectors) != len(self.owner):
+            raise ValueError("vectors must be (n, dim) with one owner per row")
+        missing = [d for i, d in enumerate(self.domains) if not np.any(self.owner == i)]
+        if missing:
+            raise ValueError(f"domain(s) {missing} have no utterances")
+        # rows of each owner (domains in order, background last), found once
+        object.__setattr__(self, "_groups", [np.flatnonzero(self.owner == i) for i in (*range(len(self.domains)), -1)])
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def counts(self) -> dict[str, int]:
+        out = {d: int(np.sum(self.owner == i)) for i, d in enumerate(self.domains)}
+        out[BACKGROUND] = int(np.sum(self.owner == -1))
+        return out
+
+    def with_params(self, **params: float | None) -> SemanticIndex:
+        names = ("k", "temperature", "threshold", "margin", "crisis_threshold", "care_threshold")
+        fields = {n: getattr(self, n) for n in names}
+        fields.update({k: v for k, v in params.items() if v is not None})
+        return dataclasses.replace(self, k=int(fields["k"]), **{n: float(fields[n]) for n in names[1:]})
+
+    def _topk_means(self, sims: np.ndarray) -> np.ndarray:
+        """Mean of the k largest similarities per owner: the domains in order, then the background
+        (-1 where an owner has no rows)."""
+        out = np.full(len(self._groups), -1.0, dtype=np.float32)
+        for i, rows in enumerate(self._groups):
+            if rows.size:
+                own = sims[rows]
+                k = min(self.k, own.size)
+                out[i] = float(np.mean(np.partition(own, own.size - k)[-k:]))
+        return out
+
+    def score(self, query: np.ndarray) -> SemanticScores:
+        """Scores for one unit query vector (see the module docstring)."""
+        sims = self.vectors @ np.asarray(query, dtype=np.float32)
+        means = self._topk_means(sims)
+        dom, background = means[:-1], float(means[-1])
+        z = (dom - dom.max()) / max(self.temperature, 1e-6)
+        p = np.exp(z)
+        p /= p.sum()
+        best = int(np.argmax(dom))
+        confident = bool(dom[best] >= self.threshold and dom[best] + self.margin >= background)
+        crisis = 0.0
+        if self.crisis_weights is not None:
+            crisis = float(1 / (1 + np.exp(-(float(np.asarray(query, dtype=np.float32) @ self.crisis_weights) + self.crisis_bias))))
+        return SemanticScores({d: round(float(s), 4) for d, s in zip(self.domains, dom, strict=True)},
+                              {d: float(x) for d, x in zip(self.domains, p, strict=True)},
+                              round(background, 4), self.domains[best], confident, round(crisis, 4),
+                              self.crisis_weights is not None and crisis >= self.crisis_threshold,
+                              self.crisis_weights is not None and crisis >= self.care_threshold)
+
+    # -- files ---------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path) -> SemanticIndex:
+        """Read an index (``tara_trainer.export.routing.write_index`` writes it); ValueError naming the file when it is not one."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode())
+                vectors, owner = data["vectors"].astype(np.float32), data["owner"].astype(np.int16)
+                weights = data["crisis_weights"].astype(np.float32) if "crisis_weights" in data.files else None
+        except (OSError, KeyError, ValueError) as exc:
+            raise ValueError(f"{path}: not a routing index ({exc})") from exc
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path}: routing index format {meta.get('format')}, this router reads {FORMAT}; rebuild the phase")
+        if weights is not None and weights.shape != (vectors.shape[1],):
+            raise ValueError(f"{path}: crisis probe of shape {weights.shape} for {vectors.shape[1]}-dimensional vectors")
+        return cls(tuple(meta["domains"]), normalise(vectors), owner, meta.get("model", ""), int(meta["k"]),
+                   float(meta["temperature"]), float(meta["threshold"]), float(meta["margin"]), weights,
+                   float(meta.get("crisisBias", 0.0)), float(meta.get("crisisThreshold", 0.99)), float(meta.get("careThreshold", 0.5)))
+
+
+
+
+def find_libllama(env: dict[str, str] | None = None) -> Path | None:
+    """The folder of ``libllama``: ``LLAMA_CPP_LIB_PATH``, else the newest llama.cpp build under the
+    TARA cache (``TARA_CACHE_DIR``, default ``~/.cache/tara``) that ``make llama`` or the trainer image made."""
+    env = dict(os.environ) if env is None else env
+    if env.get("LLAMA_CPP_LIB_PATH"):
+        return Path(env["LLAMA_CPP_LIB_PATH"])
+    cache = Path(env.get("TARA_CACHE_DIR") or Path(env.get("HOME", "~")).expanduser() / ".cache" / "tara")
+    found = sorted(cache.glob("llama.cpp/*/build-*/bin/libllama.so"), key=lambda p: p.stat().st_mtime)
+    return found[-1].parent if found else None
+
+
+class Embedder:
+    """A sentence-embedding GGUF run in process by llama.cpp (mean pooling, unit vectors).
+
+    The ``llama_cpp`` bindings load ``libllama`` from ``LLAMA_CPP_LIB_PATH`` (the trainer image and
+    ``make llama`` provide it)."""
+
+    def __init__(self, model_path: Path, threads: int = 2, context: int = 256) -> None:
+        lib = find_libllama()
+        if lib is not None:
+            os.environ.setdefault("LLAMA_CPP_LIB_PATH", str(lib))
+        try:
+            import llama_cpp  # noqa: PLC0415 - optional: only semantic routing needs it
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise RuntimeError(f"semantic routing needs the llama_cpp bindings and libllama (LLAMA_CPP_LIB_PATH): {exc}") from exc
+        if not Path(model_path).is_file():
+            raise FileNotFoundError(f"embedding model {model_path} does not exist")
+        self.path = Path(model_path)
+        self.context = context
+        self._llm = llama_cpp.Llama(str(model_path), embedding=True, n_threads=threads, n_threads_batch=threads,
+                                    n_ctx=context, n_batch=context, n_ubatch=context, verbose=False,
+                                    pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) unit rows; texts longer than the context are cut at its end."""
+        rows = [self._llm.embed(t or " ", truncate=True) for t in texts]
+        return normalise(np.asarray(rows, dtype=np.float32))
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def open_index(index_path: Path, model_path: Path, domains: Sequence[str], threshold: float | None = None,
+               margin: float | None = None) -> SemanticIndex:
+    """Load a build's routing index and check it fits the config: the same domains, and made with
+    the embedding model file the router will embed requests with. ValueError saying what differs."""
+    index = SemanticIndex.load(Path(index_path))
+    if set(index.domains) != set(domains):
+        raise ValueError(f"{index_path} routes {sorted(index.domains)} but the config serves {sorted(domains)}; "
+                         "the index and the config come from different builds")
+    if not Path(model_path).is_file():
+        raise ValueError(f"embedding model {model_path} does not exist")
+    if index.model and ":" in index.model and not _digest(Path(model_path)).startswith(index.model.rsplit(":", 1)[1]):
+        raise ValueError(f"{model_path} is not the embedding model {index_path} was made with ({index.model})")
+    return index.with_params(threshold=threshold, margin=margin)

@@ -1,0 +1,193 @@
+"""Semantic routing's pure parts: the index the build writes (``tara_trainer.export.routing``) and
+the scores the router reads from it (``tara_router.semantic``), on hand-made vectors, plus the real
+embedding model on a few sentences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tara_router.semantic import BACKGROUND, SemanticIndex, find_libllama, open_index
+from tara_trainer.dataset import Example, routing_utterances
+from tara_trainer.export import routing
+
+DIM = 8
+
+
+def unit(*components: float) -> np.ndarray:
+    v = np.zeros(DIM, dtype=np.float32)
+    v[: len(components)] = components
+    return v / np.linalg.norm(v)
+
+
+# three axes: a = "health", b = "business", c = "background"
+A, B, C = unit(1), unit(0, 1), unit(0, 0, 1)
+
+
+def fake_embed(table: dict[str, np.ndarray]):
+    def embed(texts):
+        return np.stack([table[t] for t in texts])
+    return embed
+
+
+def make_index(**params: float) -> SemanticIndex:
+    vectors = np.stack([A, unit(1, 0.1), unit(1, -0.1), B, unit(0.1, 1), C, unit(0, 0.1, 1)])
+    owner = np.array([0, 0, 0, 1, 1, -1, -1], dtype=np.int16)
+    return SemanticIndex(("healthcare", "business"), vectors, owner, "m:abc", k=2, temperature=0.05,
+                         threshold=0.3, margin=0.0).with_params(**params)
+
+
+def test_a_clear_query_is_confident_and_its_content_share_near_one() -> None:
+    s = make_index().score(unit(1, 0.05))
+    assert s.best == "healthcare" and s.confident
+    assert s.similarity["healthcare"] > 0.99 and s.content["healthcare"] > 0.99
+    assert abs(sum(s.content.values()) - 1) < 1e-6
+
+
+def test_between_two_domains_the_content_splits() -> None:
+    s = make_index().score(unit(1, 1))
+    assert 0.3 < s.content["healthcare"] < 0.7 and 0.3 < s.content["business"] < 0.7
+
+
+def test_background_nearer_than_every_domain_falls_back() -> None:
+    s = make_index().score(unit(0.3, 0, 1))  # mostly background, a little health
+    assert s.best == "healthcare" and not s.confident
+    assert s.background > s.similarity["healthcare"]
+    assert make_index(margin=1.0, threshold=0.2).score(unit(0.3, 0, 1)).confident  # a margin of 1 ignores the background
+
+
+def test_below_the_threshold_falls_back() -> None:
+    weak = unit(0.2, 0, 0, 1)  # nearly orthogonal to everything
+    assert not make_index().score(weak).confident
+    assert make_index(threshold=-1.0, margin=1.0).score(weak).confident
+
+
+def test_every_domain_needs_utterances() -> None:
+    with pytest.raises(ValueError, match=r"\['business'\] have no utterances"):
+        SemanticIndex(("healthcare", "business"), np.stack([A]), np.array([0], dtype=np.int16))
+
+
+def test_the_build_drops_duplicates_and_prunes_background_that_a_domain_claims() -> None:
+    table = {"flu": A, "fever": unit(1, 0.1), "price": B, "weather": C, "soup recipe": unit(0.1, 1)}
+    vectors, owner, counts = routing.build_index_arrays(
+        fake_embed(table), {"healthcare": ["flu", " flu ", "fever"], "business": ["price"]}, ["weather", "soup recipe"],
+        prune_ceiling=0.6)
+    assert counts == {"healthcare": 2, "business": 1, "(background)": 1, "(background pruned)": 1}
+    assert owner.tolist() == [0, 0, 1, -1] and np.allclose(np.linalg.norm(vectors, axis=1), 1)
+    with pytest.raises(ValueError, match="domain business has no utterances"):
+        routing.build_index_arrays(fake_embed(table), {"healthcare": ["flu"], "business": ["  "]}, [])
+
+
+def test_what_the_build_writes_the_router_reads(tmp_path: Path) -> None:
+    model = tmp_path / "embedder.gguf"
+    model.write_bytes(b"pretend model")
+    vectors = np.stack([A, B, C])
+    routing.write_index(tmp_path / "index.npz", ["healthcare", "business"], vectors, np.array([0, 1, -1]),
+                        routing.model_identity(model), {"k": 4, "threshold": 0.25})
+    index = open_index(tmp_path / "index.npz", model, ["business", "healthcare"])
+    assert index.domains == ("healthcare", "business") and index.k == 4 and index.threshold == 0.25
+    assert index.counts() == {"healthcare": 1, "business": 1, BACKGROUND: 1}
+    assert np.allclose(index.vectors, vectors, atol=1e-3)  # float16 on disk
+    assert open_index(tmp_path / "index.npz", model, ["healthcare", "business"], threshold=0.5, margin=0.1).margin == 0.1
+
+
+def test_an_index_that_does_not_fit_is_refused_with_the_reason(tmp_path: Path) -> None:
+    model = tmp_path / "embedder.gguf"
+    model.write_bytes(b"pretend model")
+    routing.write_index(tmp_path / "index.npz", ["healthcare"], np.stack([A]), np.array([0]), routing.model_identity(model))
+    with pytest.raises(ValueError, match="come from different builds"):
+        open_index(tmp_path / "index.npz", model, ["healthcare", "legal"])
+    other = tmp_path / "other.gguf"
+    other.write_bytes(b"another model")
+    with pytest.raises(ValueError, match="is not the embedding model"):
+        open_index(tmp_path / "index.npz", other, ["healthcare"])
+    with pytest.raises(ValueError, match="does not exist"):
+        open_index(tmp_path / "index.npz", tmp_path / "gone.gguf", ["healthcare"])
+    (tmp_path / "junk.npz").write_bytes(b"not numpy")
+    with pytest.raises(ValueError, match="not a routing index"):
+        SemanticIndex.load(tmp_path / "junk.npz")
+    meta = {"format": 99, "domains": ["healthcare"], "model": "", "k": 1, "temperature": 1, "threshold": 0, "margin": 0}
+    with open(tmp_path / "future.npz", "wb") as fh:
+        np.savez(fh, vectors=np.stack([A]), owner=np.array([0]), meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
+    with pytest.raises(ValueError, match="format 99"):
+        SemanticIndex.load(tmp_path / "future.npz")
+
+
+def test_the_trainer_keeps_each_domains_user_turns() -> None:
+    examples = [Example(1, messages=(("system", "be kind"), ("user", "my  knee\nhurts"), ("assistant", "rest it"),
+                                     ("user", "thanks"))),
+                Example(2, messages=(("user", "my knee hurts"), ("assistant", "ice"))), Example(3, text="A document. " * 100)]
+    assert routing_utterances(examples, max_chars=40) == ["my knee hurts", "thanks", "A document. A document. A document. A do"]
+    assert routing_utterances(examples, limit=1) == ["my knee hurts"]
+
+
+def test_the_shipped_scope_background_and_crisis_data_are_well_formed() -> None:
+    scope = routing.scope_utterances()
+    assert set(scope) == {"healthcare", "business", "education", "creative", "leadership"}
+    assert all(len(v) >= 80 for v in scope.values())
+    assert len(routing.background_utterances()) >= 200
+    rows = routing.crisis_training_rows()
+    assert sum(c for _, c in rows) >= 300 and sum(not c for _, c in rows) >= 300
+
+
+def test_libllama_is_found_in_the_tara_cache_without_the_variable(tmp_path: Path) -> None:
+    lib = tmp_path / "llama.cpp" / "0.3.36" / "build-abc" / "bin"
+    lib.mkdir(parents=True)
+    (lib / "libllama.so").write_bytes(b"")
+    assert find_libllama({"TARA_CACHE_DIR": str(tmp_path)}) == lib
+    assert find_libllama({"LLAMA_CPP_LIB_PATH": "/x"}) == Path("/x")
+    assert find_libllama({"TARA_CACHE_DIR": str(tmp_path / "empty")}) is None
+
+
+def test_the_real_embedding_model_puts_paraphrases_together(toolchain, settings) -> None:
+    """all-MiniLM-L6-v2 as the Q8_0 GGUF the build ships, run by the router's own embedder."""
+    from tara_router.semantic import Embedder
+
+    gguf = routing.embedder_gguf(toolchain, settings.cache_dir)
+    embed = Embedder(gguf)
+    v = embed(["Can I take amoxicillin if I'm allergic to penicillin?", "Which antibiotics are safe with a penicillin allergy?",
+               "What KPIs should an e-commerce store track weekly?"])
+    assert v.shape == (3, 384) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5)
+    assert v[0] @ v[1] > 0.6 > v[0] @ v[2]
+    trainer_side = routing.load_embedder(toolchain, gguf, threads=2)(["Can I take amoxicillin if I'm allergic to penicillin?"])
+    assert float(trainer_side[0] @ v[0]) > 0.9999  # the build and the router embed alike
+
+
+def test_the_crisis_probe_is_fitted_deterministically_and_read_back(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    risky = routing.normalise(rng.normal(0, 0.3, (40, DIM)) + A)
+    safe = routing.normalise(rng.normal(0, 0.3, (40, DIM)) + B)
+    x, y = np.concatenate([risky, safe]), np.array([1] * 40 + [0] * 40)
+    w, b = routing.fit_crisis_probe(x, y)
+    assert np.array_equal(w, routing.fit_crisis_probe(x, y)[0])
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"m")
+    routing.write_index(tmp_path / "index.npz", ["healthcare", "business"], np.stack([A, B]), np.array([0, 1]),
+                        routing.model_identity(model), {"crisisThreshold": 0.9, "careThreshold": 0.5}, crisis=(w, b))
+    index = open_index(tmp_path / "index.npz", model, ["healthcare", "business"])
+    high, low = index.score(A), index.score(B)
+    assert high.crisis > 0.9 and high.crisis_signal and high.care
+    assert low.crisis < 0.1 and not low.crisis_signal and not low.care
+    middle = index.with_params(crisis_threshold=1.0).score(A)
+    assert middle.care and not middle.crisis_signal  # a care note, not the crisis path
+    no_probe = make_index().score(A)
+    assert no_probe.crisis == 0.0 and not no_probe.crisis_signal and not no_probe.care
+
+
+def test_a_care_note_carries_the_resources_and_the_crisis_path_replaces_the_prompt() -> None:
+    from tara_router.app import Router
+    from tara_router.config import RouterConfig
+    from tara_router.emotion import EmotionReading
+    from tara_router.settings import RouterSettings
+
+    router = Router(RouterConfig.model_validate({"domains": [{"name": "business"}]}), RouterSettings(crisis_resources="CALL 988"))
+    calm = EmotionReading({}, None, 0.0)
+    assert "CALL 988" not in router.system_prompt("business", calm)
+    care = router.system_prompt("business", EmotionReading({}, None, 0.0, care=True))
+    assert care.startswith(router.system_prompt("business", calm)) and "CALL 988" in care
+    assert "CALL 988" in router.system_prompt(None, EmotionReading({}, None, 0.0, care=True))  # the base model too
+    crisis = router.system_prompt("business", EmotionReading({}, None, 0.0, crisis=True))
+    assert "may be in crisis" in crisis and "CALL 988" in crisis
