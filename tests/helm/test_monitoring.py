@@ -49,7 +49,7 @@ def operator_metrics() -> set[str]:
 
 
 def router_metrics() -> set[str]:
-    from tara_router.app import Metrics
+    from tara_router.metrics import Metrics
 
     return sample_names(Metrics().registry)
 
