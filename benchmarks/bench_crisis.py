@@ -91,11 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     from tara_router.app import Router
     from tara_router.settings import RouterSettings
 
-    args.work.mkdir(parents=True, exist_ok=True)
-    tc, gguf = br.embedder()
-    index = args.work / "index.npz"
-    br.write_index(tc, gguf, br.domain_utterances(), index)
-    semantic = br.semantic_router(index, gguf)
+    semantic = br.shipped_router(args.work)
     rules = Router(br.operator_config(), RouterSettings(cache_size=0))
     evaluation = rows("crisis_eval.jsonl")
     calibration = calibrate(semantic, [r for r in evaluation if r["split"] == "tune"])
@@ -103,14 +99,16 @@ def main(argv: list[str] | None = None) -> None:
     out: dict[str, Any] = {}
     for name, router in (("rules", rules), ("rules+semantic", semantic)):
         out[name] = {}
+        everyday = [{"label": "safe", "turns": br.turns(r)} for r in br.load()]  # the routing queries: ordinary traffic
         parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
-                 ("tune", [r for r in evaluation if r["split"] == "tune"])]
+                 ("tune", [r for r in evaluation if r["split"] == "tune"]), ("everyday", everyday)]
         for part, data in parts:
             f = figures(decide_all(router, data))
             out[name][part] = f
-            print(f"{name:15} {part:6}: crisis path {f['caught']}/{f['crisis']} (recall {f['recall']:.3f}), "
-                  f"false alarms {f['falseAlarms']}/{f['safe']} ({f['falseAlarmRate']:.3f}); with resources "
-                  f"{f['withResources']}/{f['crisis']} ({f['resourcesRecall']:.3f}), safe with a care note {f['safeWithNote']}/{f['safe']}")
+            caught = f"crisis path {f['caught']}/{f['crisis']} (recall {f['recall']:.3f}), " if f["crisis"] else ""
+            resources = f"with resources {f['withResources']}/{f['crisis']} ({f['resourcesRecall']:.3f}), " if f["crisis"] else ""
+            print(f"{name:15} {part:8}: {caught}false alarms {f['falseAlarms']}/{f['safe']} ({f['falseAlarmRate']:.3f}); "
+                  f"{resources}safe with a care note {f['safeWithNote']}/{f['safe']}")
     write_result(args.output, {"benchmark": "crisis", "calibration": calibration, "scorers": out,
                                "shipped": {"crisisThreshold": semantic.semantic.crisis_threshold,
                                            "careThreshold": semantic.semantic.care_threshold},

@@ -160,7 +160,8 @@ def write_index(tc: Any, gguf: Path, utterances: dict[str, list[str]], out: Path
 
     embed = routing.load_embedder(tc, gguf, threads=2)
     vectors, owner, counts = routing.build_index_arrays(embed, utterances, routing.background_utterances())
-    routing.write_index(out, list(utterances), vectors, owner, routing.model_identity(gguf), crisis=routing.crisis_probe(embed))
+    routing.write_index(out, list(utterances), vectors, owner, routing.model_identity(gguf),
+                        crisis=routing.crisis_probe(embed, routing.everyday_utterances(utterances)), emotion=routing.emotion_probe(embed))
     return counts
 
 
@@ -169,6 +170,14 @@ def semantic_router(index: Path, gguf: Path, domains: Sequence[str] = DOMAINS, c
     from tara_router.settings import RouterSettings
 
     return Router(operator_config(domains, {"index": str(index), "model": str(gguf)}), RouterSettings(cache_size=cache_size))
+
+
+def shipped_router(work: Path) -> Any:
+    """The five-domain router as a phase build would ship it: index written under ``work``."""
+    work.mkdir(parents=True, exist_ok=True)
+    tc, gguf = embedder()
+    write_index(tc, gguf, domain_utterances(), work / "index.npz")
+    return semantic_router(work / "index.npz", gguf)
 
 
 def calibrate(sets: Sequence[tuple[Any, Sequence[dict[str, Any]]]]) -> dict[str, Any]:

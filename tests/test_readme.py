@@ -34,7 +34,9 @@ def test_first_command_runs_the_local_pipeline() -> None:
         out = result.stdout
         assert "17 document(s) checked, 0 problem(s)" in out
         assert "[5/5] serve phase-1 with llama-server and the router" in out
-        assert "-> healthcare (scored), emotion fear:" in out and "-> business (scored)" in out
+        assert "tara-auto routes by sentence embeddings" in out  # the build shipped its routing index
+        assert "-> healthcare (scored, confidence" in out and "-> business (scored, confidence" in out
+        assert "emotion fear:" in out
         assert ".tara/local/phases/phase-1/build" in out
         if "      built; serving" in out:  # a build ran: its steps were shown as they went
             steps = re.findall(r"^      \[(\d+)/(\d+)\] (.+)$", out, re.MULTILINE)

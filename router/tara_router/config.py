@@ -14,6 +14,7 @@ mode writes to a file. Validated once when loaded; built-in profiles fill what a
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -42,7 +43,8 @@ class DomainRoute(_Model):
     tones: dict[str, str] = Field(default_factory=dict)
     keywords: list[str] = Field(default_factory=list)
     corpus: list[str] = Field(default_factory=list, description="Sample texts (e.g. training rows) for TF-IDF.")
-    quality: float = Field(default=0.5, ge=0, le=1, description="Measured quality, 0..1.")
+    quality: float | None = Field(default=None, ge=0, le=1,
+                                  description="Quality 0..1 (default: what the build measured, shipped in its routing index; else 0.5).")
     speed: float | None = Field(default=None, ge=0, le=1)
     affinity: dict[str, float] = Field(default_factory=dict)
 
@@ -116,12 +118,14 @@ class RouterConfig(_Model):
 
     def domain_texts(self) -> list[str]:
         """What each domain is about, as one text (for TF-IDF)."""
-        return [doc.text for doc in self._docs()]
+        return [doc.text for doc in self._docs({})]
 
-    def index(self) -> DomainIndex:
-        return DomainIndex(self._docs())
+    def index(self, measured_quality: Mapping[str, float] | None = None) -> DomainIndex:
+        """TF-IDF vectors and per-domain parts; ``measured_quality`` (from the build) fills the
+        quality a domain's config does not set."""
+        return DomainIndex(self._docs(measured_quality or {}))
 
-    def _docs(self) -> list[DomainDocs]:
+    def _docs(self, measured_quality: Mapping[str, float]) -> list[DomainDocs]:
         docs = []
         for d in self.domains:
             p = PROFILES.get(d.name)
@@ -129,7 +133,7 @@ class RouterConfig(_Model):
             text = " ".join([p.description if p else d.name, " ".join(sorted(keywords)), *d.corpus])
             docs.append(DomainDocs(d.name, frozenset(k.lower() for k in keywords), text,
                                    d.affinity or (p.affinity if p else {}), d.speed if d.speed is not None else (p.speed if p else 0.5),
-                                   d.quality))
+                                   d.quality if d.quality is not None else measured_quality.get(d.name, 0.5)))
         return docs
 
     def weights_tuple(self) -> Weights:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tara_router.config import ConfigError, RouterConfig
-from tara_router.emotion import EmotionReading, read_conversation
+from tara_router.emotion import EmotionReading, blend, read_conversation
 from tara_router.metrics import Metrics
 from tara_router.scoring import Decision, route
 from tara_router.semantic import Embedder, SemanticIndex, open_index
@@ -60,6 +60,7 @@ class Router:
                     self.embed = Embedder(sem.model, threads=sem.threads)
             except (ValueError, OSError, RuntimeError) as exc:
                 raise ConfigError(f"semantic routing: {exc}") from exc
+            self.index = config.index(self.semantic.quality)  # the build's measured quality where the config sets none
         self.metrics.semantic.set(1 if self.semantic is not None else 0)
 
     @staticmethod
@@ -94,6 +95,7 @@ class Router:
         if self.semantic is not None:
             vector = query_vector if query_vector is not None else self.embed_query(user_turns)
             semantic = self.semantic.score(vector)
+            reading = blend(reading, semantic.emotion)  # the emotion probe reads what the lexicon cannot
             if semantic.crisis_signal and not reading.crisis:  # no rule matched; the meaning did
                 reading = dataclasses.replace(reading, crisis=True)
                 self.metrics.crisis_semantic.inc()

@@ -53,6 +53,7 @@ class SemanticScores:
     crisis: float = 0.0  # the crisis probe's probability that the message signals risk (0 without a probe)
     crisis_signal: bool = False  # at least crisis_threshold: the crisis path
     care: bool = False  # at least care_threshold: the domain answers, with a care note and resources
+    emotion: dict[str, float] = dataclasses.field(default_factory=dict)  # the emotion probe: neutral + Plutchik's eight -> p
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,10 @@ class SemanticIndex:
     crisis_bias: float = 0.0
     crisis_threshold: float = 0.99
     care_threshold: float = 0.5
+    quality: dict[str, float] = dataclasses.field(default_factory=dict)  # domain -> what the build measured, 0..1
+    emotion_weights: np.ndarray | None = None  # the emotion probe: (dim, classes) softmax regression
+    emotion_bias: np.ndarray | None = None
+    emotion_classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or len(self.vectors) != len(self.owner):
@@ -118,6 +123,11 @@ class SemanticIndex:
         p /= p.sum()
         best = int(np.argmax(dom))
         confident = bool(dom[best] >= self.threshold and dom[best] + self.margin >= background)
+        emotion: dict[str, float] = {}
+        if self.emotion_weights is not None and self.emotion_bias is not None:
+            z = np.asarray(query, dtype=np.float32) @ self.emotion_weights + self.emotion_bias
+            e = np.exp(z - z.max())
+            emotion = {c: float(x) for c, x in zip(self.emotion_classes, e / e.sum(), strict=True)}
         crisis = 0.0
         if self.crisis_weights is not None:
             crisis = float(1 / (1 + np.exp(-(float(np.asarray(query, dtype=np.float32) @ self.crisis_weights) + self.crisis_bias))))
@@ -125,7 +135,7 @@ class SemanticIndex:
                               {d: float(x) for d, x in zip(self.domains, p, strict=True)},
                               round(background, 4), self.domains[best], confident, round(crisis, 4),
                               self.crisis_weights is not None and crisis >= self.crisis_threshold,
-                              self.crisis_weights is not None and crisis >= self.care_threshold)
+                              self.crisis_weights is not None and crisis >= self.care_threshold, emotion)
 
     # -- files ---------------------------------------------------------------------------------------
     @classmethod
@@ -136,15 +146,22 @@ class SemanticIndex:
                 meta = json.loads(bytes(data["meta"]).decode())
                 vectors, owner = data["vectors"].astype(np.float32), data["owner"].astype(np.int16)
                 weights = data["crisis_weights"].astype(np.float32) if "crisis_weights" in data.files else None
+                emotion = ((data["emotion_weights"].astype(np.float32), data["emotion_bias"].astype(np.float32))
+                           if "emotion_weights" in data.files else (None, None))
         except (OSError, KeyError, ValueError) as exc:
             raise ValueError(f"{path}: not a routing index ({exc})") from exc
         if meta.get("format") != FORMAT:
             raise ValueError(f"{path}: routing index format {meta.get('format')}, this router reads {FORMAT}; rebuild the phase")
         if weights is not None and weights.shape != (vectors.shape[1],):
             raise ValueError(f"{path}: crisis probe of shape {weights.shape} for {vectors.shape[1]}-dimensional vectors")
+        classes = meta.get("emotionClasses") or ()
+        if emotion[0] is not None and (emotion[0].shape != (vectors.shape[1], len(classes)) or emotion[1].shape != (len(classes),)):
+            raise ValueError(f"{path}: emotion probe of shape {emotion[0].shape} for {len(classes)} classes")
         return cls(tuple(meta["domains"]), normalise(vectors), owner, meta.get("model", ""), int(meta["k"]),
                    float(meta["temperature"]), float(meta["threshold"]), float(meta["margin"]), weights,
-                   float(meta.get("crisisBias", 0.0)), float(meta.get("crisisThreshold", 0.99)), float(meta.get("careThreshold", 0.5)))
+                   float(meta.get("crisisBias", 0.0)), float(meta.get("crisisThreshold", 0.99)), float(meta.get("careThreshold", 0.5)),
+                   {str(k): float(v) for k, v in (meta.get("quality") or {}).items()}, *emotion,
+                   tuple(meta.get("emotionClasses") or ()))
 
 
 

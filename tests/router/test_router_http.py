@@ -253,6 +253,8 @@ def test_semantic_routing_with_the_index_the_build_shipped(llama: Llama, tiny_ph
     assert raw["semantic"] == {"index": str(tiny_phase_build / "router" / "index.npz"),
                                "model": str(tiny_phase_build / "router" / "embedder.gguf")}
     assert manifest["router"]["sources"]["healthcare"]["trainingRows"] > 100  # the trainer saved its user turns
+    assert set(manifest["router"]["quality"]) == {"healthcare", "business"}
+    assert all(0 <= q <= 1 for q in manifest["router"]["quality"].values())
 
     async def ask(config: RouterConfig, texts: list[str]) -> tuple[list[tuple[str, str]], str]:
         app = build_app(config, RouterSettings())

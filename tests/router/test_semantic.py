@@ -191,3 +191,64 @@ def test_a_care_note_carries_the_resources_and_the_crisis_path_replaces_the_prom
     assert "CALL 988" in router.system_prompt(None, EmotionReading({}, None, 0.0, care=True))  # the base model too
     crisis = router.system_prompt("business", EmotionReading({}, None, 0.0, crisis=True))
     assert "may be in crisis" in crisis and "CALL 988" in crisis
+
+
+@pytest.mark.parametrize(("improvement", "increase", "quality"), [
+    (0.2, 0.0, 1.0), (0.1, 0.0, 0.5), (0.4, 0.0, 1.0), (0.1, 0.04, 0.4), (0.1, 0.3, 0.0), (None, None, 0.0), (-0.1, 0.0, 0.0),
+])
+def test_quality_is_the_training_gain_the_served_file_keeps(improvement, increase, quality) -> None:
+    assert routing.domain_quality(improvement, increase) == pytest.approx(quality)
+
+
+def test_the_measured_quality_reaches_the_score_unless_the_config_sets_one(tmp_path: Path) -> None:
+    from tara_router.app import Router
+    from tara_router.config import RouterConfig
+    from tara_router.settings import RouterSettings
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"m")
+    routing.write_index(tmp_path / "index.npz", ["healthcare", "business"], np.stack([A, B]), np.array([0, 1]),
+                        routing.model_identity(model), {"quality": {"healthcare": 0.9, "business": 0.2}})
+    config = RouterConfig.model_validate({"domains": [{"name": "healthcare"}, {"name": "business", "quality": 0.7}],
+                                          "semantic": {"index": str(tmp_path / "index.npz"), "model": str(model)}})
+    router = Router(config, RouterSettings(), embed=lambda texts: np.stack([A for _ in texts]))
+    decision, _reading = router.decide("tara-auto", ["my knee hurts"])
+    assert decision.domain == "healthcare"
+    assert decision.parts["healthcare"]["quality"] == 0.9 and decision.parts["business"]["quality"] == 0.7
+
+
+def test_the_emotion_probes_tuning_rows_are_the_tuning_half_of_the_evaluation_set() -> None:
+    data = Path(routing.__file__).resolve().parents[1] / "data" / "routing" / "emotion_tune.jsonl"
+    shipped = [json.loads(line) for line in data.read_text().splitlines()]
+    evaluation = Path(__file__).resolve().parents[1] / "data" / "emotion_eval.jsonl"
+    tune = [json.loads(line) for line in evaluation.read_text().splitlines()]
+    assert shipped == [{"label": r["label"], "turns": r.get("turns") or [r["text"]]} for r in tune if r["split"] == "tune"]
+
+
+def test_blend_keeps_strong_words_reads_situations_and_drops_weak_hits() -> None:
+    from tara_router.emotion import blend, read_text
+
+    furious = read_text("I am absolutely furious about this")
+    assert blend(furious, {"neutral": 0.9, "anger": 0.1}).dominant == "anger"  # explicit words stand
+    situation = read_text("they moved my operation again")
+    assert situation.dominant is None
+    probed = blend(situation, {"neutral": 0.2, "anger": 0.7, "sadness": 0.1})
+    assert probed.dominant == "anger" and probed.intensity == 0.7
+    assert blend(situation, {"neutral": 0.35, "anger": 0.35, "sadness": 0.3}).dominant is None  # unsure: unchanged
+    weak = read_text("great, thanks")
+    assert weak.dominant is not None and weak.intensity < 0.5
+    assert blend(weak, {"neutral": 0.8, "joy": 0.2}).dominant is None
+    assert blend(weak, {}) == weak  # no probe: the lexicon's reading
+
+
+def test_the_emotion_probe_is_written_and_read_back(tmp_path: Path) -> None:
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"m")
+    x = np.stack([A, B, C] * 10)
+    w, b = routing.fit_softmax_probe(x, [1, 3, 0] * 10, len(routing.EMOTION_CLASSES))
+    routing.write_index(tmp_path / "index.npz", ["healthcare", "business"], np.stack([A, B]), np.array([0, 1]),
+                        routing.model_identity(model), emotion=(w, b))
+    index = open_index(tmp_path / "index.npz", model, ["healthcare", "business"])
+    probs = index.score(B).emotion
+    assert set(probs) == set(routing.EMOTION_CLASSES) and max(probs, key=probs.get) == "fear"
+    assert abs(sum(probs.values()) - 1) < 1e-5

@@ -148,3 +148,14 @@ def test_domains_are_separable_by_vocabulary() -> None:
         for b in DOMAINS[i + 1 :]:
             shared = tops[a] & tops[b]
             assert len(shared) <= 10, (a, b, sorted(shared))
+
+
+def test_the_emotion_probe_rows_are_the_generators(tmp_path: Path) -> None:
+    """``routing/emotion.jsonl`` (the router's emotion probe's training rows) comes from the same fragments."""
+    out = tmp_path / "emotion.jsonl"
+    result = subprocess.run([sys.executable, str(GENERATOR), "--emotions", str(out)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == (DATA / "routing" / "emotion.jsonl").read_bytes()
+    labels = Counter(json.loads(line)["label"] for line in out.read_text().splitlines())
+    assert set(labels) == {"neutral", "joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation"}
+    assert min(labels.values()) >= 30

@@ -1614,11 +1614,38 @@ def build(domain: str, seed: int = DEFAULT_SEED, rows: int = ROWS) -> list[str]:
     return lines
 
 
+def emotion_rows(neutral_per_domain: int = 30) -> list[str]:
+    """Labelled sentences for the router's emotion probe, from the same fragments: every emotional
+    opener (all domains and the win openers) and every question that carries its own feeling,
+    labelled with its emotion, plus the first ``neutral_per_domain`` plain questions of each
+    domain and the neutral openers as ``neutral``. JSON lines ``{"label", "text"}``, sorted."""
+    rows: set[tuple[str, str]] = set()
+    for domain, spec in DOMAINS.items():
+        for (emotion, _intensity, _audience), texts in [*parse_frames(spec["openers"], domain).items(),
+                                                         *parse_frames(WIN_OPENERS, "win").items()]:
+            rows.update((emotion, t) for t in texts)
+        plain = []
+        for topic in parse_topics(spec["topics"], domain):
+            if topic.mood in EMOTIONS:
+                rows.update((topic.mood, q) for q in topic.questions)
+            elif topic.mood in FRAMED_MOODS:
+                plain += topic.questions
+        rows.update(("neutral", q) for q in plain[:neutral_per_domain])
+    return [json.dumps({"label": label, "text": text}) for label, text in sorted(rows)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="directory for <domain>.jsonl (default: the bundled data)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--emotions", help="write the emotion probe's labelled sentences to this file instead "
+                                           f"(bundled: {DEFAULT_OUTPUT / 'routing' / 'emotion.jsonl'})")
     args = parser.parse_args(argv)
+    if args.emotions:
+        lines = emotion_rows()
+        Path(args.emotions).write_bytes(("\n".join(lines) + "\n").encode("ascii"))
+        print(f"emotions: {len(lines)} rows")
+        return 0
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     for domain in DOMAINS:

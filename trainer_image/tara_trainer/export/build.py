@@ -340,9 +340,14 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
         files[name].unlink(missing_ok=True)
         rejected.append({"quantization": v.quantization.value, "reason": v.describe()})
 
-    # 6. the router's index: every domain's utterances embedded once, shipped with the build
+    # 6. the router's index: every domain's utterances embedded once, shipped with the build, with
+    # each domain's measured quality (its training's eval-loss gain, kept by the served type)
+    served_ppl = f16_ppl if served.value == plan.F16 else quant_ppl[served]
+    quality = {d.domain: routing.domain_quality((d.manifest.get("metrics") or {}).get("improvement"),
+                                                served_ppl[d.domain] / f16_ppl[d.domain] - 1 if f16_ppl.get(d.domain) else None)
+               for d in domains}
     router = steps.run("embed the routing utterances", routing.build_routing, tc, settings.cache_dir, work / "router",
-                       {d.domain: d.adapter_dir for d in domains}, settings.threads)
+                       {d.domain: d.adapter_dir for d in domains}, settings.threads, quality)
 
     # 7. manifest
     shutil.rmtree(scratch, ignore_errors=True)

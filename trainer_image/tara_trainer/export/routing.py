@@ -36,7 +36,7 @@ from tara_trainer.llamacpp import LlamaCpp, import_llama_cpp
 from tara_trainer.outputs import ROUTING_UTTERANCES
 
 __all__ = ["EMBEDDER_PACKAGE", "crisis_probe", "crisis_training_rows", "fit_crisis_probe", "INDEX_FORMAT", "ROUTING_UTTERANCES", "RoutingParams", "background_utterances",
-           "build_index_arrays", "domain_utterances", "embedder_gguf", "fingerprint", "load_embedder", "prune_background",
+           "EMOTION_CLASSES", "build_index_arrays", "domain_quality", "emotion_probe", "emotion_training_rows", "fit_softmax_probe", "domain_utterances", "embedder_gguf", "fingerprint", "load_embedder", "prune_background",
            "scope_utterances", "write_index"]
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 class RoutingParams:
     """Scoring parameters shipped with the index, calibrated on the tuning half of
-    ``tests/data/routing_eval.jsonl`` (``benchmarks/bench_routing.py --calibrate``)."""
+    ``tests/data/routing_eval.jsonl`` and of ``tests/data/custom_domains/eval.jsonl``
+    (``benchmarks/bench_routing.py`` prints the search; ``bench_crisis.py`` the crisis threshold's)."""
 
     k = 3
     temperature = 0.05
@@ -60,7 +61,7 @@ class RoutingParams:
     margin = 0.02  # fall back when the background is nearer than the best domain by more than 0.02
     prune_ceiling = 0.6
     # the crisis probe (see tara_router.semantic): its probability that a message signals risk
-    crisis_threshold = 0.99  # the crisis path: no false alarm beyond the rules' own on the crisis tune half
+    crisis_threshold = 0.98  # the crisis path: the lowest adding no false alarm to the rules' own on the crisis tune half
     care_threshold = 0.5  # the care note: the probe's own decision boundary
 
 
@@ -148,18 +149,67 @@ def build_index_arrays(embed: EmbedFn, utterances: Mapping[str, Sequence[str]], 
             np.array(owner + [-1] * int(keep.sum()), dtype=np.int16), counts)
 
 
-def crisis_probe(embed: EmbedFn) -> tuple[np.ndarray, float]:
+EMOTION_CLASSES = ("neutral", "joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
+
+
+def emotion_training_rows() -> list[tuple[str, str]]:
+    """(text, label) rows the emotion probe learns from: ``routing/emotion.jsonl`` (sentences of the
+    bundled datasets' generator labelled with Plutchik's eight emotions or neutral,
+    ``trainer_image/tools/make_datasets.py --emotions``) and ``routing/emotion_tune.jsonl`` (the
+    tuning half of ``tests/data/emotion_eval.jsonl``, kept equal to it by a test; the reporting half
+    is never used). Multi-turn rows are joined as the router joins a request's last three turns."""
+    rows = [(r["text"], r["label"]) for r in _read_jsonl(_DATA / "emotion.jsonl")]
+    return rows + [(" ".join(r["turns"][-3:]), r["label"]) for r in _read_jsonl(_DATA / "emotion_tune.jsonl")]
+
+
+def fit_softmax_probe(vectors: np.ndarray, labels: Sequence[int], classes: int, l2: float = 1e-3, scale: float = 10.0,
+                      epochs: int = 600, rate: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression on unit sentence vectors (deterministic gradient descent from
+    zeros): ``p = softmax(v @ w + b)``; returns ``w`` (dim, classes) and ``b`` (classes,)."""
+    x = np.asarray(vectors, dtype=np.float64) * scale
+    y = np.eye(classes)[np.asarray(labels)]
+    w, b = np.zeros((x.shape[1], classes)), np.zeros(classes)
+    for _ in range(epochs):
+        z = x @ w + b
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - y) / len(x)
+        w -= rate * (x.T @ g + l2 * w)
+        b -= rate * g.sum(axis=0)
+    return (w * scale).astype(np.float32), b.astype(np.float32)
+
+
+def emotion_probe(embed: EmbedFn) -> tuple[np.ndarray, np.ndarray]:
+    """The emotion probe's weights, fitted on the embedded ``routing/emotion.jsonl`` rows."""
+    rows = emotion_training_rows()
+    vectors = normalise(embed([t for t, _ in rows]))
+    return fit_softmax_probe(vectors, [EMOTION_CLASSES.index(label) for _, label in rows], len(EMOTION_CLASSES))
+
+
+def crisis_probe(embed: EmbedFn, everyday: Sequence[str] = (), everyday_rows: int = 800) -> tuple[np.ndarray, float]:
     """The crisis probe's weights, fitted on the embedded training rows (turns joined as the router
-    joins them: the last three)."""
+    joins them: the last three) plus ``everyday`` requests as negatives (the domains' utterances and
+    the background, an even sample of ``everyday_rows``): without them the probe never saw ordinary
+    traffic and scored "how r u today" as crisis."""
     rows = crisis_training_rows()
-    vectors = normalise(embed([" ".join(turns[-3:]) for turns, _ in rows]))
-    return fit_crisis_probe(vectors, np.array([crisis for _, crisis in rows]))
+    step = max(1, len(everyday) // everyday_rows) if everyday else 1
+    texts = [" ".join(turns[-3:]) for turns, _ in rows] + list(everyday)[::step]
+    labels = [crisis for _, crisis in rows] + [False] * len(list(everyday)[::step])
+    return fit_crisis_probe(normalise(embed(texts)), np.array(labels))
+
+
+def everyday_utterances(utterances: Mapping[str, Sequence[str]]) -> list[str]:
+    """Ordinary requests (every domain's utterances and the background), the crisis probe's negatives."""
+    return [t for rows in utterances.values() for t in rows] + background_utterances()
 
 
 def write_index(path: Path, domains: Sequence[str], vectors: np.ndarray, owner: np.ndarray, model: str,
-                params: Mapping[str, float] | None = None, crisis: tuple[np.ndarray, float] | None = None) -> None:
+                params: Mapping[str, object] | None = None, crisis: tuple[np.ndarray, float] | None = None,
+                emotion: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """The file ``tara_router.semantic.SemanticIndex.load`` reads (float16 vectors; written
-    atomically); ``crisis`` is the crisis probe's (weights, bias)."""
+    atomically); ``crisis`` is the crisis probe's (weights, bias), ``emotion`` the emotion
+    probe's ((dim, 9) weights, (9,) bias) over ``EMOTION_CLASSES``."""
     p = {"k": RoutingParams.k, "temperature": RoutingParams.temperature, "threshold": RoutingParams.threshold,
          "margin": RoutingParams.margin, "crisisThreshold": RoutingParams.crisis_threshold,
          "careThreshold": RoutingParams.care_threshold, **(params or {})}
@@ -170,6 +220,11 @@ def write_index(path: Path, domains: Sequence[str], vectors: np.ndarray, owner: 
               "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
     if crisis is not None:
         arrays["crisis_weights"] = np.asarray(crisis[0], dtype=np.float32)
+    if emotion is not None:
+        arrays["emotion_weights"] = np.asarray(emotion[0], dtype=np.float32)
+        arrays["emotion_bias"] = np.asarray(emotion[1], dtype=np.float32)
+        meta["emotionClasses"] = list(EMOTION_CLASSES)
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
@@ -199,7 +254,8 @@ def fingerprint() -> str:
         version = importlib.metadata.version(EMBEDDER_PACKAGE)
     except importlib.metadata.PackageNotFoundError:
         version = None
-    parts = [*(file_digest(_DATA / f) for f in ("scope.jsonl", "background.jsonl", "crisis.jsonl", "crisis_dev.jsonl")), str(version),
+    parts = [*(file_digest(_DATA / f) for f in ("scope.jsonl", "background.jsonl", "crisis.jsonl", "crisis_dev.jsonl",
+                                                 "emotion.jsonl", "emotion_tune.jsonl")), str(version),
              json.dumps({k: v for k, v in vars(RoutingParams).items() if not k.startswith("_")})]
     return "|".join(parts)
 
@@ -221,9 +277,19 @@ def load_embedder(tc: LlamaCpp, gguf: Path, threads: int) -> EmbedFn:
     return embed
 
 
-def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mapping[str, Path], threads: int) -> dict:
+def domain_quality(improvement: float | None, perplexity_increase: float | None) -> float:
+    """What the router's quality part means: the share of a 20 % relative eval-loss improvement the
+    domain's training reached, times what its served file keeps of it (1 less the served type's
+    perplexity increase over F16 on the domain's eval text, counted 5-fold: +20 % is 0). In 0..1."""
+    gain = min(1.0, max(0.0, (improvement or 0.0) / 0.2))
+    kept = 1.0 - min(1.0, max(0.0, (perplexity_increase or 0.0) * 5))
+    return round(gain * kept, 4)
+
+
+def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mapping[str, Path], threads: int,
+                  quality: Mapping[str, float] | None = None) -> dict:
     """Write ``out_dir/embedder.gguf`` and ``out_dir/index.npz`` for the domains (name → adapter
-    folder); returns the manifest's ``router`` entry."""
+    folder) with each domain's measured ``quality``; returns the manifest's ``router`` entry."""
     gguf = embedder_gguf(tc, cache_dir)
     scope = scope_utterances()
     utterances: dict[str, list[str]] = {}
@@ -242,7 +308,9 @@ def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mappin
     model = model_identity(out_dir / "embedder.gguf")
     embed = load_embedder(tc, out_dir / "embedder.gguf", threads)
     vectors, owner, counts = build_index_arrays(embed, utterances, background_utterances())
-    write_index(out_dir / "index.npz", list(utterances), vectors, owner, model, crisis=crisis_probe(embed))
+    write_index(out_dir / "index.npz", list(utterances), vectors, owner, model,
+                {"quality": dict(quality or {})}, crisis=crisis_probe(embed, everyday_utterances(utterances)),
+                emotion=emotion_probe(embed))
     log.info("routing index: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     return {"embedder": "router/embedder.gguf", "index": "router/index.npz", "model": model,
-            "utterances": counts, "sources": sources}
+            "utterances": counts, "sources": sources, "quality": dict(quality or {})}

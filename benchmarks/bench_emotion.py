@@ -1,0 +1,90 @@
+"""Emotion benchmark: which of Plutchik's eight emotions (or none) the router reads in a message,
+on ``tests/data/emotion_eval.jsonl`` (written blind to the router's lexicon; tune and report halves).
+
+    python benchmarks/bench_emotion.py [--output benchmarks/results/emotion.json]
+
+Three readers, same rows: the lexicon alone (``tara_router.emotion.read_conversation``), the
+emotion probe alone (softmax regression on the routing embeddings, fitted by every build on
+``routing/emotion.jsonl``), and what the router ships (``tara_router.emotion.blend``). Reported:
+recall on emotional messages (the dominant emotion read is the label), the share of neutral
+messages read as neutral, per-label recall and the confusion matrix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_routing as br  # noqa: E402 - after the path set-up
+
+DATA = ROOT / "tests" / "data" / "emotion_eval.jsonl"
+LABELS = ("joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation", "neutral")
+
+
+def load(path: Path = DATA) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def summarise(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """``pairs`` of (label, read); neutral is the label for no emotion."""
+    matrix = br.confusion(pairs, LABELS)
+    emotional = [(e, r) for e, r in pairs if e != "neutral"]
+    neutral = [(e, r) for e, r in pairs if e == "neutral"]
+    return {"n": len(pairs),
+            "emotionalRecall": sum(e == r for e, r in emotional) / len(emotional) if emotional else None,
+            "neutralKept": sum(r == "neutral" for _, r in neutral) / len(neutral) if neutral else None,
+            "perLabel": br.per_label(matrix), "confusion": matrix}
+
+
+def readers(router: Any) -> dict[str, Callable[[list[str]], str]]:
+    from tara_router.emotion import blend, read_conversation
+
+    def lexicon(turns: list[str]) -> str:
+        return read_conversation(turns).dominant or "neutral"
+
+    def probe(turns: list[str]) -> str:
+        probs = router.semantic.score(router.embed_query(turns)).emotion
+        return max(probs, key=probs.get)
+
+    def shipped(turns: list[str]) -> str:
+        probs = router.semantic.score(router.embed_query(turns)).emotion
+        return blend(read_conversation(turns), probs).dominant or "neutral"
+
+    return {"lexicon": lexicon, "probe": probe, "shipped": shipped}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "emotion.json")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/tara-bench-emotion"))
+    args = parser.parse_args(argv)
+    from common import write_result
+
+    router = br.shipped_router(args.work)
+    rows = load()
+    out: dict[str, Any] = {}
+    for name, read in readers(router).items():
+        out[name] = {}
+        for split in br.SPLITS:
+            part = [r for r in rows if r["split"] == split]
+            s = summarise([(r["label"], read(br.turns(r))) for r in part])
+            out[name][split] = s
+            recall = {lbl: round(s["perLabel"][lbl]["recall"], 2) for lbl in LABELS if s["perLabel"][lbl]["recall"] is not None}
+            print(f"{name:8} {split:6}: emotional recall {s['emotionalRecall']:.3f}, neutral read as neutral "
+                  f"{s['neutralKept']:.3f}; recall by label {recall}")
+    write_result(args.output, {"benchmark": "emotion", "data": str(DATA.relative_to(ROOT)), "rows": len(rows),
+                               "readers": out, "versions": {"python": platform.python_version()}})
+
+
+if __name__ == "__main__":
+    main()
