@@ -11,6 +11,12 @@ decision has no domain (the base model) counts as ``none``. Reported separately 
 and ``report`` halves: accuracy, fallback rate, per-label precision and recall, the confusion
 matrix, accuracy per register and how many decisions the crisis path took. Not a test: nothing
 here asserts a figure; it is the baseline a new scorer is compared against.
+
+Side by side on the same embeddings: a nearest-centroid baseline, and semantic-router (the anchor
+library, pinned below) given the shipped index's domain vectors; it is installed once into its own
+virtual environment under ``~/.cache/tara/bench-venvs`` and runs ``semantic_router_baseline.py``
+there, so its dependencies never touch the project's (left out, with the reason printed, where it
+cannot be installed).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import argparse
 import json
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -235,6 +243,78 @@ def centroid_results(router: Any, rows: Sequence[dict[str, Any]]) -> list[dict[s
             for r, s in zip(rows, sims, strict=True)]
 
 
+# -- semantic-router (the anchor library), in its own cached venv, on the same vectors ---------------
+SEMANTIC_ROUTER = "1.1.1"
+SEMANTIC_ROUTER_WHAT = (f"semantic-router {SEMANTIC_ROUTER} IndexedRouter + LocalIndex (top_k 5, mean), same embeddings, "
+                        "threshold fitted on the tune half")
+
+
+def semantic_router_python() -> Path:
+    """semantic-router installed once into its own venv under ``~/.cache/tara`` (never the project's)."""
+    venv = Path.home() / ".cache" / "tara" / "bench-venvs" / f"semantic-router-{SEMANTIC_ROUTER}"
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").is_file():
+        print(f"installing semantic-router=={SEMANTIC_ROUTER} into {venv} (once)", flush=True)
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, text=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"semantic-router=={SEMANTIC_ROUTER}"],
+                       check=True, capture_output=True, text=True, timeout=1200)
+        (venv / ".installed").write_text(SEMANTIC_ROUTER)
+    return python
+
+
+def index_texts(utterances: dict[str, list[str]]) -> list[str]:
+    """The domain rows' texts in index order (deduplicated as ``build_index_arrays`` does)."""
+    return [t for rows in utterances.values() for t in dict.fromkeys(t.strip() for t in rows if t and t.strip())]
+
+
+def semantic_router_results(router: Any, utterances: dict[str, list[str]], rows: Sequence[dict[str, Any]],
+                            work: Path) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """semantic-router's ``IndexedRouter`` given the shipped index's domain vectors (no background
+    route) and every query's vector, threshold fitted on the tune half
+    (``benchmarks/semantic_router_baseline.py``, run in its own venv). None, with the reason printed,
+    where the venv cannot be made (no network) or the script fails."""
+    import numpy as np
+
+    index = router.semantic
+    texts = index_texts(utterances)
+    domain_rows = np.flatnonzero(index.owner >= 0)
+    if len(texts) != len(domain_rows):
+        raise RuntimeError(f"{len(texts)} domain texts for {len(domain_rows)} domain rows in the index")
+    queries = [{"id": r["id"], "text": router.query_text(turns(r)), "label": r["label"], "split": r["split"]} for r in rows]
+    (work / "semantic-router-input.json").write_text(json.dumps({
+        "domains": list(index.domains),
+        "utterances": [{"text": t, "domain": index.domains[int(index.owner[i])]} for t, i in zip(texts, domain_rows, strict=True)],
+        "queries": queries}), encoding="utf-8")
+    np.savez(work / "semantic-router-vectors.npz", utterances=index.vectors[domain_rows].astype(np.float32),
+             queries=np.stack([router.embed_query(turns(r)) for r in rows]).astype(np.float32))
+    try:
+        python = semantic_router_python()
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+        detail = (getattr(exc, "stderr", None) or str(exc)).strip().splitlines()[-3:]
+        print(f"semantic-router left out: could not install it into its venv ({' / '.join(detail)})")
+        return None
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONPATH="")
+    try:
+        done = subprocess.run([str(python), str(ROOT / "benchmarks" / "semantic_router_baseline.py"), str(work)], env=env,
+                              cwd=work, capture_output=True, text=True, timeout=1200)
+    except subprocess.TimeoutExpired:
+        print("semantic-router left out: its script ran past 20 minutes")
+        return None
+    if done.returncode != 0:
+        print(f"semantic-router left out: its script failed ({done.returncode}):\n{done.stderr[-2000:]}")
+        return None
+    print(done.stdout.strip())
+    out = json.loads((work / "semantic-router-output.json").read_text(encoding="utf-8"))
+    predicted = {p["id"]: p for p in out.pop("predictions")}
+    results = [{"id": r["id"], "label": r["label"], "register": r["register"], "split": r["split"],
+                "predicted": predicted[r["id"]]["predicted"], "reason": "semantic-router",
+                "confidence": predicted[r["id"]]["confidence"], "threshold": out["threshold"]} for r in rows]
+    out["disagreementsWithScan"] = sum(not p["agreesWithScan"] for p in predicted.values())
+    return results, out
+
+
 def latency(router: Any, rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     """Decision time in µs (p50, p95): uncached (embedding included), and cached."""
     import statistics
@@ -346,7 +426,8 @@ def main(argv: list[str] | None = None) -> None:
     tc, gguf = embedder()
     index = args.work / "index.npz"
     start = time.perf_counter()
-    counts = write_index(tc, gguf, domain_utterances(), index)
+    utterances = domain_utterances()
+    counts = write_index(tc, gguf, utterances, index)
     index_seconds = time.perf_counter() - start
     print(f"routing index: {counts} in {index_seconds:.1f} s")
 
@@ -362,6 +443,9 @@ def main(argv: list[str] | None = None) -> None:
                                    "(the shipped parameters)", "results": results}
     scorers["centroid"] = {"what": "nearest centroid on the same embeddings, threshold calibrated on the tune half",
                            "results": centroid_results(router, rows)}
+    anchor = semantic_router_results(router, utterances, rows, args.work)
+    if anchor is not None:
+        scorers["semantic-router"] = {"what": SEMANTIC_ROUTER_WHAT, "results": anchor[0], "details": anchor[1]}
     custom, custom_counts = custom_router(tc, gguf, args.work)
     custom_rows = load(CUSTOM / "eval.jsonl")
     calibration = calibrate([(router, rows), (custom, custom_rows)])
@@ -387,7 +471,8 @@ def main(argv: list[str] | None = None) -> None:
         "summary": {name: {split: {"accuracy": e["halves"][split]["accuracy"], "fallbackRate": e["halves"][split]["fallbackRate"]}
                            for split in SPLITS} for name, e in scorers.items()},
         "scorers": {name: {"what": e["what"], "halves": e["halves"],
-                           "misses": [r for r in e["results"] if r["label"] != r["predicted"] and r["split"] == "report"]}
+                           "misses": [r for r in e["results"] if r["label"] != r["predicted"] and r["split"] == "report"],
+                           **({"details": e["details"]} if "details" in e else {})}
                     for name, e in scorers.items()},
         "calibration": calibration,
         "index": {"utterances": counts, "seconds": round(index_seconds, 2), "model": router.semantic.model},
