@@ -13,10 +13,13 @@ similarities (temperature ``temperature``), so it is near 1 for a clear winner a
 domains only when they are close — the other parts of the score (emotion, speed, quality) then
 break the tie. The request falls back to the default domain when the best similarity is under
 ``threshold`` or the background is nearer than the best domain by more than ``margin``.
-The same index carries a crisis probe: a logistic regression on the embeddings, fitted by the build
-on crisis examples and harmless look-alikes. A request it scores at least ``crisis_threshold``
-takes the crisis path even when no rule of ``crisis`` matched (either is enough); one at least
-``care_threshold`` is answered by its domain with a care note and crisis resources in the prompt. Everything here but :class:`Embedder` is pure numpy.
+
+The same index carries two probes on the same embedding, fitted by the build. The crisis probe (a
+logistic regression on crisis examples, harmless look-alikes and everyday requests): a request it
+scores at least ``crisis_threshold`` takes the crisis path even when no rule of ``crisis`` matched
+(either is enough); one at least ``care_threshold`` is answered by its domain with a care note and
+crisis resources in the prompt. The emotion probe (softmax over neutral and Plutchik's eight)
+feeds ``tara_router.emotion.blend``. Everything here but :class:`Embedder` is pure numpy.
 """
 
 from __future__ import annotations
@@ -115,7 +118,8 @@ class SemanticIndex:
 
     def score(self, query: np.ndarray) -> SemanticScores:
         """Scores for one unit query vector (see the module docstring)."""
-        sims = self.vectors @ np.asarray(query, dtype=np.float32)
+        q = np.asarray(query, dtype=np.float32)
+        sims = self.vectors @ q
         means = self._topk_means(sims)
         dom, background = means[:-1], float(means[-1])
         z = (dom - dom.max()) / max(self.temperature, 1e-6)
@@ -125,12 +129,12 @@ class SemanticIndex:
         confident = bool(dom[best] >= self.threshold and dom[best] + self.margin >= background)
         emotion: dict[str, float] = {}
         if self.emotion_weights is not None and self.emotion_bias is not None:
-            z = np.asarray(query, dtype=np.float32) @ self.emotion_weights + self.emotion_bias
+            z = q @ self.emotion_weights + self.emotion_bias
             e = np.exp(z - z.max())
             emotion = {c: float(x) for c, x in zip(self.emotion_classes, e / e.sum(), strict=True)}
         crisis = 0.0
         if self.crisis_weights is not None:
-            crisis = float(1 / (1 + np.exp(-(float(np.asarray(query, dtype=np.float32) @ self.crisis_weights) + self.crisis_bias))))
+            crisis = float(1 / (1 + np.exp(-(float(q @ self.crisis_weights) + self.crisis_bias))))
         return SemanticScores({d: round(float(s), 4) for d, s in zip(self.domains, dom, strict=True)},
                               {d: float(x) for d, x in zip(self.domains, p, strict=True)},
                               round(background, 4), self.domains[best], confident, round(crisis, 4),
@@ -157,13 +161,12 @@ class SemanticIndex:
         classes = meta.get("emotionClasses") or ()
         if emotion[0] is not None and (emotion[0].shape != (vectors.shape[1], len(classes)) or emotion[1].shape != (len(classes),)):
             raise ValueError(f"{path}: emotion probe of shape {emotion[0].shape} for {len(classes)} classes")
-        return cls(tuple(meta["domains"]), normalise(vectors), owner, meta.get("model", ""), int(meta["k"]),
-                   float(meta["temperature"]), float(meta["threshold"]), float(meta["margin"]), weights,
-                   float(meta.get("crisisBias", 0.0)), float(meta.get("crisisThreshold", 0.99)), float(meta.get("careThreshold", 0.5)),
-                   {str(k): float(v) for k, v in (meta.get("quality") or {}).items()}, *emotion,
-                   tuple(meta.get("emotionClasses") or ()))
-
-
+        return cls(tuple(meta["domains"]), normalise(vectors), owner, model=meta.get("model", ""), k=int(meta["k"]),
+                   temperature=float(meta["temperature"]), threshold=float(meta["threshold"]), margin=float(meta["margin"]),
+                   crisis_weights=weights, crisis_bias=float(meta.get("crisisBias", 0.0)),
+                   crisis_threshold=float(meta.get("crisisThreshold", 0.99)), care_threshold=float(meta.get("careThreshold", 0.5)),
+                   quality={str(k): float(v) for k, v in (meta.get("quality") or {}).items()},
+                   emotion_weights=emotion[0], emotion_bias=emotion[1], emotion_classes=tuple(classes))
 
 
 def find_libllama(env: dict[str, str] | None = None) -> Path | None:
