@@ -252,3 +252,22 @@ def test_the_emotion_probe_is_written_and_read_back(tmp_path: Path) -> None:
     probs = index.score(B).emotion
     assert set(probs) == set(routing.EMOTION_CLASSES) and max(probs, key=probs.get) == "fear"
     assert abs(sum(probs.values()) - 1) < 1e-5
+
+
+def test_builds_embed_each_text_once_per_model_file(tmp_path: Path) -> None:
+    calls: list[list[str]] = []
+    table = {"flu": A, "price": B, "weather": C}
+
+    def embed(texts):
+        calls.append(list(texts))
+        return np.stack([table[t] for t in texts])
+
+    cache = tmp_path / "vectors-abc.npz"
+    first = routing.cached(embed, cache)
+    assert np.allclose(first(["flu", "price", "flu"]), np.stack([A, B, A]))
+    assert calls == [["flu", "price"]]
+    assert np.allclose(first(["price"]), [B]) and len(calls) == 1  # seen: not embedded again
+    again = routing.cached(embed, cache)  # a later build reads the file
+    assert np.allclose(again(["price", "weather"]), np.stack([B, C])) and calls[-1] == ["weather"]
+    cache.write_bytes(b"torn")
+    assert np.allclose(routing.cached(embed, cache)(["flu"]), [A]) and calls[-1] == ["flu"]  # unreadable: start over

@@ -36,7 +36,7 @@ from tara_trainer.llamacpp import LlamaCpp, import_llama_cpp
 from tara_trainer.outputs import ROUTING_UTTERANCES
 
 __all__ = ["EMBEDDER_PACKAGE", "crisis_probe", "crisis_training_rows", "fit_crisis_probe", "INDEX_FORMAT", "ROUTING_UTTERANCES", "RoutingParams", "background_utterances",
-           "EMOTION_CLASSES", "build_index_arrays", "domain_quality", "emotion_probe", "emotion_training_rows", "fit_softmax_probe", "domain_utterances", "embedder_gguf", "fingerprint", "load_embedder", "prune_background",
+           "EMOTION_CLASSES", "build_index_arrays", "cached", "domain_quality", "emotion_probe", "emotion_training_rows", "fit_softmax_probe", "domain_utterances", "embedder_gguf", "fingerprint", "load_embedder", "prune_background",
            "scope_utterances", "write_index"]
 
 log = logging.getLogger(__name__)
@@ -286,6 +286,31 @@ def domain_quality(improvement: float | None, perplexity_increase: float | None)
     return round(gain * kept, 4)
 
 
+def cached(embed: EmbedFn, path: Path) -> EmbedFn:
+    """``embed`` with a file of the vectors it already made (text -> vector), so a rebuild embeds
+    only texts it has not seen: the scope, background and probe rows are the same in every build.
+    The file is per model file (its digest in the name) and rewritten atomically after new texts."""
+    known: dict[str, np.ndarray] = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            known = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+    except (OSError, KeyError, ValueError):
+        pass  # no cache yet, or an unreadable one: embed everything and write a new one
+
+    def embed_cached(texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            known.update(zip(missing, normalise(embed(missing)), strict=True))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                np.savez(fh, texts=np.array(list(known)), vectors=np.stack(list(known.values())).astype(np.float32))
+            os.replace(tmp, path)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+
+    return embed_cached
+
+
 def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mapping[str, Path], threads: int,
                   quality: Mapping[str, float] | None = None) -> dict:
     """Write ``out_dir/embedder.gguf`` and ``out_dir/index.npz`` for the domains (name → adapter
@@ -306,7 +331,8 @@ def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mappin
     out_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(gguf, out_dir / "embedder.gguf")
     model = model_identity(out_dir / "embedder.gguf")
-    embed = load_embedder(tc, out_dir / "embedder.gguf", threads)
+    embed = cached(load_embedder(tc, out_dir / "embedder.gguf", threads),
+                   cache_dir / "embedder" / f"vectors-{model.rsplit(':', 1)[1]}.npz")
     vectors, owner, counts = build_index_arrays(embed, utterances, background_utterances())
     write_index(out_dir / "index.npz", list(utterances), vectors, owner, model,
                 {"quality": dict(quality or {})}, crisis=crisis_probe(embed, everyday_utterances(utterances)),
