@@ -40,7 +40,6 @@ class Router:
     def __init__(self, config: RouterConfig, settings: RouterSettings, embed: Any = None) -> None:
         """``embed`` (texts → unit vectors) replaces the configured embedding model (tests)."""
         self.config, self.settings = config, settings
-        self.index = config.index()
         self.weights = config.weights_tuple()
         self.cache: OrderedDict[str, tuple[Decision, EmotionReading]] = OrderedDict()
         self.metrics = Metrics()
@@ -60,7 +59,8 @@ class Router:
                     self.embed = Embedder(sem.model, threads=sem.threads)
             except (ValueError, OSError, RuntimeError) as exc:
                 raise ConfigError(f"semantic routing: {exc}") from exc
-            self.index = config.index(self.semantic.quality)  # the build's measured quality where the config sets none
+        # TF-IDF and per-domain parts, built once; the build's measured quality where the config sets none
+        self.index = config.index(self.semantic.quality if self.semantic is not None else None)
         self.metrics.semantic.set(1 if self.semantic is not None else 0)
 
     @staticmethod

@@ -65,7 +65,7 @@ class RoutingParams:
     care_threshold = 0.5  # the care note: the probe's own decision boundary
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _read_jsonl(path: Path) -> list:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -107,9 +107,7 @@ def fit_crisis_probe(vectors: np.ndarray, labels: np.ndarray, l2: float = 1e-3, 
 def domain_utterances(adapter_dir: Path) -> list[str]:
     """The user turns the trainer saved with an adapter; [] for adapters trained before it did."""
     path = adapter_dir / ROUTING_UTTERANCES
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [str(u) for u in _read_jsonl(path)] if path.is_file() else []
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -193,9 +191,9 @@ def crisis_probe(embed: EmbedFn, everyday: Sequence[str] = (), everyday_rows: in
     the background, an even sample of ``everyday_rows``): without them the probe never saw ordinary
     traffic and scored "how r u today" as crisis."""
     rows = crisis_training_rows()
-    step = max(1, len(everyday) // everyday_rows) if everyday else 1
-    texts = [" ".join(turns[-3:]) for turns, _ in rows] + list(everyday)[::step]
-    labels = [crisis for _, crisis in rows] + [False] * len(list(everyday)[::step])
+    negatives = list(everyday)[:: max(1, len(everyday) // everyday_rows)]
+    texts = [" ".join(turns[-3:]) for turns, _ in rows] + negatives
+    labels = [crisis for _, crisis in rows] + [False] * len(negatives)
     return fit_crisis_probe(normalise(embed(texts)), np.array(labels))
 
 
