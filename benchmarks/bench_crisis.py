@@ -1,16 +1,15 @@
 """Crisis benchmark: the rules alone against the rules plus the crisis probe, on messages written
-for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on a fresh set
-written last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl``, report
-only), through ``Router.decide`` with the index a phase build ships.
+for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on two sets written
+last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl`` and
+``crisis_blind2.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
 
     python benchmarks/bench_crisis.py [--output benchmarks/results/crisis.json]
 
-The crisis probe (a logistic regression on the routing embeddings) is fitted by the build on
-``routing/crisis.jsonl`` and ``routing/crisis_dev.jsonl``; its crisis-path threshold is chosen on
-the **tune** half (``calibrate``), the report half and the fresh set are read with it
-(``RoutingParams.crisis_threshold`` ships it). "With resources" counts the crisis path plus the
-care note (the probe at ``care_threshold`` or more: the domain answers, with resources).
-"""
+The crisis probe is the routing encoder's crisis head (``tara_trainer.export.encoder``: the
+sentence encoder fine-tuned on ``routing/crisis*.jsonl``); its two thresholds are chosen on the
+**tune** halves (``calibrate``) and the report half and the blind sets are read with them
+(``RoutingParams`` ships them). "With resources" counts the crisis path plus the care note (the
+probe at ``care_threshold`` or more: the domain answers, with a care note and resources)."""
 
 from __future__ import annotations
 
@@ -62,22 +61,33 @@ def decide_all(router: Any, data: list[dict[str, Any]], vectors: list[Any] | Non
     return out
 
 
-def calibrate(router: Any, tune: list[dict[str, Any]]) -> dict[str, Any]:
-    """The crisis path's threshold: the lowest (in steps of 0.01 from 0.5) at which the probe adds no
-    false alarm to the rules' own on the tune half of the evaluation set; what the probe then adds
-    to recall there. (The probe is fitted on other rows: ``routing/crisis*.jsonl``.)"""
+def calibrate(router: Any, tune: list[dict[str, Any]], everyday: list[dict[str, Any]]) -> dict[str, Any]:
+    """The probe's two thresholds, from tune halves only (steps of 0.01 from 0.99 down to 0.10):
+    the crisis path's is the lowest at which the probe adds at most one false alarm to the rules'
+    own on the crisis tune half's look-alikes and none on the everyday requests of the routing tune
+    half; the care note's is the lowest at which the note reaches at most 5 % of those look-alikes
+    and 1 % of the everyday requests. (The probe is trained on other rows: ``routing/crisis*.jsonl``.)"""
     from tara_router.crisis import crisis_signs
 
-    scored = [(row, bool(crisis_signs(row["turns"])), router.semantic.score(router.embed_query(row["turns"])).crisis)
-              for row in tune if row["label"] != "either"]
-    chosen = 1.0
-    for step in range(99, 49, -1):
-        t = step / 100
-        if any(row["label"] == "safe" and not rule and p >= t for row, rule, p in scored):
-            break
-        chosen = t
-    crisis = [(rule, p) for row, rule, p in scored if row["label"] == "crisis"]
-    return {"crisisThreshold": chosen, "tuneRecall": sum(rule or p >= chosen for rule, p in crisis) / len(crisis),
+    def scored(data: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool, float]]:
+        return [(row, bool(crisis_signs(row["turns"])), router.semantic.score(router.embed_query(row["turns"])).crisis)
+                for row in data if row["label"] != "either"]
+
+    looks, ordinary = scored(tune), scored(everyday)
+    safe = [(rule, p) for row, rule, p in looks if row["label"] == "safe"]
+
+    def lowest(fits: Any) -> float:
+        chosen = 1.0
+        for step in range(99, 9, -1):
+            if not fits(step / 100):
+                break
+            chosen = step / 100
+        return chosen
+
+    path = lowest(lambda t: sum(not rule and p >= t for rule, p in safe) <= 1 and not any(p >= t for _, _, p in ordinary))
+    care = lowest(lambda t: sum(p >= t for _, p in safe) <= 0.05 * len(safe) and sum(p >= t for _, _, p in ordinary) <= 0.01 * len(ordinary))
+    crisis = [(rule, p) for row, rule, p in looks if row["label"] == "crisis"]
+    return {"crisisThreshold": path, "careThreshold": min(care, path), "tuneRecall": sum(rule or p >= path for rule, p in crisis) / len(crisis),
             "tuneRecallRules": sum(rule for rule, _ in crisis) / len(crisis)}
 
 
@@ -94,14 +104,15 @@ def main(argv: list[str] | None = None) -> None:
     semantic = br.shipped_router(args.work)
     rules = Router(br.operator_config(), RouterSettings(cache_size=0))
     evaluation = rows("crisis_eval.jsonl")
-    calibration = calibrate(semantic, [r for r in evaluation if r["split"] == "tune"])
+    everyday = {split: [{"label": "safe", "turns": br.turns(r)} for r in br.load() if r["split"] == split] for split in br.SPLITS}
+    calibration = calibrate(semantic, [r for r in evaluation if r["split"] == "tune"], everyday["tune"])
     print(f"calibration on the tune half: {calibration}")
     out: dict[str, Any] = {}
     for name, router in (("rules", rules), ("rules+semantic", semantic)):
         out[name] = {}
-        everyday = [{"label": "safe", "turns": br.turns(r)} for r in br.load()]  # the routing queries: ordinary traffic
         parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
-                 ("tune", [r for r in evaluation if r["split"] == "tune"]), ("everyday", everyday)]
+                 ("blind2", rows("crisis_blind2.jsonl")), ("tune", [r for r in evaluation if r["split"] == "tune"]),
+                 ("everyday", everyday["report"])]  # the routing queries' report half: ordinary traffic
         for part, data in parts:
             f = figures(decide_all(router, data))
             out[name][part] = f

@@ -131,14 +131,15 @@ def route_all(rows: Sequence[dict[str, Any]], router: Any = None) -> tuple[list[
 
 # -- semantic routing: the index the phase build ships, made by the build's own code --------------
 def embedder() -> tuple[Any, Path]:
-    """The llama.cpp toolchain and the embedding GGUF (converted once into the cache, as builds do)."""
-    from tara_trainer.export import routing
+    """The llama.cpp toolchain and the routing encoder's GGUF (fine-tuned and converted once into the
+    cache, as builds do)."""
+    from tara_trainer.export.encoder import routing_encoder
     from tara_trainer.llamacpp import ensure_toolchain
     from tara_trainer.settings import TrainerSettings
 
     settings = TrainerSettings.from_env()
     tc = ensure_toolchain(settings.cache_dir, build=False)
-    return tc, routing.embedder_gguf(tc, settings.cache_dir)
+    return tc, routing_encoder(tc, settings.cache_dir).gguf
 
 
 def chat_utterances(path: Path) -> list[str]:
@@ -163,13 +164,16 @@ def domain_utterances(custom: dict[str, Path] | None = None) -> dict[str, list[s
 
 
 def write_index(tc: Any, gguf: Path, utterances: dict[str, list[str]], out: Path) -> dict[str, int]:
-    """The routing index for ``utterances`` (the build's functions, its scoring parameters)."""
+    """The routing index for ``utterances`` (the build's functions, its scoring parameters, the
+    encoder's crisis and emotion heads)."""
     from tara_trainer.export import routing
+    from tara_trainer.export.encoder import RoutingEncoder
 
+    encoder = RoutingEncoder.load(gguf.parent)
     embed = routing.load_embedder(tc, gguf, threads=2)
     vectors, owner, counts = routing.build_index_arrays(embed, utterances, routing.background_utterances())
     routing.write_index(out, list(utterances), vectors, owner, routing.model_identity(gguf),
-                        crisis=routing.crisis_probe(embed, routing.everyday_utterances(utterances)), emotion=routing.emotion_probe(embed))
+                        crisis=encoder.crisis, emotion=encoder.emotion)
     return counts
 
 

@@ -39,9 +39,9 @@ be = _load("bench_emotion")
 
 @pytest.fixture(scope="module")
 def routers(tmp_path_factory: pytest.TempPathFactory, toolchain, settings) -> dict[str, Any]:
-    from tara_trainer.export import routing
+    from tara_trainer.export.encoder import routing_encoder
 
-    gguf = routing.embedder_gguf(toolchain, settings.cache_dir)
+    gguf = routing_encoder(toolchain, settings.cache_dir).gguf
     work = tmp_path_factory.mktemp("routing-index")
     br.write_index(toolchain, gguf, br.domain_utterances(), work / "index.npz")
     custom, _counts = br.custom_router(toolchain, gguf, work)

@@ -5,6 +5,7 @@ embedding model on a few sentences."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from tara_router.semantic import BACKGROUND, SemanticIndex, find_libllama, open_index
 from tara_trainer.dataset import Example, routing_utterances
-from tara_trainer.export import routing
+from tara_trainer.export import encoder, routing
 
 DIM = 8
 
@@ -129,8 +130,10 @@ def test_the_shipped_scope_background_and_crisis_data_are_well_formed() -> None:
     assert set(scope) == {"healthcare", "business", "education", "creative", "leadership"}
     assert all(len(v) >= 80 for v in scope.values())
     assert len(routing.background_utterances()) >= 200
-    rows = routing.crisis_training_rows()
-    assert sum(c for _, c in rows) >= 300 and sum(not c for _, c in rows) >= 300
+    rows = encoder.crisis_rows()
+    assert sum(c for _, c in rows) >= 700 and sum(not c for _, c in rows) >= 700
+    emotions = Counter(label for _, label in encoder.emotion_rows())
+    assert set(emotions) == set(encoder.EMOTION_CLASSES) and min(emotions.values()) >= 100
 
 
 def test_libllama_is_found_in_the_tara_cache_without_the_variable(tmp_path: Path) -> None:
@@ -146,7 +149,7 @@ def test_the_real_embedding_model_puts_paraphrases_together(toolchain, settings)
     """all-MiniLM-L6-v2 as the Q8_0 GGUF the build ships, run by the router's own embedder."""
     from tara_router.semantic import Embedder
 
-    gguf = routing.embedder_gguf(toolchain, settings.cache_dir)
+    gguf = encoder.routing_encoder(toolchain, settings.cache_dir).gguf
     embed = Embedder(gguf)
     v = embed(["Can I take amoxicillin if I'm allergic to penicillin?", "Which antibiotics are safe with a penicillin allergy?",
                "What KPIs should an e-commerce store track weekly?"])
@@ -156,13 +159,8 @@ def test_the_real_embedding_model_puts_paraphrases_together(toolchain, settings)
     assert float(trainer_side[0] @ v[0]) > 0.9999  # the build and the router embed alike
 
 
-def test_the_crisis_probe_is_fitted_deterministically_and_read_back(tmp_path: Path) -> None:
-    rng = np.random.default_rng(7)
-    risky = routing.normalise(rng.normal(0, 0.3, (40, DIM)) + A)
-    safe = routing.normalise(rng.normal(0, 0.3, (40, DIM)) + B)
-    x, y = np.concatenate([risky, safe]), np.array([1] * 40 + [0] * 40)
-    w, b = routing.fit_crisis_probe(x, y)
-    assert np.array_equal(w, routing.fit_crisis_probe(x, y)[0])
+def test_the_crisis_probe_is_written_and_read_back(tmp_path: Path) -> None:
+    w, b = (A - B) * 8, -1.0  # leans to "health" (A), away from "business" (B)
     model = tmp_path / "m.gguf"
     model.write_bytes(b"m")
     routing.write_index(tmp_path / "index.npz", ["healthcare", "business"], np.stack([A, B]), np.array([0, 1]),
@@ -244,8 +242,9 @@ def test_blend_keeps_strong_words_reads_situations_and_drops_weak_hits() -> None
 def test_the_emotion_probe_is_written_and_read_back(tmp_path: Path) -> None:
     model = tmp_path / "m.gguf"
     model.write_bytes(b"m")
-    x = np.stack([A, B, C] * 10)
-    w, b = routing.fit_softmax_probe(x, [1, 3, 0] * 10, len(routing.EMOTION_CLASSES))
+    w = np.zeros((DIM, len(routing.EMOTION_CLASSES)), dtype=np.float32)
+    w[0, 1], w[1, 3], w[2, 0] = 6, 6, 6  # A reads as joy, B as fear, C as neutral
+    b = np.zeros(len(routing.EMOTION_CLASSES), dtype=np.float32)
     routing.write_index(tmp_path / "index.npz", ["healthcare", "business"], np.stack([A, B]), np.array([0, 1]),
                         routing.model_identity(model), emotion=(w, b))
     index = open_index(tmp_path / "index.npz", model, ["healthcare", "business"])
@@ -271,3 +270,7 @@ def test_builds_embed_each_text_once_per_model_file(tmp_path: Path) -> None:
     assert np.allclose(again(["price", "weather"]), np.stack([B, C])) and calls[-1] == ["weather"]
     cache.write_bytes(b"torn")
     assert np.allclose(routing.cached(embed, cache)(["flu"]), [A]) and calls[-1] == ["flu"]  # unreadable: start over
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    unwritable = routing.cached(embed, blocked / "vectors.npz")  # the image's read-only cache, in a pod
+    assert np.allclose(unwritable(["flu", "price"]), np.stack([A, B])) and unwritable(["flu"]).shape == (1, 3)

@@ -6,6 +6,7 @@
     tara-trainer verify-build --build DIR           # re-check a build's files against their sha256
     tara-trainer serve --build DIR [--port 8081]    # verify a build, then exec llama-server on it
     tara-trainer llama-build                        # fetch and build the pinned llama.cpp tools (cached)
+    tara-trainer routing-encoder                    # fine-tune the router's sentence encoder (cached)
 
 Exit codes are the operator's contract, declared with their reasons in ``tara_api.reasons``: 0 done;
 75 preempted, checkpoint saved, run again; 1 unexpected; the others name a failure. The reason and
@@ -223,6 +224,17 @@ def _cmd_llama(args: argparse.Namespace, settings: TrainerSettings) -> int:
     return 0
 
 
+def _cmd_encoder(args: argparse.Namespace, settings: TrainerSettings) -> int:
+    from tara_trainer.export.encoder import routing_encoder
+    from tara_trainer.llamacpp import ensure_toolchain
+
+    cache = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
+    tc = ensure_toolchain(cache, build=False)
+    encoder = routing_encoder(tc, cache, threads=args.threads, progress=print)
+    print(json.dumps({"gguf": str(encoder.gguf), "key": encoder.key}, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tara-trainer", description="TARA trainer")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -266,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, help="parallel compile jobs (default: all cores)")
     p.add_argument("--check", action="store_true", help="only report; fail when the build is missing")
     p.set_defaults(func=_cmd_llama)
+    p = sub.add_parser("routing-encoder", help="fine-tune the router's sentence encoder once into the user cache "
+                       "(phase builds do it when it is missing; a few minutes on two cores)")
+    p.add_argument("--cache-dir", help="cache folder (default: $TARA_CACHE_DIR or ~/.cache/tara)")
+    p.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    p.set_defaults(func=_cmd_encoder)
     return parser
 
 

