@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_routing as br  # noqa: E402 - after the path set-up
 
 DATA = ROOT / "tests" / "data"
+BLIND = ("fresh", "blind2")
 
 
 def rows(name: str) -> list[dict[str, Any]]:
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
                  ("everyday", everyday["report"])]  # the routing queries' report half: ordinary traffic
         for part, data in parts:
             f = figures(decide_all(router, data))
+            if part in BLIND:  # counts only: a blind set's misses are never read (a fix would need a new blind set)
+                f = {k: v for k, v in f.items() if k not in ("missed", "alarms")}
             out[name][part] = f
             caught = f"crisis path {f['caught']}/{f['crisis']} (recall {f['recall']:.3f}), " if f["crisis"] else ""
             resources = f"with resources {f['withResources']}/{f['crisis']} ({f['resourcesRecall']:.3f}), " if f["crisis"] else ""

@@ -54,7 +54,7 @@ class Handlers:
 
     async def stop(self, _app: web.Application) -> None:
         await self.proxy.close()
-        self.embedding_pool.shutdown(wait=False)
+        self.embedding_pool.shutdown(wait=True)  # at most one query in flight (milliseconds): nothing outlives the app
 
     async def _query_vector(self, model: str, turns: list[str]) -> Any:
         if not self.router.wants_vector(model, turns):

@@ -128,15 +128,16 @@ def read_conversation(user_turns: Sequence[str]) -> EmotionReading:
     return EmotionReading(scores, dominant, scores[dominant], crisis)
 
 
-def blend(reading: EmotionReading, probe: Mapping[str, float], lexical: float = 0.5, confident: float = 0.4) -> EmotionReading:
-    """The lexicon's reading, corrected by the emotion probe (``probe``: neutral and Plutchik's eight
-    -> probability, from the request's embedding). Strong lexical evidence (the dominant emotion's
-    intensity at least ``lexical``: explicit words like "furious") stands; otherwise the probe's
-    most likely class decides when it is at least ``confident`` — an emotion implied by the
-    situation ("they cancelled my surgery again") is read, and a weak lexical hit in a neutral
-    request ("great, thanks") is dropped. Without a probe, the reading is unchanged. The defaults
-    were chosen by 4-fold cross-validation on the tuning half of ``tests/data/emotion_eval.jsonl``."""
-    if not probe or (reading.dominant is not None and reading.intensity >= lexical):
+def blend(reading: EmotionReading, probe: Mapping[str, float], confident: float = 0.4) -> EmotionReading:
+    """The emotion probe's reading where it is sure, else the lexicon's (``probe``: neutral and
+    Plutchik's eight -> probability, from the request's embedding by the routing encoder's emotion
+    head). The probe's most likely class decides when it is at least ``confident``: an emotion
+    implied by the situation ("they cancelled my surgery again") is read, a weak lexical hit in a
+    plain request ("great, thanks") is dropped; the intensity is the larger of the two readings.
+    Without a probe, or when it is unsure, the reading is unchanged. (Before the encoder was
+    fine-tuned, strong lexical words overruled the probe; with its head, the probe alone read the
+    reporting half better than that blend: ``benchmarks/results/README.md``.)"""
+    if not probe:
         return reading
     best = max(probe, key=lambda c: probe[c])
     if probe[best] < confident:

@@ -223,11 +223,12 @@ def test_the_emotion_probes_tuning_rows_are_the_tuning_half_of_the_evaluation_se
     assert shipped == [{"label": r["label"], "turns": r.get("turns") or [r["text"]]} for r in tune if r["split"] == "tune"]
 
 
-def test_blend_keeps_strong_words_reads_situations_and_drops_weak_hits() -> None:
+def test_blend_reads_situations_drops_weak_hits_and_keeps_the_lexicon_when_unsure() -> None:
     from tara_router.emotion import blend, read_text
 
     furious = read_text("I am absolutely furious about this")
-    assert blend(furious, {"neutral": 0.9, "anger": 0.1}).dominant == "anger"  # explicit words stand
+    assert blend(furious, {"neutral": 0.1, "anger": 0.9}).intensity >= furious.intensity  # the stronger intensity
+    assert blend(furious, {"neutral": 0.35, "anger": 0.33, "fear": 0.32}).dominant == "anger"  # unsure probe: the words
     situation = read_text("they moved my operation again")
     assert situation.dominant is None
     probed = blend(situation, {"neutral": 0.2, "anger": 0.7, "sadness": 0.1})
@@ -273,4 +274,4 @@ def test_builds_embed_each_text_once_per_model_file(tmp_path: Path) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     unwritable = routing.cached(embed, blocked / "vectors.npz")  # the image's read-only cache, in a pod
-    assert np.allclose(unwritable(["flu", "price"]), np.stack([A, B])) and unwritable(["flu"]).shape == (1, 3)
+    assert np.allclose(unwritable(["flu", "price"]), np.stack([A, B])) and unwritable(["flu"]).shape == (1, DIM)

@@ -18,6 +18,7 @@ weights; llama.cpp Q8_0 embeds a query in about 3 ms on two cores, torch in abou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -217,7 +218,8 @@ def cached(embed: EmbedFn, path: Path) -> EmbedFn:
                 os.replace(tmp, path)
             except OSError as exc:  # a read-only cache (the trainer image's, in a pod): keep them in memory
                 log.debug("vector cache %s not written: %s", path, exc)
-                tmp.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
         return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     return embed_cached
