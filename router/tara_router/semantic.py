@@ -8,11 +8,15 @@ the vectors with the build (``router/index.npz``, written by ``tara_trainer.expo
 router embeds only the request, with the same model file (the index records its digest).
 
 Per request, a domain's *similarity* is the mean cosine of the request to its ``k`` nearest
-utterances. The content score the weighted router sees is a softmax over the domains'
-similarities (temperature ``temperature``), so it is near 1 for a clear winner and splits between
-domains only when they are close — the other parts of the score (emotion, speed, quality) then
-break the tie. The request falls back to the default domain when the best similarity is under
-``threshold`` or the background is nearer than the best domain by more than ``margin``.
+utterances. Domains differ in how near they come to any request at all (a domain with 400 broad
+utterances is nearer to everything than one with 90 specific ones), so each domain's *reach* —
+its mean similarity to the background utterances, requests that are for no domain — is measured
+when the index is loaded, and ``bias_weight`` times it is taken off before domains are compared.
+The content score the weighted router sees is a softmax over these adjusted similarities
+(temperature ``temperature``), so it is near 1 for a clear winner and splits between domains only
+when they are close — the other parts of the score (emotion, speed, quality) then break the tie.
+The request falls back to the default domain when the chosen domain's similarity is under
+``threshold`` or the background is nearer than it by more than ``margin``.
 
 The same index carries two probes on the same embedding, fitted by the build. The crisis probe (a
 logistic regression on crisis examples, harmless look-alikes and everyday requests): a request it
@@ -72,6 +76,7 @@ class SemanticIndex:
     temperature: float = 0.05
     threshold: float = 0.3
     margin: float = 0.0
+    bias_weight: float = 0.0  # how much of each domain's reach is taken off its similarity (0: none)
     crisis_weights: np.ndarray | None = None  # the crisis probe (logistic regression on the same embeddings)
     crisis_bias: float = 0.0
     crisis_threshold: float = 0.99
@@ -89,6 +94,10 @@ class SemanticIndex:
             raise ValueError(f"domain(s) {missing} have no utterances")
         # rows of each owner (domains in order, background last), found once
         object.__setattr__(self, "_groups", [np.flatnonzero(self.owner == i) for i in (*range(len(self.domains)), -1)])
+        background = self.vectors[self._groups[-1]]
+        reach = (np.mean([self._topk_means(self.vectors @ v)[:-1] for v in background], axis=0) if len(background)
+                 else np.zeros(len(self.domains)))
+        object.__setattr__(self, "reach", reach.astype(np.float32))  # each domain's mean similarity to the background
 
     @property
     def dim(self) -> int:
@@ -100,7 +109,7 @@ class SemanticIndex:
         return out
 
     def with_params(self, **params: float | None) -> SemanticIndex:
-        names = ("k", "temperature", "threshold", "margin", "crisis_threshold", "care_threshold")
+        names = ("k", "temperature", "threshold", "margin", "bias_weight", "crisis_threshold", "care_threshold")
         fields = {n: getattr(self, n) for n in names}
         fields.update({k: v for k, v in params.items() if v is not None})
         return dataclasses.replace(self, k=int(fields["k"]), **{n: float(fields[n]) for n in names[1:]})
@@ -122,10 +131,11 @@ class SemanticIndex:
         sims = self.vectors @ q
         means = self._topk_means(sims)
         dom, background = means[:-1], float(means[-1])
-        z = (dom - dom.max()) / max(self.temperature, 1e-6)
+        adjusted = dom - self.bias_weight * self.reach
+        z = (adjusted - adjusted.max()) / max(self.temperature, 1e-6)
         p = np.exp(z)
         p /= p.sum()
-        best = int(np.argmax(dom))
+        best = int(np.argmax(adjusted))
         confident = bool(dom[best] >= self.threshold and dom[best] + self.margin >= background)
         emotion: dict[str, float] = {}
         if self.emotion_weights is not None and self.emotion_bias is not None:
@@ -163,6 +173,7 @@ class SemanticIndex:
             raise ValueError(f"{path}: emotion probe of shape {emotion[0].shape} for {len(classes)} classes")
         return cls(tuple(meta["domains"]), normalise(vectors), owner, model=meta.get("model", ""), k=int(meta["k"]),
                    temperature=float(meta["temperature"]), threshold=float(meta["threshold"]), margin=float(meta["margin"]),
+                   bias_weight=float(meta.get("biasWeight", 0.0)),
                    crisis_weights=weights, crisis_bias=float(meta.get("crisisBias", 0.0)),
                    crisis_threshold=float(meta.get("crisisThreshold", 0.99)), care_threshold=float(meta.get("careThreshold", 0.5)),
                    quality={str(k): float(v) for k, v in (meta.get("quality") or {}).items()},

@@ -67,7 +67,7 @@ def test_two_custom_domains_route_from_their_training_data_alone(routers) -> Non
     summary = br.custom_check(routers["custom"], {}, rows)
     br.print_half("custom domains / report", summary["halves"]["report"])
     report = summary["halves"]["report"]
-    assert report["accuracy"] >= 0.9  # 0.943 recorded
+    assert report["accuracy"] >= 0.92  # 0.952 recorded (goal 0.95)
     assert report["perLabel"]["legal"]["recall"] >= 0.8 and report["perLabel"]["cooking"]["recall"] >= 0.85
 
 

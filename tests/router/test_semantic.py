@@ -275,3 +275,15 @@ def test_builds_embed_each_text_once_per_model_file(tmp_path: Path) -> None:
     blocked.write_text("")
     unwritable = routing.cached(embed, blocked / "vectors.npz")  # the image's read-only cache, in a pod
     assert np.allclose(unwritable(["flu", "price"]), np.stack([A, B])) and unwritable(["flu"]).shape == (1, DIM)
+
+
+def test_a_domain_near_everything_is_discounted_by_its_reach() -> None:
+    """A domain whose utterances sit near the background (a broad one) reaches every request; its
+    mean similarity to the background is measured at load and, times ``bias_weight``, taken off."""
+    broad, narrow = unit(1, 0, 0.9), unit(0, 1)
+    index = SemanticIndex(("broad", "narrow"), np.stack([broad, narrow, C]), np.array([0, 1, -1]), k=1, threshold=0.3)
+    assert index.reach == pytest.approx([float(broad @ C), 0.0], abs=1e-6)
+    query = unit(1, 0.8, 0.6)
+    assert index.score(query).best == "broad"  # nearer in raw similarity
+    adjusted = index.with_params(bias_weight=2.0).score(query)
+    assert adjusted.best == "narrow" and adjusted.confident and adjusted.content["narrow"] > 0.99

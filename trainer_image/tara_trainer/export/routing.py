@@ -50,10 +50,11 @@ class RoutingParams:
     ``tests/data/routing_eval.jsonl`` and of ``tests/data/custom_domains/eval.jsonl``
     (``benchmarks/bench_routing.py`` prints the search; ``bench_crisis.py`` the crisis threshold's)."""
 
-    k = 3
+    k = 5
     temperature = 0.05
     threshold = 0.29  # the best tune accuracy (both tune sets) averaged over ±0.02
     margin = 0.02  # fall back when the background is nearer than the best domain by more than 0.02
+    bias_weight = 2.0  # each domain's reach (mean similarity to the background) taken off twice; k and this on both tune halves
     prune_ceiling = 0.6
     # the crisis probe (the encoder's crisis head, see tara_router.semantic): its probability that a
     # message signals risk; both chosen on tune halves by benchmarks/bench_crisis.py's calibrate()
@@ -135,7 +136,7 @@ def write_index(path: Path, domains: Sequence[str], vectors: np.ndarray, owner: 
     atomically); ``crisis`` is the crisis probe's (weights, bias), ``emotion`` the emotion
     probe's ((dim, 9) weights, (9,) bias) over ``EMOTION_CLASSES``."""
     p = {"k": RoutingParams.k, "temperature": RoutingParams.temperature, "threshold": RoutingParams.threshold,
-         "margin": RoutingParams.margin, "crisisThreshold": RoutingParams.crisis_threshold,
+         "margin": RoutingParams.margin, "biasWeight": RoutingParams.bias_weight, "crisisThreshold": RoutingParams.crisis_threshold,
          "careThreshold": RoutingParams.care_threshold, **(params or {})}
     meta = {"format": INDEX_FORMAT, "domains": list(domains), "model": model, **p}
     if crisis is not None:
