@@ -4,8 +4,8 @@ on ``tests/data/emotion_eval.jsonl`` (written blind to the router's lexicon; tun
     python benchmarks/bench_emotion.py [--output benchmarks/results/emotion.json]
 
 Three readers, same rows: the lexicon alone (``tara_router.emotion.read_conversation``), the
-emotion probe alone (softmax regression on the routing embeddings, fitted by every build on
-``routing/emotion.jsonl``), and what the router ships (``tara_router.emotion.blend``). Reported:
+emotion probe alone (the routing encoder's emotion head, trained with it on
+``routing/emotion*.jsonl``), and what the router ships (``tara_router.emotion.blend``). Reported:
 recall on emotional messages (the dominant emotion read is the label), the share of neutral
 messages read as neutral, per-label recall and the confusion matrix.
 """

@@ -18,11 +18,12 @@ when they are close — the other parts of the score (emotion, speed, quality) t
 The request falls back to the default domain when the chosen domain's similarity is under
 ``threshold`` or the background is nearer than it by more than ``margin``.
 
-The same index carries two probes on the same embedding, fitted by the build. The crisis probe (a
-logistic regression on crisis examples, harmless look-alikes and everyday requests): a request it
-scores at least ``crisis_threshold`` takes the crisis path even when no rule of ``crisis`` matched
-(either is enough); one at least ``care_threshold`` is answered by its domain with a care note and
-crisis resources in the prompt. The emotion probe (softmax over neutral and Plutchik's eight)
+The same index carries two probes on the same embedding: the heads trained with the routing
+encoder (``tara_trainer.export.encoder``). The crisis probe (a logistic head trained on crisis
+examples, harmless look-alikes and everyday requests): a request it scores at least
+``crisis_threshold`` takes the crisis path even when no rule of ``crisis`` matched (either is
+enough); one at least ``care_threshold`` is answered by its domain with a care note and crisis
+resources in the prompt. The emotion probe (softmax over neutral and Plutchik's eight)
 feeds ``tara_router.emotion.blend``. Everything here but :class:`Embedder` is pure numpy.
 """
 
@@ -77,7 +78,7 @@ class SemanticIndex:
     threshold: float = 0.3
     margin: float = 0.0
     bias_weight: float = 0.0  # how much of each domain's reach is taken off its similarity (0: none)
-    crisis_weights: np.ndarray | None = None  # the crisis probe (logistic regression on the same embeddings)
+    crisis_weights: np.ndarray | None = None  # the crisis probe (the encoder's logistic head)
     crisis_bias: float = 0.0
     crisis_threshold: float = 0.99
     care_threshold: float = 0.5

@@ -71,3 +71,12 @@ def test_the_training_rows_are_not_in_the_sets_it_is_measured_on() -> None:
     trained = {" ".join(t).strip().lower() for t, _ in encoder.crisis_rows()} | {t.strip().lower() for t, _ in encoder.emotion_rows()}
     for name in ("crisis_eval.jsonl", "crisis_fresh.jsonl", "crisis_blind2.jsonl", "routing_eval.jsonl", "emotion_eval.jsonl"):
         assert not trained & reported(name), name
+
+
+def test_a_missing_encoder_in_a_read_only_cache_says_how_to_make_it(tmp_path: Path) -> None:
+    from tara_trainer.llamacpp import ToolchainError
+
+    blocked = tmp_path / "cache"
+    blocked.write_text("")  # a file where the cache folder should be: nothing can be written under it
+    with pytest.raises(ToolchainError, match="tara-trainer routing-encoder"):
+        encoder.routing_encoder(SimpleNamespace(version="0.3.36"), blocked)

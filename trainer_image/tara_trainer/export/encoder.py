@@ -43,7 +43,7 @@ import numpy as np
 from tara_trainer.checkpoints import file_digest
 from tara_trainer.errors import ModelUnavailable
 from tara_trainer.export import tools
-from tara_trainer.llamacpp import LlamaCpp
+from tara_trainer.llamacpp import LlamaCpp, ToolchainError
 
 __all__ = ["EMBEDDER_NAME", "EMBEDDER_PACKAGE", "EMOTION_CLASSES", "RECIPE", "RoutingEncoder", "crisis_rows", "emotion_rows",
            "encoder_key", "everyday_rows", "routing_encoder"]
@@ -148,8 +148,14 @@ def routing_encoder(tc: LlamaCpp, cache_dir: Path, threads: int | None = None,
     folder = root / f"routing-{key}"
     if (folder / HEADS_FILE).is_file():
         return RoutingEncoder.load(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".routing.lock", "w") as lock:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        lock = open(root / ".routing.lock", "w")  # noqa: SIM115 - held for the whole training below
+    except OSError as exc:
+        raise ToolchainError(f"the routing encoder {folder.name} is not in {root} and that cache is not writable ({exc}); "
+                             "make it where the cache is built: `tara-trainer routing-encoder` (Dockerfile.trainer and "
+                             "`make setup` do)") from exc
+    with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (folder / HEADS_FILE).is_file():  # another process finished it while this one waited
             return RoutingEncoder.load(folder)
