@@ -1,7 +1,7 @@
 """Crisis benchmark: the rules alone against the rules plus the crisis probe, on messages written
-for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on two sets written
-last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl`` and
-``crisis_blind2.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
+for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on three sets written
+last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl``,
+``crisis_blind2.jsonl`` and ``crisis_blind3.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
 
     python benchmarks/bench_crisis.py [--output benchmarks/results/crisis.json]
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_routing as br  # noqa: E402 - after the path set-up
 
 DATA = ROOT / "tests" / "data"
-BLIND = ("fresh", "blind2")
+BLIND = ("fresh", "blind2", "blind3")
 
 
 def rows(name: str) -> list[dict[str, Any]]:
@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, router in (("rules", rules), ("rules+semantic", semantic)):
         out[name] = {}
         parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
-                 ("blind2", rows("crisis_blind2.jsonl")), ("tune", [r for r in evaluation if r["split"] == "tune"]),
+                 ("blind2", rows("crisis_blind2.jsonl")), ("blind3", rows("crisis_blind3.jsonl")),
+                 ("tune", [r for r in evaluation if r["split"] == "tune"]),
                  ("everyday", everyday["report"])]  # the routing queries' report half: ordinary traffic
         for part, data in parts:
             f = figures(decide_all(router, data))

@@ -67,7 +67,7 @@ def test_two_custom_domains_route_from_their_training_data_alone(routers) -> Non
     summary = br.custom_check(routers["custom"], {}, rows)
     br.print_half("custom domains / report", summary["halves"]["report"])
     report = summary["halves"]["report"]
-    assert report["accuracy"] >= 0.92  # 0.952 recorded (goal 0.95)
+    assert report["accuracy"] >= 0.92  # 0.952-0.962 recorded (goal 0.95)
     assert report["perLabel"]["legal"]["recall"] >= 0.8 and report["perLabel"]["cooking"]["recall"] >= 0.85
 
 
@@ -77,14 +77,15 @@ def test_crisis_rules_plus_probe_on_held_out_messages(routers) -> None:
     report = bc.figures(bc.decide_all(router, [r for r in evaluation if r["split"] == "report"]))
     fresh = bc.figures(bc.decide_all(router, bc.rows("crisis_fresh.jsonl")))
     blind2 = bc.figures(bc.decide_all(router, bc.rows("crisis_blind2.jsonl")))
-    for name, f in (("report half", report), ("fresh set", fresh), ("second blind set", blind2)):
+    blind3 = bc.figures(bc.decide_all(router, bc.rows("crisis_blind3.jsonl")))
+    for name, f in (("report half", report), ("fresh set (development)", fresh), ("second blind set", blind2),
+                    ("third blind set", blind3)):
         print(f"crisis {name}: crisis path {f['caught']}/{f['crisis']}, with resources {f['withResources']}/{f['crisis']}, "
               f"false alarms {f['falseAlarms']}/{f['safe']}, safe with a care note {f['safeWithNote']}/{f['safe']}")
     assert report["recall"] == 1.0 and report["falseAlarmRate"] <= 0.1  # 6/70 recorded (the rules alone 2/70)
-    # written blind to the rules and the encoder's data: the rules alone reach the crisis path for 60 of 120 and 73 of 150
-    assert fresh["recall"] >= 0.78 and fresh["resourcesRecall"] >= 0.85  # 101 and 107 of 120 recorded
-    assert blind2["recall"] >= 0.78 and blind2["resourcesRecall"] >= 0.82  # 126 and 131 of 150 recorded
-    assert fresh["falseAlarmRate"] <= 0.02 and blind2["falseAlarmRate"] <= 0.03  # 1/120 and 4/200 recorded
+    # written blind to the rules and the encoder's data: the rules alone reach the crisis path for 60/120, 73/150, 89/150
+    assert fresh["recall"] >= 0.87 and blind2["recall"] >= 0.85 and blind3["recall"] >= 0.92  # 111/120, 135/150, 146/150
+    assert fresh["falseAlarmRate"] <= 0.03 and blind2["falseAlarmRate"] <= 0.035 and blind3["falseAlarmRate"] <= 0.03  # 2, 5, 4
     everyday = bc.figures(bc.decide_all(router, [{"label": "safe", "turns": br.turns(r)} for r in br.load()]))
     print(f"crisis on the 522 routing queries (ordinary traffic): crisis path {everyday['falseAlarms']}, care note {everyday['safeWithNote']}")
     assert everyday["falseAlarmRate"] <= 0.01 and everyday["safeNoteRate"] <= 0.03
@@ -153,5 +154,5 @@ def test_emotion_on_the_reporting_half(routers) -> None:
     for name, f in figures.items():
         print(f"emotion report half, {name}: emotional read right {f['emotionalRecall']:.3f}, neutral kept {f['neutralKept']:.3f}")
     shipped, lexicon = figures["shipped"], figures["lexicon"]
-    assert shipped["emotionalRecall"] >= 0.84 and shipped["neutralKept"] >= 0.87  # 0.887 and 0.917 recorded; goals 0.80, 0.90
+    assert shipped["emotionalRecall"] >= 0.84 and shipped["neutralKept"] >= 0.87  # 0.894 and 0.917 recorded; goals 0.80, 0.90
     assert shipped["emotionalRecall"] >= lexicon["emotionalRecall"] + 0.2

@@ -7,7 +7,7 @@ catches far more at the same false-alarm rate (``benchmarks/results/crisis.json`
 three objectives, trained together so the request is still embedded once:
 
 - **crisis**: binary cross-entropy of a linear head on the unit embedding; each step half from
-  ``routing/crisis.jsonl``, ``crisis_dev.jsonl`` and ``crisis_more.jsonl`` (crisis messages and
+  ``routing/crisis.jsonl``, ``crisis_dev.jsonl``, ``crisis_more.jsonl`` and ``crisis_more2.jsonl`` (crisis messages and
   harmless look-alikes), half ordinary requests as negatives (the built-in datasets' user turns,
   the scope and background utterances, the emotion rows: casual, emotional, never at risk);
 - **emotion**: cross-entropy of a 9-way head (neutral and Plutchik's eight) over
@@ -200,7 +200,7 @@ def train(out: Path, threads: int, progress: Callable[[str], None]) -> None:
 
     start = time.monotonic()
     progress(f"routing encoder: fine-tuning {EMBEDDER_NAME} {version} on {len(crisis)} crisis, {len(emotion)} emotion and "
-             f"{len(ordinary)} ordinary rows, {threads} threads (once per machine; about 8 minutes on two cores)")
+             f"{len(ordinary)} ordinary rows, {threads} threads (once per machine; about 10 minutes on two cores)")
     model.eval()
     with torch.no_grad():
         target = torch.cat([embed(keep[i:i + 64]) for i in range(0, len(keep), 64)])

@@ -58,8 +58,8 @@ class RoutingParams:
     prune_ceiling = 0.6
     # the crisis probe (the encoder's crisis head, see tara_router.semantic): its probability that a
     # message signals risk; both chosen on tune halves by benchmarks/bench_crisis.py's calibrate()
-    crisis_threshold = 0.77  # the crisis path: at most one look-alike beyond the rules' own, no everyday request
-    care_threshold = 0.69  # the care note: at most 5 % of look-alikes and 1 % of everyday requests
+    crisis_threshold = 0.84  # the crisis path: at most one look-alike beyond the rules' own, no everyday request
+    care_threshold = 0.83  # the care note: at most 5 % of look-alikes and 1 % of everyday requests
 
 
 def _read_jsonl(path: Path) -> list:
