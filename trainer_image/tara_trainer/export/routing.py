@@ -78,8 +78,6 @@ def background_utterances() -> list[str]:
     return [row["text"] for row in _read_jsonl(_DATA / "background.jsonl")]
 
 
-
-
 def domain_utterances(adapter_dir: Path) -> list[str]:
     """The user turns the trainer saved with an adapter; [] for adapters trained before it did."""
     path = adapter_dir / ROUTING_UTTERANCES
@@ -123,12 +121,6 @@ def build_index_arrays(embed: EmbedFn, utterances: Mapping[str, Sequence[str]], 
             np.array(owner + [-1] * int(keep.sum()), dtype=np.int16), counts)
 
 
-
-
-
-
-
-
 def write_index(path: Path, domains: Sequence[str], vectors: np.ndarray, owner: np.ndarray, model: str,
                 params: Mapping[str, object] | None = None, crisis: tuple[np.ndarray, float] | None = None,
                 emotion: tuple[np.ndarray, np.ndarray] | None = None) -> None:
@@ -154,7 +146,6 @@ def write_index(path: Path, domains: Sequence[str], vectors: np.ndarray, owner: 
     with open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
     os.replace(tmp, path)
-
 
 
 def fingerprint(llama_version: str) -> str:
