@@ -4,7 +4,9 @@ upstream directly and against LiteLLM's proxy in front of the same upstream, in 
     python benchmarks/bench_router.py [--build DIR] [--requests 400] [--concurrency 32] [--repeats 2]
                                       [--output benchmarks/results/router.json]
 
-Two upstreams: ``stub`` (an aiohttp server answering a fixed chat completion at once, which
+Two routers: keyword routing (``router``) and semantic routing with the build's index and
+embedding model (``semantic``; the decision cache is off, so every request is embedded: the worst
+case). Two upstreams: ``stub`` (an aiohttp server answering a fixed chat completion at once, which
 isolates what each proxy adds) and ``llama`` (llama-server on the tiny GGUF build with its two
 LoRAs; ``--build`` reuses one, otherwise the script trains and builds it, about two minutes).
 Each side sends the same chat requests (max_tokens 1) at the given concurrency after a warm-up;
@@ -106,15 +108,19 @@ def start_litellm(upstream: str, port: int, work: Path) -> subprocess.Popen:
     return proc
 
 
-def start_router(upstream: str, port: int, work: Path) -> subprocess.Popen:
+def start_router(upstream: str, port: int, work: Path, build: Path | None = None) -> subprocess.Popen:
+    """The router in front of ``upstream``: keyword routing, or with ``build`` the build's routing
+    index and embedding model (every request embedded: the decision cache is off)."""
     config = work / f"router-{port}.json"
-    config.write_text(json.dumps({"upstream": upstream, "domains": [{"name": "healthcare", "adapterId": 0},
-                                                                     {"name": "business", "adapterId": 1}]}))
+    body: dict[str, Any] = {"upstream": upstream, "domains": [{"name": "healthcare", "adapterId": 0}, {"name": "business", "adapterId": 1}]}
+    if build is not None:
+        body["semantic"] = {"index": str(build / "router" / "index.npz"), "model": str(build / "router" / "embedder.gguf"), "threads": 2}
+    config.write_text(json.dumps(body))
     proc = subprocess.Popen([sys.executable, "-m", "tara_router.main", "--config", str(config), "--port", str(port),
                              "--host", "127.0.0.1"], env={**os.environ, "TARA_ROUTER_CACHE_SIZE": "0",
                                                           "PYTHONPATH": str(ROOT / "router") + os.pathsep + str(ROOT / "api")},
                             stdout=subprocess.DEVNULL, stderr=(work / f"router-{port}.log").open("wb"))
-    wait_http(f"http://127.0.0.1:{port}/healthz", 60)
+    wait_http(f"http://127.0.0.1:{port}/healthz", 120)
     return proc
 
 
@@ -202,10 +208,12 @@ def main() -> int:
             procs = []
             try:
                 wait_http(upstream + "/health", 120)
-                r_port, l_port = free_port(), free_port()
+                r_port, s_port, l_port = free_port(), free_port(), free_port()
                 procs.append(start_router(upstream, r_port, work))
+                procs.append(start_router(upstream, s_port, work, build_dir))
                 procs.append(start_litellm(upstream, l_port, work))
                 urls = {"direct": upstream + "/v1/chat/completions", "router": f"http://127.0.0.1:{r_port}/v1/chat/completions",
+                        "semantic": f"http://127.0.0.1:{s_port}/v1/chat/completions",
                         "litellm": f"http://127.0.0.1:{l_port}/v1/chat/completions"}
                 # llama-server's first requests with a LoRA are slow (seconds): warm it up before measuring
                 asyncio.run(load(urls["direct"], 2 * args.concurrency, args.concurrency, {**BODY, "lora": LORA}))
@@ -213,13 +221,13 @@ def main() -> int:
                 order = list(urls)
                 for r in range(args.repeats):
                     for side in order:
-                        body = BODY if side == "router" else {**BODY, "lora": LORA}
+                        body = BODY if side in ("router", "semantic") else {**BODY, "lora": LORA}
                         runs[side].append(asyncio.run(load(urls[side], args.requests, args.concurrency, body)))
-                        print(f"  {upstream_kind} repeat {r + 1} {side:>7}: {runs[side][-1]}", flush=True)
+                        print(f"  {upstream_kind} repeat {r + 1} {side:>8}: {runs[side][-1]}", flush=True)
                     order = order[1:] + order[:1]
                 med = {side: {k: statistics.median(run[k] for run in v) for k in ("p50Ms", "p99Ms", "rps")} for side, v in runs.items()}
                 added = {side: {"p50Ms": round(med[side]["p50Ms"] - med["direct"]["p50Ms"], 3),
-                                "p99Ms": round(med[side]["p99Ms"] - med["direct"]["p99Ms"], 3)} for side in ("router", "litellm")}
+                                "p99Ms": round(med[side]["p99Ms"] - med["direct"]["p99Ms"], 3)} for side in ("router", "semantic", "litellm")}
                 results[upstream_kind] = {"median": med, "added": added, "runs": runs}
             finally:
                 for p in [*procs, upstream_proc]:
@@ -233,6 +241,8 @@ def main() -> int:
         m, a = res["median"], res["added"]
         print(f"  upstream {kind}: direct p50 {m['direct']['p50Ms']:.2f} ms / {m['direct']['rps']:.0f} req/s; "
               f"router adds p50 {a['router']['p50Ms']:+.2f} ms, p99 {a['router']['p99Ms']:+.2f} ms ({m['router']['rps']:.0f} req/s); "
+              f"with semantic routing (every request embedded) p50 {a['semantic']['p50Ms']:+.2f} ms, "
+              f"p99 {a['semantic']['p99Ms']:+.2f} ms ({m['semantic']['rps']:.0f} req/s); "
               f"LiteLLM adds p50 {a['litellm']['p50Ms']:+.2f} ms, p99 {a['litellm']['p99Ms']:+.2f} ms ({m['litellm']['rps']:.0f} req/s)")
     write_result(args.output, {"benchmark": "router", "concurrency": args.concurrency, "requests": args.requests,
                                "results": results, "litellm": LITELLM})
