@@ -96,7 +96,7 @@ class SemanticIndex:
         # rows of each owner (domains in order, background last), found once
         object.__setattr__(self, "_groups", [np.flatnonzero(self.owner == i) for i in (*range(len(self.domains)), -1)])
         background = self.vectors[self._groups[-1]]
-        reach = (np.mean([self._topk_means(self.vectors @ v)[:-1] for v in background], axis=0) if len(background)
+        reach = (self._topk_means(background @ self.vectors.T)[:, :-1].mean(axis=0) if len(background)
                  else np.zeros(len(self.domains)))
         object.__setattr__(self, "reach", reach.astype(np.float32))  # each domain's mean similarity to the background
 
@@ -117,13 +117,13 @@ class SemanticIndex:
 
     def _topk_means(self, sims: np.ndarray) -> np.ndarray:
         """Mean of the k largest similarities per owner: the domains in order, then the background
-        (-1 where an owner has no rows)."""
-        out = np.full(len(self._groups), -1.0, dtype=np.float32)
+        (-1 where an owner has no rows). ``sims`` is one query's row or a (queries, rows) matrix."""
+        out = np.full((*sims.shape[:-1], len(self._groups)), -1.0, dtype=np.float32)
         for i, rows in enumerate(self._groups):
             if rows.size:
-                own = sims[rows]
-                k = min(self.k, own.size)
-                out[i] = float(np.mean(np.partition(own, own.size - k)[-k:]))
+                own = sims[..., rows]
+                k = min(self.k, rows.size)
+                out[..., i] = np.mean(np.partition(own, rows.size - k, axis=-1)[..., -k:], axis=-1)
         return out
 
     def score(self, query: np.ndarray) -> SemanticScores:

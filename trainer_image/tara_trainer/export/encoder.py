@@ -45,8 +45,8 @@ from tara_trainer.errors import ModelUnavailable
 from tara_trainer.export import tools
 from tara_trainer.llamacpp import LlamaCpp, ToolchainError
 
-__all__ = ["EMBEDDER_NAME", "EMBEDDER_PACKAGE", "EMOTION_CLASSES", "RECIPE", "RoutingEncoder", "crisis_rows", "emotion_rows",
-           "encoder_key", "everyday_rows", "routing_encoder"]
+__all__ = ["DATA", "EMBEDDER_NAME", "EMBEDDER_PACKAGE", "EMOTION_CLASSES", "RECIPE", "RoutingEncoder", "crisis_rows", "emotion_rows",
+           "encoder_key", "everyday_rows", "read_jsonl", "routing_encoder"]
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ class RoutingEncoder:
                        folder.name.removeprefix("routing-"))
 
 
-def _jsonl(path: Path) -> list:
+def read_jsonl(path: Path) -> list:
+    """The rows of a JSON-lines file (blank lines skipped)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -97,7 +98,7 @@ def crisis_rows() -> list[tuple[list[str], bool]]:
     """(user turns, is crisis) from the crisis training files; ``either`` rows left out."""
     out: list[tuple[list[str], bool]] = []
     for name in CRISIS_FILES:
-        for r in _jsonl(DATA / name):
+        for r in read_jsonl(DATA / name):
             if r["label"] != "either":
                 out.append((r["turns"] if "turns" in r else [r["text"]], r["label"] == "crisis"))
     return out
@@ -105,7 +106,7 @@ def crisis_rows() -> list[tuple[list[str], bool]]:
 
 def emotion_rows() -> list[tuple[str, str]]:
     """(text, label) from the emotion training files, multi-turn rows joined as the router joins them."""
-    return [(joined(r["turns"]) if "turns" in r else r["text"], r["label"]) for name in EMOTION_FILES for r in _jsonl(DATA / name)]
+    return [(joined(r["turns"]) if "turns" in r else r["text"], r["label"]) for name in EMOTION_FILES for r in read_jsonl(DATA / name)]
 
 
 def everyday_rows() -> list[str]:
@@ -117,7 +118,7 @@ def everyday_rows() -> list[str]:
     for domain in BUILTIN_DOMAINS:
         examples, _report = load_examples(builtin_dataset_path(domain), "auto")
         out += routing_utterances(examples)
-    out += [r["text"] for name in ("scope.jsonl", "background.jsonl") for r in _jsonl(DATA / name)]
+    out += [r["text"] for name in ("scope.jsonl", "background.jsonl") for r in read_jsonl(DATA / name)]
     return list(dict.fromkeys(out))
 
 

@@ -30,7 +30,14 @@ import numpy as np
 
 from tara_trainer.checkpoints import file_digest
 from tara_trainer.errors import ModelUnavailable
-from tara_trainer.export.encoder import EMBEDDER_NAME, EMOTION_CLASSES, encoder_key, routing_encoder
+from tara_trainer.export.encoder import (
+    DATA,
+    EMBEDDER_NAME,
+    EMOTION_CLASSES,
+    encoder_key,
+    read_jsonl,
+    routing_encoder,
+)
 from tara_trainer.llamacpp import LlamaCpp, import_llama_cpp
 from tara_trainer.outputs import ROUTING_UTTERANCES
 
@@ -41,7 +48,6 @@ __all__ = ["INDEX_FORMAT", "ROUTING_UTTERANCES", "RoutingParams", "background_ut
 log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 1
-_DATA = Path(__file__).resolve().parents[1] / "data" / "routing"
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
@@ -62,26 +68,22 @@ class RoutingParams:
     care_threshold = 0.83  # the care note: at most 5 % of look-alikes and 1 % of everyday requests
 
 
-def _read_jsonl(path: Path) -> list:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def scope_utterances() -> dict[str, list[str]]:
     """Scope utterances of the five built-in domains."""
     out: dict[str, list[str]] = {}
-    for row in _read_jsonl(_DATA / "scope.jsonl"):
+    for row in read_jsonl(DATA / "scope.jsonl"):
         out.setdefault(row["domain"], []).append(row["text"])
     return out
 
 
 def background_utterances() -> list[str]:
-    return [row["text"] for row in _read_jsonl(_DATA / "background.jsonl")]
+    return [row["text"] for row in read_jsonl(DATA / "background.jsonl")]
 
 
 def domain_utterances(adapter_dir: Path) -> list[str]:
     """The user turns the trainer saved with an adapter; [] for adapters trained before it did."""
     path = adapter_dir / ROUTING_UTTERANCES
-    return [str(u) for u in _read_jsonl(path)] if path.is_file() else []
+    return [str(u) for u in read_jsonl(path)] if path.is_file() else []
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -156,7 +158,7 @@ def fingerprint(llama_version: str) -> str:
         encoder = encoder_key(llama_version)
     except ModelUnavailable:
         encoder = None
-    parts = [*(file_digest(_DATA / f) for f in ("scope.jsonl", "background.jsonl")), str(encoder),
+    parts = [*(file_digest(DATA / f) for f in ("scope.jsonl", "background.jsonl")), str(encoder),
              json.dumps({k: v for k, v in vars(RoutingParams).items() if not k.startswith("_")})]
     return "|".join(parts)
 
