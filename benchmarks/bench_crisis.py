@@ -71,7 +71,7 @@ def calibrate(router: Any, tune: list[dict[str, Any]], everyday: list[dict[str, 
     from tara_router.crisis import crisis_signs
 
     def scored(data: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bool, float]]:
-        return [(row, bool(crisis_signs(row["turns"])), router.semantic.score(router.embed_query(row["turns"])).crisis)
+        return [(row, bool(crisis_signs(row["turns"])), router.crisis_probability(row["turns"]))
                 for row in data if row["label"] != "either"]
 
     looks, ordinary = scored(tune), scored(everyday)

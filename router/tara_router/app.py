@@ -56,10 +56,10 @@ class Handlers:
         await self.proxy.close()
         self.embedding_pool.shutdown(wait=True)  # at most one query in flight (milliseconds): nothing outlives the app
 
-    async def _query_vector(self, model: str, turns: list[str]) -> Any:
+    async def _embedded(self, model: str, turns: list[str]) -> tuple[Any, float | None]:
         if not self.router.wants_vector(model, turns):
-            return None
-        return await asyncio.get_running_loop().run_in_executor(self.embedding_pool, self.router.embed_query, turns)
+            return None, None
+        return await asyncio.get_running_loop().run_in_executor(self.embedding_pool, self.router.embed_request, turns)
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, "chat")
@@ -80,8 +80,8 @@ class Handlers:
             else:
                 turns = [check_prompt(body)]
             t0 = time.perf_counter()
-            query_vector = await self._query_vector(model, turns)
-            decision, reading = self.router.decide(model, turns, query_vector)
+            query_vector, view_crisis = await self._embedded(model, turns)
+            decision, reading = self.router.decide(model, turns, query_vector, view_crisis)
             domain_label = decision.domain or "base"
             self.router.metrics.observe_decision(decision, reading, time.perf_counter() - t0)
             self._log_decision(decision, reading)

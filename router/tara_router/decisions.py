@@ -17,7 +17,7 @@ from tara_router.config import ConfigError, RouterConfig
 from tara_router.emotion import EmotionReading, blend, read_conversation
 from tara_router.metrics import Metrics
 from tara_router.scoring import Decision, route
-from tara_router.semantic import Embedder, SemanticIndex, open_index
+from tara_router.semantic import Embedder, SemanticIndex, crisis_views, open_index
 from tara_router.settings import RouterSettings
 from tara_router.validation import content_text
 
@@ -42,6 +42,8 @@ class Router:
         self.config, self.settings = config, settings
         self.weights = config.weights_tuple()
         self.cache: OrderedDict[str, tuple[Decision, EmotionReading]] = OrderedDict()
+        # text -> the crisis probe on it alone: a conversation resends its earlier turns every request
+        self.view_cache: OrderedDict[str, float] = OrderedDict()
         self.metrics = Metrics()
         self.upstream = (settings.upstream or config.upstream).rstrip("/")
         self.models = {d.model_name: d.name for d in config.domains}
@@ -80,9 +82,30 @@ class Router:
     def embed_query(self, user_turns: list[str]) -> Any:
         return self.embed([self.query_text(user_turns)])[0]
 
-    def decide(self, model: str, user_turns: list[str], query_vector: Any = None) -> tuple[Decision, EmotionReading]:
-        """The domain for a request (cached). With semantic routing, ``query_vector`` is the request's
-        embedding (``embed_query``); when absent it is computed here."""
+    def embed_request(self, user_turns: list[str]) -> tuple[Any, float]:
+        """The request's embedding (``embed_query``) and the crisis probe's highest reading of its
+        other views (``semantic.crisis_views``: turns alone, windows of long turns; 0 when none),
+        in one batch; a view read before is not embedded again."""
+        routed = self.query_text(user_turns)
+        views = crisis_views(user_turns, routed)
+        fresh = [v for v in views if v not in self.view_cache]
+        vectors = self.embed([routed, *fresh])
+        if fresh and self.semantic is not None:
+            for text, p in zip(fresh, self.semantic.crisis_probability(vectors[1:]), strict=True):
+                self.view_cache[text] = float(p)
+                if len(self.view_cache) > max(self.settings.cache_size, 1) * 4:
+                    self.view_cache.popitem(last=False)
+        return vectors[0], max((self.view_cache.get(v, 0.0) for v in views), default=0.0)
+
+    def crisis_probability(self, user_turns: list[str]) -> float:
+        """The crisis probe's reading of a request: the highest over the routed text and its views."""
+        vector, views = self.embed_request(user_turns)
+        return max(float(self.semantic.crisis_probability(vector)[0]), views) if self.semantic is not None else 0.0
+
+    def decide(self, model: str, user_turns: list[str], query_vector: Any = None,
+               view_crisis: float | None = None) -> tuple[Decision, EmotionReading]:
+        """The domain for a request (cached). With semantic routing, ``query_vector`` and
+        ``view_crisis`` are what ``embed_request`` returns; when absent they are computed here."""
         key = self.key(model, user_turns)
         hit = self.cache.get(key)
         if hit is not None:
@@ -93,8 +116,9 @@ class Router:
         reading = read_conversation(user_turns)
         semantic = None
         if self.semantic is not None:
-            vector = query_vector if query_vector is not None else self.embed_query(user_turns)
-            semantic = self.semantic.score(vector)
+            if query_vector is None or view_crisis is None:
+                query_vector, view_crisis = self.embed_request(user_turns)
+            semantic = self.semantic.with_crisis(self.semantic.score(query_vector), view_crisis)
             reading = blend(reading, semantic.emotion)  # the emotion probe reads what the lexicon cannot
             if semantic.crisis_signal and not reading.crisis:  # no rule matched; the meaning did
                 reading = dataclasses.replace(reading, crisis=True)

@@ -23,7 +23,10 @@ encoder (``tara_trainer.export.encoder``). The crisis probe (a logistic head tra
 examples, harmless look-alikes and everyday requests): a request it scores at least
 ``crisis_threshold`` takes the crisis path even when no rule of ``crisis`` matched (either is
 enough); one at least ``care_threshold`` is answered by its domain with a care note and crisis
-resources in the prompt. The emotion probe (softmax over neutral and Plutchik's eight)
+resources in the prompt. The crisis probe reads more than the routed text (``crisis_views``): each
+recent user turn alone and overlapping windows of long turns, so risk said once in a long message
+or an earlier turn is not diluted by the rest or cut at the context's end; the highest reading
+counts. The emotion probe (softmax over neutral and Plutchik's eight)
 feeds ``tara_router.emotion.blend``. Everything here but :class:`Embedder` is pure numpy.
 """
 
@@ -39,10 +42,27 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BACKGROUND", "Embedder", "SemanticIndex", "SemanticScores", "find_libllama", "open_index"]
+__all__ = ["BACKGROUND", "Embedder", "SemanticIndex", "SemanticScores", "crisis_views", "find_libllama", "open_index"]
 
 BACKGROUND = "(background)"
 FORMAT = 1
+VIEW_TURNS = 8  # the user turns read one by one for crisis language
+VIEW_LONG = 40  # a turn of more words than this is also read in windows
+VIEW_WINDOW, VIEW_STRIDE = 28, 14  # words per window, and how far each starts after the last
+
+
+def crisis_views(user_turns: Sequence[str], routed: str) -> list[str]:
+    """The texts read by the crisis probe besides ``routed`` (what routing embeds): each of the last
+    ``VIEW_TURNS`` user turns alone, and overlapping windows of any turn longer than ``VIEW_LONG``
+    words, without repeats. A single short turn adds nothing."""
+    out: list[str] = []
+    for turn in user_turns[-VIEW_TURNS:]:
+        words = turn.split()
+        texts = [turn] if len(user_turns) > 1 else []
+        if len(words) > VIEW_LONG:
+            texts += [" ".join(words[i:i + VIEW_WINDOW]) for i in range(0, len(words) - VIEW_STRIDE, VIEW_STRIDE)]
+        out += [t for t in texts if t.strip() and t != routed and t not in out]
+    return out
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -151,6 +171,20 @@ class SemanticIndex:
                               round(background, 4), self.domains[best], confident, round(crisis, 4),
                               self.crisis_weights is not None and crisis >= self.crisis_threshold,
                               self.crisis_weights is not None and crisis >= self.care_threshold, emotion)
+
+    def crisis_probability(self, vectors: np.ndarray) -> np.ndarray:
+        """The crisis probe on each unit row of ``vectors`` (zeros without a probe)."""
+        v = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim)
+        if self.crisis_weights is None:
+            return np.zeros(len(v), dtype=np.float32)
+        return (1 / (1 + np.exp(-(v @ self.crisis_weights + self.crisis_bias)))).astype(np.float32)
+
+    def with_crisis(self, scores: SemanticScores, crisis: float) -> SemanticScores:
+        """``scores`` with the crisis reading raised to ``crisis`` (another view of the request read higher)."""
+        if self.crisis_weights is None or crisis <= scores.crisis:
+            return scores
+        return dataclasses.replace(scores, crisis=round(crisis, 4), crisis_signal=crisis >= self.crisis_threshold,
+                                   care=crisis >= self.care_threshold)
 
     # -- files ---------------------------------------------------------------------------------------
     @classmethod

@@ -11,7 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tara_router.semantic import BACKGROUND, SemanticIndex, find_libllama, open_index
+from tara_router.semantic import (
+    BACKGROUND,
+    VIEW_LONG,
+    VIEW_WINDOW,
+    SemanticIndex,
+    crisis_views,
+    find_libllama,
+    open_index,
+)
 from tara_trainer.dataset import Example, routing_utterances
 from tara_trainer.export import encoder, routing
 
@@ -173,6 +181,46 @@ def test_the_crisis_probe_is_written_and_read_back(tmp_path: Path) -> None:
     assert middle.care and not middle.crisis_signal  # a care note, not the crisis path
     no_probe = make_index().score(A)
     assert no_probe.crisis == 0.0 and not no_probe.crisis_signal and not no_probe.care
+
+
+def test_crisis_views_read_turns_alone_and_long_turns_in_windows() -> None:
+    assert crisis_views(["how do I bake bread?"], "how do I bake bread?") == []  # one short turn: nothing more to read
+    turns = ["work is brutal", "some days I think about steering into the reservoir", "help with a cover letter?"]
+    assert crisis_views(turns, " ".join(turns)) == turns  # each turn alone, the joined text being routed
+    long = " ".join(f"w{i}" for i in range(VIEW_LONG + 30))
+    windows = crisis_views([long], long)
+    words = long.split()
+    assert windows[0].split() == words[:VIEW_WINDOW] and windows[-1].split()[-1] == words[-1]  # start to end
+    assert all(len(w.split()) <= VIEW_WINDOW for w in windows) and len(set(windows)) == len(windows)
+    assert len(crisis_views(["x"] * 3 + [f"turn {i}" for i in range(20)], "r")) == 8  # recent turns only
+
+
+def test_risk_in_one_turn_or_window_raises_the_crisis_reading_and_views_are_embedded_once(tmp_path: Path) -> None:
+    from tara_router.app import Router
+    from tara_router.config import RouterConfig
+    from tara_router.settings import RouterSettings
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"m")
+    routing.write_index(tmp_path / "index.npz", ["healthcare", "business"], np.stack([A, B]), np.array([0, 1]),
+                        routing.model_identity(model), {"crisisThreshold": 0.9, "careThreshold": 0.8}, crisis=(C * 8, -3.0))
+    config = RouterConfig.model_validate({"domains": [{"name": "healthcare"}, {"name": "business"}],
+                                          "semantic": {"index": str(tmp_path / "index.npz"), "model": str(model)}})
+    seen: list[str] = []
+
+    def embed(texts):  # "steer" anywhere in a text alone reads as risk (C); a joined text is diluted towards B
+        seen.extend(texts)
+        return np.stack([C if t.startswith("steer") else (unit(0, 1, 0.1) if "steer" in t else B) for t in texts])
+
+    router = Router(config, RouterSettings(), embed=embed)
+    turns = ["pricing for my shop?", "steering into the reservoir some days", "anyway, the pricing?"]
+    decision, reading = router.decide("tara-auto", turns)
+    assert reading.crisis and decision.reason == "crisis"
+    assert router.crisis_probability(["pricing for my shop?"]) < 0.1
+    seen.clear()
+    router.cache.clear()
+    router.decide("tara-auto", [*turns, "and the margins?"])  # the earlier turns' readings are reused
+    assert "steering into the reservoir some days" not in seen and "and the margins?" in seen
 
 
 def test_a_care_note_carries_the_resources_and_the_crisis_path_replaces_the_prompt() -> None:
