@@ -8,6 +8,7 @@ dropout 0.05, learning rate 2e-4, save and eval every 100 steps, keep 3 checkpoi
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -27,12 +28,15 @@ from tara_api.meta import (
 __all__ = [
     "Accelerator",
     "BaseModelSource",
+    "BaseModelStatus",
     "BuiltinDataset",
     "DatasetFormat",
     "DatasetSource",
     "DomainTraining",
     "DomainTrainingSpec",
     "DomainTrainingStatus",
+    "GgufBaseStatus",
+    "GgufVerification",
     "GpuSpec",
     "LoraSpec",
     "Precision",
@@ -94,6 +98,10 @@ class TrainingPhase(enum.StrEnum):
     SUSPENDED = "Suspended"
 
 
+_GGUF_FOLDER = re.compile(r"[.]gguf/+$", re.IGNORECASE)
+_GGUF_SPLIT = re.compile(r"-[0-9]{5}-of-[0-9]{5}[.]gguf$", re.IGNORECASE)
+
+
 class SecretKeyRef(ApiModel):
     """A key in a Secret of the resource's namespace."""
 
@@ -118,6 +126,11 @@ class BaseModelSource(ApiModel):
             message="revision and tokenSecret apply only to a Hugging Face repo",
         ),
         CelRule(rule="!has(self.claimName) || has(self.path)", message="claimName needs path"),
+        CelRule(rule="!has(self.path) || !self.path.matches('(?i)[.]gguf/+$')",
+                message="a .gguf path names a file: drop the trailing /", field_path=".path"),
+        CelRule(rule="!has(self.path) || !self.path.matches('(?i)-[0-9]{5}-of-[0-9]{5}[.]gguf$')",
+                message="a split GGUF file is not supported: merge its parts into one file (llama-gguf-split --merge)",
+                field_path=".path"),
     )
 
     repo: str | None = Field(
@@ -137,8 +150,9 @@ class BaseModelSource(ApiModel):
         default=None,
         min_length=1,
         max_length=4096,
-        description="Folder holding a saved model (config.json, weights, tokenizer). Inside claimName when set, "
-        "otherwise a path on the node or, locally, relative to the manifest.",
+        description="Folder holding a saved model (config.json, weights, tokenizer), or a .gguf file, which the "
+        "trainer dequantizes once into a cached Hugging Face folder and trains on (lora.qlora then re-quantizes it "
+        "to 4-bit). Inside claimName when set, otherwise a path on the node or, locally, relative to the manifest.",
     )
     claim_name: DnsSubdomain | None = Field(default=None, description="PersistentVolumeClaim that holds path.")
     cache_dir: str | None = Field(
@@ -153,6 +167,10 @@ class BaseModelSource(ApiModel):
             raise ValueError("revision and tokenSecret apply only to a Hugging Face repo")
         if self.claim_name is not None and self.path is None:
             raise ValueError("claimName needs path")
+        if self.path is not None and _GGUF_FOLDER.search(self.path):
+            raise ValueError("a .gguf path names a file: drop the trailing /")
+        if self.path is not None and _GGUF_SPLIT.search(self.path):
+            raise ValueError("a split GGUF file is not supported: merge its parts into one file (llama-gguf-split --merge)")
         return self
 
 
@@ -463,6 +481,47 @@ class CostStatus(ApiModel):
     currency: str | None = Field(default=None, max_length=8, description="Currency of estimatedCost, e.g. USD.")
 
 
+class GgufVerification(ApiModel):
+    """The dequantized model next to llama.cpp running the original file, on a few short texts."""
+
+    passed: bool | None = Field(default=None, description="Mean KL divergence within tolerance and the same tokens.")
+    skipped: str | None = Field(default=None, max_length=4096, description="Why nothing was compared (llama.cpp missing).")
+    tolerance: float | None = Field(default=None, ge=0, description="Largest mean KL divergence accepted, nats per token.")
+    texts: int | None = Field(default=None, ge=0, description="Texts compared.")
+    tokens: int | None = Field(default=None, ge=0, description="Token positions compared.")
+    mean_kl_divergence: float | None = Field(default=None, ge=0, description="KL(llama.cpp || dequantized), mean per token.")
+    max_kl_divergence: float | None = Field(default=None, ge=0, description="Largest KL divergence at one position.")
+    top1_agreement: float | None = Field(default=None, ge=0, le=1, description="Share of positions with the same top token.")
+    max_abs_logit_diff: float | None = Field(default=None, ge=0, description="Largest logit difference.")
+    perplexity_llama_cpp: float | None = Field(default=None, ge=0, description="Perplexity of the texts in llama.cpp.")
+    perplexity_dequantized: float | None = Field(default=None, ge=0, description="Perplexity with the dequantized model.")
+    tokenizer_mismatches: list[Annotated[str, Field(max_length=1024)]] | None = Field(
+        default=None, max_length=16, description="Texts the two tokenize differently.")
+    seconds: float | None = Field(default=None, ge=0, description="Time the comparison took.")
+
+
+class GgufBaseStatus(ApiModel):
+    """A GGUF base model and the Hugging Face folder the trainer dequantized it to."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the GGUF file.")
+    file_type: str | None = Field(default=None, max_length=64, description="The file's quantization, e.g. Q4_K_M.")
+    quant_types: dict[str, int] | None = Field(default=None, description="Tensor type -> number of tensors in the file.")
+    architecture: str | None = Field(default=None, max_length=253, description="general.architecture, e.g. llama.")
+    parameters: int | None = Field(default=None, ge=0, description="Weights in the file.")
+    dtype: str | None = Field(default=None, max_length=32, description="dtype of the dequantized weights.")
+    dequantized_to: str = Field(max_length=4096, description="Cached folder the run trains on.")
+    seconds: float | None = Field(default=None, ge=0, description="Time the dequantization took.")
+    reused: bool | None = Field(default=None, description="The folder was already in the cache.")
+    verification: GgufVerification | None = Field(default=None, description="Agreement with llama.cpp.")
+
+
+class BaseModelStatus(ApiModel):
+    """The base model the trainer started from, when it is more than the spec says."""
+
+    path: str | None = Field(default=None, max_length=4096, description="The spec's baseModel.path.")
+    gguf: GgufBaseStatus | None = Field(default=None, description="The GGUF file, dequantized before training.")
+
+
 class DomainTrainingStatus(ApiModel):
     """Observed state of a DomainTraining (written by the operator and the trainer)."""
 
@@ -475,6 +534,9 @@ class DomainTrainingStatus(ApiModel):
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
     progress: TrainingProgress | None = Field(default=None, description="Live training progress.")
+    base_model: BaseModelStatus | None = Field(
+        default=None, description="What the trainer started from: for a GGUF file, its dequantized copy."
+    )
     checkpoint: CheckpointStatus | None = Field(default=None, description="Latest valid checkpoint.")
     attempts: int | None = Field(default=None, ge=0, description="Pod attempts so far.")
     last_failure_reason: str | None = Field(default=None, max_length=1024, description="Reason of the last failed attempt.")

@@ -101,3 +101,28 @@ def test_kubectl_get_columns_and_explain_descriptions(control_plane, operator: O
     assert "FIELD: r <integer>" in explain and "LoRA rank" in explain
     explain = control_plane.kubectl("explain", "ggufphase.spec.serving.progressDeadlineSeconds").stdout
     assert "previous revision is restored" in explain
+
+
+def test_a_gguf_base_is_checked_by_the_server_and_its_dequantized_start_fits_the_status(
+    control_plane, operator: Operator, cluster, tmp_path
+) -> None:
+    ns = cluster.namespace("gguf-base")
+    folder = _dt("folder")
+    folder["spec"]["baseModel"] = {"path": "models/smol.Q4_1.gguf/", "claimName": "models"}
+    refused = control_plane.kubectl("apply", "--dry-run=server", "-n", ns, "-f", "-", check=False, input=yaml.safe_dump(folder))
+    assert refused.returncode != 0 and "a .gguf path names a file" in refused.stderr, refused.stderr
+
+    body = _dt("hc")
+    body["spec"]["baseModel"] = {"path": "/models/smol.Q4_1.gguf"}
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", body)
+    wait_for("Running", lambda: cluster.status(ns, "hc").get("phase") == "Running")
+    gguf = {"sha256": "ab" * 32, "fileType": "Q4_1", "quantTypes": {"F32": 61, "Q4_1": 210, "Q8_0": 1},
+            "architecture": "llama", "parameters": 134515008, "dtype": "bfloat16",
+            "dequantizedTo": "/mnt/tara/output/.cache/tara/gguf-base/abababababababab-bfloat16", "seconds": 16.2,
+            "reused": False, "verification": {"passed": True, "tolerance": 0.02, "texts": 6, "tokens": 130,
+                                               "meanKlDivergence": 0.0046, "maxKlDivergence": 0.054, "top1Agreement": 0.94,
+                                               "maxAbsLogitDiff": 4.39, "perplexityLlamaCpp": 83.6,
+                                               "perplexityDequantized": 82.8, "tokenizerMismatches": [], "seconds": 1.9}}
+    assert trainer_patcher(control_plane, ns, "hc", tmp_path / "sa").patch(status_patch(Progress(
+        "healthcare", "Running", base_model="/models/smol.Q4_1.gguf", base_gguf=gguf)))  # Strict: every field known
+    assert cluster.status(ns, "hc")["baseModel"] == {"path": "/models/smol.Q4_1.gguf", "gguf": gguf}

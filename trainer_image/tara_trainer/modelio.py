@@ -1,7 +1,8 @@
 """Loading the base model and tokenizer, choosing device and precision, and sizing batches.
 
 The same code loads a Hugging Face repo (revision, token from a mounted secret file, cache
-folder) in a cluster and a local folder (the tiny offline model) in tests. QLoRA is refused
+folder) in a cluster and a local folder (the tiny offline model) in tests; a GGUF file is first
+dequantized into a cached folder (``ggufbase``) and loaded from there. QLoRA is refused
 without a CUDA GPU, with an error that says what to change.
 """
 
@@ -17,9 +18,20 @@ import torch
 
 from tara_api.domaintraining import Accelerator, BaseModelSource, DomainTrainingSpec, Precision
 from tara_trainer.errors import HardwareUnsupported, ModelUnavailable
+from tara_trainer.ggufbase import DequantizedBase, llamacpp_verifier, names_gguf, prepare
+from tara_trainer.llamacpp import ensure_toolchain
 from tara_trainer.settings import TrainerSettings
 
-__all__ = ["Runtime", "load_base_model", "load_tokenizer", "pick_runtime", "probe_batch_size", "resolve_model_source"]
+__all__ = [
+    "Runtime",
+    "load_base_model",
+    "load_tokenizer",
+    "model_path",
+    "pick_runtime",
+    "probe_batch_size",
+    "resolve_base",
+    "resolve_model_source",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +70,32 @@ def pick_runtime(spec: DomainTrainingSpec, cuda_available: bool, bf16_supported:
     return Runtime("cuda", dtype, bf16=precision == Precision.BF16, fp16=precision == Precision.FP16)
 
 
+def model_path(source: BaseModelSource, settings: TrainerSettings, base_dir: Path) -> Path | None:
+    """Where ``baseModel.path`` is on this machine (inside its claim's mount, or relative to the
+    manifest's folder); None for a Hugging Face repo."""
+    if source.path is None:
+        return None
+    if source.claim_name:
+        return settings.mounts_root / "claims" / source.claim_name / source.path.lstrip("/")
+    return Path(source.path) if Path(source.path).is_absolute() else base_dir / source.path
+
+
+def resolve_base(source: BaseModelSource, settings: TrainerSettings, base_dir: Path, dtype: torch.dtype,
+                 note: Callable[[str], None] = log.info) -> tuple[str, dict[str, Any], DequantizedBase | None]:
+    """``resolve_model_source``, with a GGUF file first dequantized into its cached folder (see
+    ``ggufbase``), in ``dtype``. Raises ModelUnavailable and DiskFull."""
+    path = model_path(source, settings, base_dir)
+    if path is None or not names_gguf(path):
+        return (*resolve_model_source(source, settings, base_dir), None)
+    verify = llamacpp_verifier(lambda: ensure_toolchain(settings.cache_dir, build=False), settings.threads)
+    base = prepare(path, settings.gguf_base_cache, dtype, verify, note)
+    return str(base.folder), {}, base
+
+
 def resolve_model_source(source: BaseModelSource, settings: TrainerSettings, base_dir: Path) -> tuple[str, dict[str, Any]]:
-    """The ``from_pretrained`` id/path and keyword arguments for a base-model spec."""
-    if source.path is not None:
-        if source.claim_name:
-            path = settings.mounts_root / "claims" / source.claim_name / source.path.lstrip("/")
-        else:
-            path = Path(source.path) if Path(source.path).is_absolute() else base_dir / source.path
+    """The ``from_pretrained`` id/path and keyword arguments for a base-model spec (a folder or a repo)."""
+    path = model_path(source, settings, base_dir)
+    if path is not None:
         if not (path / "config.json").is_file():
             raise ModelUnavailable(f"baseModel.path {path} holds no saved model (config.json missing)")
         return str(path), {}

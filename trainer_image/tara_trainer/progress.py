@@ -65,6 +65,7 @@ class Progress:
     checkpoint_time: str | None = None
     resumed_from: str | None = None
     base_model: str | None = None
+    base_gguf: dict[str, Any] = field(default_factory=dict)  # a GGUF base: what it was dequantized to (ggufbase)
     output_dir: str | None = None
     metrics: dict[str, float | None] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
@@ -106,6 +107,8 @@ def status_patch(progress: Progress) -> dict[str, Any]:
         body["checkpoint"] = {"path": progress.checkpoint, "step": progress.checkpoint_step}
         if progress.checkpoint_time:
             body["checkpoint"]["time"] = progress.checkpoint_time
+    if progress.base_gguf:
+        body["baseModel"] = {"path": progress.base_model, "gguf": progress.base_gguf}
     metrics = {k: _finite(v) for k, v in progress.metrics.items() if _finite(v) is not None}
     if metrics:
         body["metrics"] = metrics

@@ -56,6 +56,11 @@ class TrainerSettings(BaseModel):
         default_factory=lambda: Path.home() / ".cache" / "tara",
         description="Cache of the llama.cpp build [TARA_CACHE_DIR; default $XDG_CACHE_HOME/tara or ~/.cache/tara].",
     )
+    gguf_cache_dir: Path | None = Field(
+        default=None,
+        description="Where a GGUF baseModel is dequantized to a Hugging Face folder, reused by later runs; the operator "
+        "points it at the training's output volume [TARA_GGUF_CACHE_DIR; default <cache dir>/gguf-base].",
+    )
     build_toolchain: bool = Field(
         default=True, description="Build llama.cpp into the cache when missing; off in images that ship it [TARA_BUILD_TOOLCHAIN]."
     )
@@ -83,6 +88,7 @@ class TrainerSettings(BaseModel):
             "probe_max_batch": "TARA_PROBE_MAX_BATCH",
             "cpu_auto_batch": "TARA_CPU_AUTO_BATCH",
             "cache_dir": "TARA_CACHE_DIR",
+            "gguf_cache_dir": "TARA_GGUF_CACHE_DIR",
             "build_toolchain": "TARA_BUILD_TOOLCHAIN",
             "threads": "TARA_THREADS",
             "ggml_native": "TARA_GGML_NATIVE",
@@ -95,6 +101,11 @@ class TrainerSettings(BaseModel):
     @property
     def api_base(self) -> str:
         return self.api_url.rstrip("/") if self.api_url else f"https://{self.api_host}:{self.api_port}"
+
+    @property
+    def gguf_base_cache(self) -> Path:
+        """The folder GGUF base models are dequantized into."""
+        return self.gguf_cache_dir or self.cache_dir / "gguf-base"
 
     @property
     def in_cluster(self) -> bool:

@@ -31,7 +31,7 @@ from tara_trainer.modelio import (
     load_tokenizer,
     pick_runtime,
     probe_batch_size,
-    resolve_model_source,
+    resolve_base,
 )
 from tara_trainer.outputs import (
     ADAPTER_DIR,
@@ -80,8 +80,9 @@ class TrainResult:
     reused: bool
 
 
-def run_id(spec: DomainTrainingSpec) -> str:
-    """Identity of a run for resuming: what changes the meaning of a checkpoint (pure)."""
+def run_id(spec: DomainTrainingSpec, base_sha256: str | None = None) -> str:
+    """Identity of a run for resuming: what changes the meaning of a checkpoint (pure). ``base_sha256``:
+    the content of a GGUF base file, so a file replaced under the same path starts afresh."""
     t = spec.training
     relevant = {
         "baseModel": spec.base_model.to_wire(),
@@ -90,6 +91,8 @@ def run_id(spec: DomainTrainingSpec) -> str:
         "training": t.to_wire() | {"saveSteps": None, "evalSteps": None, "loggingSteps": None, "keepCheckpoints": None},
         "accelerator": spec.resources.accelerator.value,
     }
+    if base_sha256 is not None:
+        relevant["baseSha256"] = base_sha256
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -226,7 +229,11 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     spec, out = request.spec, request.output_dir
     cuda = torch.cuda.is_available()
     runtime = pick_runtime(spec, cuda, cuda and torch.cuda.is_bf16_supported())
-    model_name, model_kwargs = resolve_model_source(spec.base_model, settings, request.base_dir)
+    model_name, model_kwargs, gguf_base = resolve_base(spec.base_model, settings, request.base_dir, runtime.dtype,
+                                                       note=lambda message: reporter.update(force=True, message=message))
+    if gguf_base is not None:
+        reporter.update(force=True, base_gguf=gguf_base.record(),
+                        message=f"base model {gguf_base.source.name} dequantized to {gguf_base.folder}")
     tokenizer = load_tokenizer(model_name, model_kwargs)
     train_rows, eval_rows, data_summary, eval_text, utterances = _load_data(request, settings, tokenizer)
     reporter.update(force=True, data=data_summary)
@@ -260,7 +267,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     total = plan_total_steps(len(train_rows), int(batch), spec.training.gradient_accumulation,
                              spec.training.max_steps, spec.training.epochs)
 
-    rid = run_id(spec)
+    rid = run_id(spec, gguf_base.sha256 if gguf_base else None)
     root = out / CHECKPOINTS
     started = time.monotonic()
     chosen = _resolve_checkpoint(root, out, rid)
@@ -341,6 +348,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         "baseModel": {
             "id": spec.base_model.repo or str(model_name),
             "revision": getattr(model.config, "_commit_hash", None) or spec.base_model.revision,
+            **({"path": str(gguf_base.source), "gguf": gguf_base.record()} if gguf_base else {}),
         },
         "lora": spec.lora.to_wire(),
         "training": {

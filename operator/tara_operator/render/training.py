@@ -184,6 +184,8 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
         {"name": "TARA_MOUNTS_ROOT", "value": MOUNTS},
         {"name": "HOME", "value": "/tmp"},
         {"name": "HF_HOME", "value": spec.base_model.cache_dir or f"{OUTPUT_DIR}/.cache/huggingface"},
+        # A GGUF base is dequantized once per run onto the output volume (the image's cache is read-only).
+        {"name": "TARA_GGUF_CACHE_DIR", "value": f"{OUTPUT_DIR}/.cache/tara/gguf-base"},
         {"name": "PYTHONUNBUFFERED", "value": "1"},
     ]
     container = {

@@ -23,7 +23,15 @@ from tara_trainer.checkpoints import file_digest
 from tara_trainer.errors import ArtifactInvalid
 from tara_trainer.llamacpp import LlamaCpp, import_llama_cpp
 
-__all__ = ["LogitsCheck", "compare_logits", "generate", "sample_texts", "tokenization_mismatches", "verify_manifest"]
+__all__ = [
+    "LogitsCheck",
+    "compare_logits",
+    "generate",
+    "llama_logits",
+    "sample_texts",
+    "tokenization_mismatches",
+    "verify_manifest",
+]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +144,25 @@ class LogitsCheck:
                 "tolerance": self.tolerance, "logitScale": self.logit_scale, "passed": self.passed}
 
 
+def llama_logits(tc: LlamaCpp, model: Path, sequences: Sequence[Sequence[int]], lora: Path | None = None,
+                 threads: int = 2) -> list[Any]:
+    """llama.cpp's next-token logits (MODEL + LORA) at every position of each sequence: one float64
+    array of shape (tokens, vocabulary) per sequence, from one load of the model."""
+    import numpy as np
+
+    lists = [list(ids) for ids in sequences]
+    llm = _load(tc, model, lora, n_ctx=max(64, max(map(len, lists), default=0) + 8), logits_all=True, threads=threads)
+    out = []
+    try:
+        for ids in lists:
+            llm.reset()
+            llm.eval(ids)
+            out.append(np.asarray(llm.scores[: len(ids)], dtype=np.float64))
+    finally:
+        llm.close()
+    return out
+
+
 def compare_logits(tc: LlamaCpp, model: Path, reference: Any, token_ids: Sequence[int], tolerance: float,
                    lora: Path | None = None, what: str = "") -> LogitsCheck:
     """Next-token logits of llama.cpp (MODEL + LORA) vs the Hugging Face REFERENCE at every position."""
@@ -143,12 +170,7 @@ def compare_logits(tc: LlamaCpp, model: Path, reference: Any, token_ids: Sequenc
     import torch
 
     ids = list(token_ids)
-    llm = _load(tc, model, lora, n_ctx=max(64, len(ids) + 8), logits_all=True)
-    try:
-        llm.eval(ids)
-        ours = np.asarray(llm.scores[: len(ids)], dtype=np.float64)
-    finally:
-        llm.close()
+    ours = llama_logits(tc, model, [ids], lora)[0]
     with torch.no_grad():
         theirs = reference(torch.tensor([ids])).logits[0].double().numpy()
     if ours.shape != theirs.shape:
