@@ -126,7 +126,7 @@ class Handlers:
     async def models(self, _request: web.Request) -> web.Response:
         created = 0
         data = [{"id": AUTO, "object": "model", "created": created, "owned_by": "tara"}]
-        data += [{"id": d.model_name, "object": "model", "created": created, "owned_by": "tara"} for d in self.router.config.domains]
+        data += [{"id": name, "object": "model", "created": created, "owned_by": "tara"} for name in self.router.models]
         return web.json_response({"object": "list", "data": data})
 
     async def healthz(self, _request: web.Request) -> web.Response:

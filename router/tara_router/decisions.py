@@ -21,10 +21,11 @@ from tara_router.semantic import Embedder, SemanticIndex, crisis_views, open_ind
 from tara_router.settings import RouterSettings
 from tara_router.validation import content_text
 
-__all__ = ["AUTO", "CARE_NOTE", "CRISIS_PROMPT", "Router"]
+__all__ = ["AUTO", "BASE", "CARE_NOTE", "CRISIS_PROMPT", "Router"]
 
 log = logging.getLogger("tara_router")
 AUTO = "tara-auto"
+BASE = "tara-base"  # the base model with every adapter off (offered when the domains are per-request adapters)
 CRISIS_PROMPT = ("The person you are talking with may be in crisis. Respond with warmth and without judgement, take "
                  "what they say seriously, encourage them to reach out to someone they trust and to a crisis line now, "
                  "and do not give instructions that could cause harm. Include this guidance: {resources}")
@@ -46,8 +47,10 @@ class Router:
         self.view_cache: OrderedDict[str, float] = OrderedDict()
         self.metrics = Metrics()
         self.upstream = (settings.upstream or config.upstream).rstrip("/")
-        self.models = {d.model_name: d.name for d in config.domains}
+        self.models: dict[str, str | None] = {d.model_name: d.name for d in config.domains}
         self.adapters = [d for d in config.domains if d.adapter_id is not None]
+        if self.adapters:  # a merged model has no base to compare with
+            self.models.setdefault(BASE, None)
         self.semantic: SemanticIndex | None = None
         self.embed = embed
         if config.semantic is not None and not Path(config.semantic.index).is_file():

@@ -22,7 +22,7 @@ ANSWER = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model"
 CRISIS_TURN = "honestly sometimes i think evryone would be better off without me"
 
 
-async def _chat(messages: list[dict[str, Any]]) -> tuple[int, dict[str, str], list[dict[str, Any]], str]:
+async def _chat(messages: list[dict[str, Any]], model: str = "tara-business") -> tuple[int, dict[str, str], list[dict[str, Any]], str]:
     received: list[dict[str, Any]] = []
 
     async def chat(request: web.Request) -> web.Response:
@@ -35,7 +35,7 @@ async def _chat(messages: list[dict[str, Any]]) -> tuple[int, dict[str, str], li
         config = RouterConfig.model_validate({"upstream": str(stub.make_url("/")), "domains": [
             {"name": "healthcare", "adapterId": 0}, {"name": "business", "adapterId": 1}]})
         async with TestClient(TestServer(build_app(config, RouterSettings(log_prompts=True)))) as client:
-            r = await client.post("/v1/chat/completions", json={"model": "tara-business", "messages": messages})
+            r = await client.post("/v1/chat/completions", json={"model": model, "messages": messages})
             metrics = await (await client.get("/metrics")).text()
             return r.status, dict(r.headers), received, metrics
 
@@ -79,3 +79,11 @@ def test_an_ordinary_conversation_stays_on_its_domain(caplog) -> None:
     assert received[0]["lora"] == [{"id": 0, "scale": 0.0}, {"id": 1, "scale": 1.0}]
     assert "tara_router_crisis_total 0.0" in metrics
     assert "How do I price" in caplog.text  # prompt logging is on: only crisis text is withheld
+
+
+def test_tara_base_answers_with_every_adapter_off_but_still_takes_the_crisis_path() -> None:
+    status, headers, received, _metrics = asyncio.run(_chat([{"role": "user", "content": "How do I price my SaaS product?"}], "tara-base"))
+    assert status == 200 and headers["x-tara-domain"] == "base" and headers["x-tara-route"] == "explicit"
+    assert received[0]["lora"] == [{"id": 0, "scale": 0.0}, {"id": 1, "scale": 0.0}]
+    _status, headers, received, _metrics = asyncio.run(_chat([{"role": "user", "content": CRISIS_TURN}], "tara-base"))
+    assert headers["x-tara-route"] == "crisis" and received[0]["lora"] == [{"id": 0, "scale": 1.0}, {"id": 1, "scale": 0.0}]

@@ -177,7 +177,7 @@ def test_malformed_requests_get_openai_style_errors(router: str, body: bytes, st
 
 def test_models_health_and_metrics(router: str) -> None:
     models = [m["id"] for m in requests.get(router + "/v1/models", timeout=5).json()["data"]]
-    assert models == ["tara-auto", "tara-healthcare", "tara-business"]
+    assert models == ["tara-auto", "tara-healthcare", "tara-business", "tara-base"]  # base: every adapter off
     assert requests.get(router + "/readyz", timeout=5).status_code == 200
     metrics = requests.get(router + "/metrics", timeout=5).text
     assert 'tara_router_requests_total{domain="healthcare",endpoint="completions",status="200"}' in metrics
