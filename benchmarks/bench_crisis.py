@@ -1,7 +1,7 @@
 """Crisis benchmark: the rules alone against the rules plus the crisis probe, on messages written
-for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on three sets written
-last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl``,
-``crisis_blind2.jsonl`` and ``crisis_blind3.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
+for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on sets written
+last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl``, now a development
+set, and ``crisis_blind2.jsonl``, ``crisis_blind3.jsonl`` and ``crisis_blind4.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
 
     python benchmarks/bench_crisis.py [--output benchmarks/results/crisis.json]
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_routing as br  # noqa: E402 - after the path set-up
 
 DATA = ROOT / "tests" / "data"
-BLIND = ("fresh", "blind2", "blind3")
+BLIND = ("fresh", "blind2", "blind3", "blind4")
 
 
 def rows(name: str) -> list[dict[str, Any]]:
@@ -64,9 +64,10 @@ def decide_all(router: Any, data: list[dict[str, Any]], vectors: list[Any] | Non
 
 def calibrate(router: Any, tune: list[dict[str, Any]], everyday: list[dict[str, Any]]) -> dict[str, Any]:
     """The probe's two thresholds, from tune halves only (steps of 0.01 from 0.99 down to 0.10):
-    the crisis path's is the lowest at which the probe adds at most one false alarm to the rules'
-    own on the crisis tune half's look-alikes and none on the everyday requests of the routing tune
-    half; the care note's is the lowest at which the note reaches at most 5 % of those look-alikes
+    the crisis path's is the lowest at which the probe adds at most two false alarms to the rules'
+    own on the crisis tune half's look-alikes (70) and none on the everyday requests of the routing
+    tune half (a missed crisis costs far more than a warm answer with a crisis line: session 7 moved
+    this from one to two, after the development set showed three more caught for one more alarm); the care note's is the lowest at which the note reaches at most 5 % of those look-alikes
     and 1 % of the everyday requests. (The probe is trained on other rows: ``routing/crisis*.jsonl``.)"""
     from tara_router.crisis import crisis_signs
 
@@ -85,7 +86,7 @@ def calibrate(router: Any, tune: list[dict[str, Any]], everyday: list[dict[str, 
             chosen = step / 100
         return chosen
 
-    path = lowest(lambda t: sum(not rule and p >= t for rule, p in safe) <= 1 and not any(p >= t for _, _, p in ordinary))
+    path = lowest(lambda t: sum(not rule and p >= t for rule, p in safe) <= 2 and not any(p >= t for _, _, p in ordinary))
     care = lowest(lambda t: sum(p >= t for _, p in safe) <= 0.05 * len(safe) and sum(p >= t for _, _, p in ordinary) <= 0.01 * len(ordinary))
     crisis = [(rule, p) for row, rule, p in looks if row["label"] == "crisis"]
     return {"crisisThreshold": path, "careThreshold": min(care, path), "tuneRecall": sum(rule or p >= path for rule, p in crisis) / len(crisis),
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         out[name] = {}
         parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
                  ("blind2", rows("crisis_blind2.jsonl")), ("blind3", rows("crisis_blind3.jsonl")),
+                 ("blind4", rows("crisis_blind4.jsonl")),
                  ("tune", [r for r in evaluation if r["split"] == "tune"]),
                  ("everyday", everyday["report"])]  # the routing queries' report half: ordinary traffic
         for part, data in parts:

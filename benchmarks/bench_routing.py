@@ -336,7 +336,7 @@ def latency(router: Any, rows: Sequence[dict[str, Any]]) -> dict[str, float]:
 
     router.cache.clear()
     saved = router.settings
-    uncached = timed(lambda r: (router.cache.clear(), router.decide("tara-auto", turns(r))))
+    uncached = timed(lambda r: (router.cache.clear(), router.view_cache.clear(), router.decide("tara-auto", turns(r))))
     embed = timed(lambda r: router.embed_query(turns(r))) if router.semantic is not None else []
     for r in rows:
         router.decide("tara-auto", turns(r))

@@ -64,8 +64,8 @@ class RoutingParams:
     prune_ceiling = 0.6
     # the crisis probe (the encoder's crisis head, see tara_router.semantic): its probability that a
     # message signals risk; both chosen on tune halves by benchmarks/bench_crisis.py's calibrate()
-    crisis_threshold = 0.84  # the crisis path: at most one look-alike beyond the rules' own, no everyday request
-    care_threshold = 0.83  # the care note: at most 5 % of look-alikes and 1 % of everyday requests
+    crisis_threshold = 0.68  # the crisis path: at most two look-alikes beyond the rules' own, no everyday request
+    care_threshold = 0.68  # the care note: at most 5 % of look-alikes and 1 % of everyday requests (never above the path)
 
 
 def scope_utterances() -> dict[str, list[str]]:
