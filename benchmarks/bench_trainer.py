@@ -37,10 +37,11 @@ for sub in ("api", "trainer_image"):
 
 from tara_api import DomainTrainingSpec  # noqa: E402
 from tara_trainer import tiny  # noqa: E402
-from tara_trainer.dataset import CausalLMCollator, encode_dataset, load_examples, split_eval  # noqa: E402
+from tara_trainer.dataset import CausalLMCollator, encode_dataset, load_examples  # noqa: E402
 from tara_trainer.outputs import library_versions  # noqa: E402
 from tara_trainer.settings import TrainerSettings  # noqa: E402
 from tara_trainer.sources import builtin_dataset_path  # noqa: E402
+from tara_trainer.split import split_eval  # noqa: E402
 from tara_trainer.train import TrainRequest, train  # noqa: E402
 
 SEQ = 128

@@ -30,8 +30,10 @@ __all__ = [
     "BaseModelSource",
     "BaseModelStatus",
     "BuiltinDataset",
+    "DataStatus",
     "DatasetFormat",
     "DatasetSource",
+    "DatasetSplit",
     "DomainTraining",
     "DomainTrainingSpec",
     "DomainTrainingStatus",
@@ -61,6 +63,13 @@ class DatasetFormat(enum.StrEnum):
     CHAT = "chat"
     INSTRUCTION = "instruction"
     TEXT = "text"
+
+
+class DatasetSplit(enum.StrEnum):
+    """How the trainer holds rows out for evaluation (``tara_trainer.split`` implements each)."""
+
+    GROUPED = "grouped"  # rows that share or nearly share an answer or a user turn stay on one side
+    CONTENT = "content"  # each row by its own content hash: the split of runs made before kinds existed
 
 
 class BuiltinDataset(enum.StrEnum):
@@ -221,7 +230,15 @@ class DatasetSource(ApiModel):
         default=0.1,
         ge=0.0,
         le=0.5,
-        description="Fraction of rows held out for evaluation, chosen deterministically by a hash of each row.",
+        description="Fraction of rows held out for evaluation, chosen deterministically by a hash (see split).",
+    )
+    split: DatasetSplit | None = Field(
+        default=None,
+        description="How rows are held out for evaluation. grouped: rows that share an answer or a user turn, or "
+        "whose answers or user turns are near-duplicates, form one group, and each group lands on one side (by a hash "
+        "of the seed and the group), so eval loss does not reward memorised answers. content: each row by a hash of "
+        "the seed and its own content, the split of runs started before this field existed. Unset: the kind of the "
+        "checkpoint the run resumes, else grouped. A kind other than the checkpoints' starts the run afresh.",
     )
     max_bad_row_fraction: float = Field(
         default=0.1,
@@ -522,6 +539,27 @@ class BaseModelStatus(ApiModel):
     gguf: GgufBaseStatus | None = Field(default=None, description="The GGUF file, dequantized before training.")
 
 
+class SplitStatus(ApiModel):
+    """How the rows were held out for evaluation."""
+
+    kind: DatasetSplit = Field(description="The split used: the spec's, or when unset the resumed run's, else grouped.")
+    groups: int = Field(ge=0, description="Groups the usable rows formed (content: distinct rows).")
+    largest_group: int = Field(ge=0, description="Rows in the largest group.")
+    rows_moved: int = Field(
+        ge=0, description="Rows on the other side than the content split would put them (0 for content)."
+    )
+
+
+class DataStatus(ApiModel):
+    """What the trainer read and held out."""
+
+    rows: int = Field(ge=0, description="Rows in the dataset file.")
+    bad_rows: int = Field(default=0, ge=0, description="Malformed rows, skipped and counted.")
+    train: int = Field(ge=0, description="Examples trained on (after truncation).")
+    eval: int = Field(ge=0, description="Examples held out for evaluation (after truncation).")
+    split: SplitStatus | None = Field(default=None, description="How the eval rows were chosen.")
+
+
 class DomainTrainingStatus(ApiModel):
     """Observed state of a DomainTraining (written by the operator and the trainer)."""
 
@@ -538,6 +576,7 @@ class DomainTrainingStatus(ApiModel):
         default=None, description="What the trainer started from: for a GGUF file, its dequantized copy."
     )
     checkpoint: CheckpointStatus | None = Field(default=None, description="Latest valid checkpoint.")
+    data: DataStatus | None = Field(default=None, description="Rows read, trained on and held out, and how.")
     attempts: int | None = Field(default=None, ge=0, description="Pod attempts so far.")
     last_failure_reason: str | None = Field(default=None, max_length=1024, description="Reason of the last failed attempt.")
     last_failure_message: str | None = Field(default=None, max_length=32768, description="Detail of the last failure.")

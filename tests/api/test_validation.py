@@ -130,6 +130,7 @@ INVALID: list[tuple[str, dict, str, str]] = [
     ("dataset-two-sources", _set(T, "spec.dataset.builtin", "healthcare"), "spec.dataset", "exactly one of"),
     ("dataset-unknown-format", _set(T, "spec.dataset.format", "csv"), "spec.dataset.format", "csv"),
     ("dataset-eval-fraction", _set(T, "spec.dataset.evalFraction", 0.9), "spec.dataset.evalFraction", "0.5"),
+    ("dataset-unknown-split", _set(T, "spec.dataset.split", "random"), "spec.dataset.split", "random"),
     ("unknown-retention", _set(T, "spec.storage.retention", "Keep"), "spec.storage.retention", "Keep"),
     ("missing-spec", _del(T, "spec"), "spec", "required"),
     ("phase-unknown-quant", _set(P, "spec.quantization", ["Q3_K"]), "spec.quantization[0]", "Q3_K"),

@@ -88,9 +88,12 @@ def test_kubectl_get_columns_and_explain_descriptions(control_plane, operator: O
     ns = cluster.namespace("kubectl-views")
     cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("hc"))
     wait_for("Running", lambda: cluster.status(ns, "hc").get("phase") == "Running")
+    split = {"kind": "grouped", "groups": 65, "largestGroup": 8, "rowsMoved": 43}
     assert trainer_patcher(control_plane, ns, "hc", tmp_path / "sa").patch(status_patch(Progress(
         "healthcare", "Running", step=40, total_steps=100, loss=2.5, eval_loss=2.75, tokens_per_second=812.5,
-        checkpoint="/ckpt/checkpoint-40", checkpoint_step=40)))
+        checkpoint="/ckpt/checkpoint-40", checkpoint_step=40,
+        data={"path": "/data/healthcare.jsonl", "rows": 270, "badRows": 0, "train": 241, "eval": 29, "split": split})))
+    assert cluster.status(ns, "hc")["data"] == {"rows": 270, "badRows": 0, "train": 241, "eval": 29, "split": split}
     table = control_plane.kubectl("get", "dt", "-n", ns).stdout.split("\n")
     assert table[0].split() == ["NAME", "DOMAIN", "PHASE", "PROGRESS", "STEP", "LOSS", "AGE"]
     assert table[1].split()[:6] == ["hc", "healthcare", "Running", "40", "40", "2.5"]
@@ -99,6 +102,8 @@ def test_kubectl_get_columns_and_explain_descriptions(control_plane, operator: O
     assert wide[1].split()[6:8] == ["2.75", "812.5"]
     explain = control_plane.kubectl("explain", "domaintraining.spec.lora.r").stdout
     assert "FIELD: r <integer>" in explain and "LoRA rank" in explain
+    explain = control_plane.kubectl("explain", "domaintraining.spec.dataset.split").stdout
+    assert "grouped" in explain and "memorised answers" in explain
     explain = control_plane.kubectl("explain", "ggufphase.spec.serving.progressDeadlineSeconds").stdout
     assert "previous revision is restored" in explain
 

@@ -23,3 +23,19 @@ def test_copied_answers_near_duplicate_questions_and_templates_are_counted() -> 
     assert f["evalNearDuplicateUser"] == 1  # the weight question is a paraphrase; the bedtime one is not
     assert f["templatedUser"] == 10  # ten rows open with the same lead-in
     assert f["distinctAnswers"] == 11
+    assert f["evalNearDuplicateAnswer"] == 1  # "Slowly." again; "Dim the lights." shares no words
+
+
+def test_both_split_kinds_are_measured_on_the_same_rows() -> None:
+    from tara_api.domaintraining import DatasetSplit
+    from tara_trainer.dataset import Example
+
+    # Twelve answers with nothing in common, each given to three phrasings of its question.
+    answers = [" ".join(f"step{t}x{k}" for k in range(8)) + "." for t in range(12)]
+    users = [f"{opening} what should I do about topic{t} today?" for t in range(12) for opening in ("Hi,", "Hello,", "So")]
+    rows = [Example(i + 1, (("user", u), ("assistant", answers[i // 3]))) for i, u in enumerate(users)]
+    content = bench_data.measure_split(rows, 0.3, 42, DatasetSplit.CONTENT)
+    grouped = bench_data.measure_split(rows, 0.3, 42, DatasetSplit.GROUPED)
+    assert content["groups"] == 36 and grouped["groups"] == 12 and grouped["largestGroup"] == 3
+    assert content["evalAnswerInTrain"] > 0 and grouped["evalAnswerInTrain"] == 0 and grouped["rowsMoved"] > 0
+    assert grouped["evalOverSeeds"]["min"] % 3 == 0  # whole groups of three

@@ -1,9 +1,8 @@
-"""The dataset layer: formats, bad-row accounting, errors, deterministic split, assistant-only labels, collation."""
+"""The dataset layer: formats, bad-row accounting, errors, assistant-only labels, collation (the split: test_split.py)."""
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,8 @@ from tara_trainer.dataset import (
     encode_example,
     load_examples,
     render_messages,
-    split_eval,
 )
+from tara_trainer.split import split_eval
 from tara_trainer.tiny import CHAT_TEMPLATE, load_tokenizer
 
 DATA = Path(__file__).resolve().parents[2] / "trainer_image" / "tara_trainer" / "data"
@@ -218,59 +217,6 @@ def test_bundled_datasets_load_cleanly(domain: str) -> None:
     assert report.format == "chat" and report.bad_by_reason == {} and len(examples) == report.total_rows >= 100
     train, held = split_eval(examples, 0.1, seed=0)
     assert train and held and len(train) + len(held) == len(examples)
-
-
-# --- split -------------------------------------------------------------------------------------
-
-def _examples(n: int, start: int = 0) -> list[Example]:
-    return [Example(i + 1, (("user", f"question {i}"), ("assistant", f"answer {i}"))) for i in range(start, n)]
-
-
-def test_split_is_deterministic_order_independent_and_stable_under_appends() -> None:
-    examples = _examples(1000)
-    train, held = split_eval(examples, 0.1, seed=42)
-    assert 70 <= len(held) <= 130 and len(train) + len(held) == 1000
-    assert split_eval(examples, 0.1, seed=42) == (train, held)
-    shuffled = random.Random(1).sample(examples, len(examples))
-    assert {e.key for e in split_eval(shuffled, 0.1, 42)[1]} == {e.key for e in held}
-    grown_train, grown_held = split_eval(examples + _examples(1200, start=1000), 0.1, 42)
-    assert {e.key for e in held} <= {e.key for e in grown_held} and {e.key for e in train} <= {e.key for e in grown_train}
-    assert {e.key for e in split_eval(examples, 0.1, seed=7)[1]} != {e.key for e in held}
-
-
-def test_split_assignment_is_pinned() -> None:
-    # Changing the hash would silently move rows between train and eval for existing runs and checkpoints.
-    assert [e.line for e in split_eval(_examples(20), 0.3, seed=42)[1]] == [2, 3, 4, 6, 9, 15, 18]
-
-
-@pytest.mark.parametrize("fraction", [0.05, 0.2, 0.5])
-def test_split_fraction_is_roughly_respected(fraction: float) -> None:
-    held = split_eval(_examples(1000), fraction, seed=3)[1]
-    assert abs(len(held) - 1000 * fraction) <= 50
-
-
-def test_split_depends_on_content_not_line_and_keeps_duplicates_together() -> None:
-    base = _examples(200)
-    moved = [Example(e.line + 1000, e.messages) for e in base]
-    assert [e.messages for e in split_eval(base, 0.3, 1)[1]] == [e.messages for e in split_eval(moved, 0.3, 1)[1]]
-    train, held = split_eval(base + base, 0.3, seed=1)
-    assert not {e.key for e in train} & {e.key for e in held}
-
-
-@pytest.mark.parametrize(
-    ("n", "fraction", "sizes"),
-    [(1, 0.5, (1, 0)), (2, 0.01, (1, 1)), (3, 0.01, (2, 1)), (2, 0.99, (1, 1)), (5, 0.0, (5, 0))],
-    ids=["one-example", "two-tiny-fraction", "three-tiny-fraction", "two-huge-fraction", "no-eval"],
-)
-def test_split_keeps_at_least_one_on_each_side(n: int, fraction: float, sizes: tuple[int, int]) -> None:
-    train, held = split_eval(_examples(n), fraction, seed=0)
-    assert (len(train), len(held)) == sizes
-
-
-def test_split_of_identical_rows_still_has_both_sides() -> None:
-    same = [Example(i, (("user", "q"), ("assistant", "a"))) for i in range(1, 4)]
-    train, held = split_eval(same, 0.5, seed=0)
-    assert (len(train), len(held)) == (2, 1)
 
 
 # --- encoding with the tiny tokenizer ----------------------------------------------------------

@@ -101,6 +101,7 @@ def test_training_improves_eval_loss_and_writes_a_verifiable_adapter(tiny_model_
     assert manifest_body["specHash"] and manifest_body["baseModel"]["id"] == str(tiny_model_dir)
     assert {"torch", "transformers", "peft", "accelerate"} <= set(manifest_body["versions"])
     assert manifest_body["data"]["badRows"] == 0 and manifest_body["data"]["train"] > manifest_body["data"]["eval"] > 0
+    assert manifest_body["data"]["split"]["kind"] == "grouped" and manifest_body["data"]["split"]["rowsMoved"] > 0
     assert manifest_body["qualityGate"]["passed"] is True
 
     final = state(out)
@@ -134,6 +135,21 @@ def test_sigkill_mid_run_then_rerun_resumes_from_last_checkpoint(tiny_model_dir:
     history = json.loads((out / "checkpoints" / "checkpoint-120" / "trainer_state.json").read_text())["log_history"]
     logged = [h["step"] for h in history if "loss" in h]
     assert logged == sorted(logged) and logged[0] < killed_at < logged[-1]  # one continuous global step count
+
+
+def test_a_run_started_before_split_kinds_resumes_on_its_content_split(tiny_model_dir: Path, tmp_path: Path) -> None:
+    # Checkpoints of the content split carry the run id that runs made before split kinds carry
+    # (pinned in test_units), so this first run stands for one started by an older trainer.
+    out, short = tmp_path / "out", {"maxSteps": 4, "saveSteps": 2, "evalSteps": 2, "qualityGate": {"enabled": False}}
+    first = run(manifest(tmp_path, tiny_model_dir, dataset={"builtin": "healthcare", "split": "content"}, **short), out)
+    assert first.returncode == 0, first.stderr[-4000:]
+
+    result = run(manifest(tmp_path, tiny_model_dir, **short), out)  # split unset, as in the older resource
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "resuming from checkpoint-4 (step 4)" in result.stderr and "eval split content" in result.stderr
+    data = json.loads((out / "adapter" / "manifest.json").read_text())["data"]
+    assert data["split"] == state(out)["data"]["split"] and data["split"]["kind"] == "content"
+    assert data["split"]["rowsMoved"] == 0 and data["split"]["groups"] == data["usable"]
 
 
 def test_sigterm_saves_a_checkpoint_and_exits_with_the_resume_code_then_corrupt_newest_is_skipped(

@@ -10,13 +10,14 @@ import pytest
 import torch
 from specs import with_fields
 
-from tara_api import DomainTrainingSpec
+from tara_api import DomainTrainingSpec, DomainTrainingStatus
+from tara_api.domaintraining import DatasetSplit
 from tara_trainer import checkpoints as ckpt
 from tara_trainer.errors import HardwareUnsupported
 from tara_trainer.modelio import pick_runtime, probe_batch_size
 from tara_trainer.progress import Progress, ProgressReporter, status_patch
 from tara_trainer.settings import TrainerSettings
-from tara_trainer.train import plan_total_steps, run_id
+from tara_trainer.train import plan_total_steps, resolve_split, run_id
 
 
 def _spec(**overrides) -> DomainTrainingSpec:
@@ -95,10 +96,40 @@ def test_plan_total_steps(n, batch, acc, max_steps, epochs, expected) -> None:
         ({"training.learningRate": 1e-3}, False),
         ({"dataset.builtin": "business"}, False),
         ({"baseModel.path": "other"}, False),
+        ({"dataset.split": "content"}, True),  # what a run started before split kinds used
+        ({"dataset.split": "grouped"}, False),
     ],
 )
 def test_run_identity(change: dict, same_run: bool) -> None:
     assert (run_id(_spec()) == run_id(_spec(**change))) is same_run
+
+
+def test_run_identity_of_the_content_split_is_pinned() -> None:
+    # The id checkpoints saved before split kinds existed carry: changing it would strand them.
+    assert run_id(_spec()) == run_id(_spec(), split=DatasetSplit.CONTENT) == "96abf4c582a865e3"
+    assert run_id(_spec(), split=DatasetSplit.GROUPED) == run_id(_spec(**{"dataset.split": "grouped"}))
+
+
+RUN_IDS = {DatasetSplit.CONTENT: "old", DatasetSplit.GROUPED: "new"}
+
+
+@pytest.mark.parametrize(
+    ("requested", "checkpoints", "expected"),
+    [
+        (None, [], DatasetSplit.GROUPED),
+        (None, [("old", 10, True)], DatasetSplit.CONTENT),  # a run started before split kinds keeps its rows
+        (None, [("new", 10, True)], DatasetSplit.GROUPED),
+        (None, [("old", 10, True), ("new", 20, True)], DatasetSplit.GROUPED),  # the newest valid one decides
+        (None, [("old", 30, False), ("new", 20, True)], DatasetSplit.GROUPED),
+        (None, [("other-spec", 10, True)], DatasetSplit.GROUPED),
+        (DatasetSplit.GROUPED, [("old", 10, True)], DatasetSplit.GROUPED),  # the spec's word wins
+        (DatasetSplit.CONTENT, [], DatasetSplit.CONTENT),
+    ],
+    ids=["fresh", "old-run", "new-run", "newest-wins", "invalid-ignored", "other-spec", "spec-grouped", "spec-content"],
+)
+def test_resolve_split(requested: DatasetSplit | None, checkpoints: list, expected: DatasetSplit) -> None:
+    infos = [ckpt.CheckpointInfo(Path(f"checkpoint-{step}"), step, valid, run_id=rid) for rid, step, valid in checkpoints]
+    assert resolve_split(requested, infos, RUN_IDS) is expected
 
 
 def _info(step: int, valid: bool = True, run: str = "r1", reason: str = "") -> ckpt.CheckpointInfo:
@@ -188,6 +219,16 @@ def test_status_patch_shape() -> None:
     assert "evalLoss" not in body["progress"]  # NaN is not JSON and not a loss
     assert body["checkpoint"] == {"path": "/out/checkpoints/checkpoint-20", "step": 20}
     assert body["metrics"] == {"baseEvalLoss": 2.0}
+    assert "data" not in body
+
+
+def test_status_patch_carries_the_data_summary() -> None:
+    split = {"kind": "grouped", "groups": 65, "largestGroup": 8, "rowsMoved": 43}
+    summary = {"path": "/data/x.jsonl", "rows": 270, "usable": 270, "badRows": 0, "train": 241, "eval": 29,
+               "trainTokens": 1000, "split": split}
+    body = status_patch(Progress(domain="healthcare", data=summary))["status"]
+    assert body["data"] == {"rows": 270, "badRows": 0, "train": 241, "eval": 29, "split": split}
+    assert DomainTrainingStatus.model_validate(body).data.split.kind is DatasetSplit.GROUPED
 
 
 class _Clock:

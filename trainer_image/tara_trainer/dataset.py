@@ -1,4 +1,4 @@
-"""The trainer's dataset layer: read rows, count bad ones, split deterministically, tokenize, collate.
+"""The trainer's dataset layer: read rows, count bad ones, tokenize, collate (``split.py`` holds rows out).
 
 Pure functions over rows and a tokenizer, plus thin file reading; ``train.py`` wires them up.
 
@@ -6,8 +6,8 @@ Invariants:
 - Bad rows are never dropped silently: each is counted under one of a fixed set of reasons
   (``REASONS``) with its line number, and more than ``max_bad_fraction`` of them is an error.
 - Every :class:`DatasetError` names the file and, where there is one, the line.
-- The eval split depends only on (seed, row content): shuffling the file or appending rows does
-  not move an existing row between train and eval (except the at-least-one guarantee on tiny sets).
+- ``Example.key`` (a digest of the content alone) names a row for the eval split; changing it would
+  move rows of existing runs.
 - Chat data is tokenized exactly as ``apply_chat_template`` does at inference (the template writes
   BOS/EOS; nothing is added), with control tokens inside message text encoded as plain text, so a
   row that mentions ``</s>`` or ``<|im_end|>`` cannot forge turn boundaries. The loss covers
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["IGNORE", "REASONS", "BadRow", "CausalLMCollator", "DatasetError", "EncodeReport", "Example", "LoadReport",
-           "encode_dataset", "encode_example", "load_examples", "render_messages", "split_eval"]
+           "encode_dataset", "encode_example", "load_examples", "render_messages"]
 
 FORMATS = ("chat", "instruction", "text")
 ROLES = ("system", "user", "assistant")
@@ -293,29 +293,6 @@ def routing_utterances(examples: Sequence[Example], limit: int = 2000, max_chars
         if len(out) >= limit:
             break
     return list(out)[:limit]
-
-
-def split_eval(examples: Sequence[Example], eval_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """(train, eval): a row is eval when hash(seed, content) falls below ``eval_fraction``.
-
-    Independent of row order and stable under appends; equal rows land on the same side. Keeps at
-    least one train example, and one eval example when eval_fraction > 0 and there are two or more.
-    """
-    if not 0.0 <= eval_fraction < 1.0:
-        raise ValueError(f"eval_fraction {eval_fraction} is not in [0, 1)")
-    items = list(examples)
-    if eval_fraction == 0 or len(items) < 2:
-        return items, []
-    digests = (hashlib.sha256(f"{seed}:{e.key}".encode()).digest() for e in items)
-    scores = [int.from_bytes(d[:8], "big") / 2**64 for d in digests]
-    held = [s < eval_fraction for s in scores]
-    if not any(held):  # move the lowest-scoring content (all its copies) to eval
-        held = [s == min(scores) for s in scores]
-    if all(held):
-        held = [s != max(scores) for s in scores]
-    if not any(held) or all(held):  # every row has the same content: no leak-free split exists
-        held = [i == len(items) - 1 for i in range(len(items))]
-    return [e for e, h in zip(items, held, strict=True) if not h], [e for e, h in zip(items, held, strict=True) if h]
 
 
 def _template_kwargs(tokenizer: Any) -> dict[str, Any]:

@@ -112,6 +112,9 @@ def status_patch(progress: Progress) -> dict[str, Any]:
     metrics = {k: _finite(v) for k, v in progress.metrics.items() if _finite(v) is not None}
     if metrics:
         body["metrics"] = metrics
+    data = {k: progress.data[k] for k in ("rows", "badRows", "train", "eval", "split") if progress.data.get(k) is not None}
+    if {"rows", "train", "eval"} <= data.keys():  # the data summary (train._load_data) as status.data
+        body["data"] = data
     return {"status": body}
 
 

@@ -14,13 +14,14 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from tara_api.domaintraining import DomainTrainingSpec
+from tara_api.domaintraining import DatasetSplit, DomainTrainingSpec
 from tara_api.reasons import Reason
 from tara_trainer import checkpoints as ckpt
 from tara_trainer.callbacks import PreemptionGuard, TaraCallback
@@ -45,7 +46,7 @@ from tara_trainer.progress import Progress, ProgressReporter, StatusPatcher, Tra
 from tara_trainer.settings import TrainerSettings
 from tara_trainer.sources import resolve_dataset
 
-__all__ = ["Preempted", "TrainRequest", "TrainResult", "plan_total_steps", "run_id", "train"]
+__all__ = ["Preempted", "TrainRequest", "TrainResult", "plan_total_steps", "resolve_split", "run_id", "train"]
 
 log = logging.getLogger(__name__)
 
@@ -80,20 +81,37 @@ class TrainResult:
     reused: bool
 
 
-def run_id(spec: DomainTrainingSpec, base_sha256: str | None = None) -> str:
+def run_id(spec: DomainTrainingSpec, base_sha256: str | None = None, split: DatasetSplit | None = None) -> str:
     """Identity of a run for resuming: what changes the meaning of a checkpoint (pure). ``base_sha256``:
-    the content of a GGUF base file, so a file replaced under the same path starts afresh."""
+    the content of a GGUF base file, so a file replaced under the same path starts afresh. ``split``:
+    the kind of eval split the run uses (default the spec's, content when unset); a content split
+    keeps the identity runs had before split kinds existed, so their checkpoints still resume."""
     t = spec.training
+    kind = split or spec.dataset.split or DatasetSplit.CONTENT
     relevant = {
         "baseModel": spec.base_model.to_wire(),
-        "dataset": spec.dataset.to_wire(),
+        "dataset": {k: v for k, v in spec.dataset.to_wire().items() if k != "split"},
         "lora": spec.lora.to_wire(),
         "training": t.to_wire() | {"saveSteps": None, "evalSteps": None, "loggingSteps": None, "keepCheckpoints": None},
         "accelerator": spec.resources.accelerator.value,
     }
     if base_sha256 is not None:
         relevant["baseSha256"] = base_sha256
+    if kind is not DatasetSplit.CONTENT:
+        relevant["split"] = kind.value
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def resolve_split(requested: DatasetSplit | None, checkpoints: Sequence[ckpt.CheckpointInfo],
+                  run_ids: Mapping[DatasetSplit, str]) -> DatasetSplit:
+    """The eval split a run uses (pure): the spec's when set; when unset, the kind of the newest valid
+    checkpoint saved by this run under either kind's ``run_ids`` entry (content for a run started
+    before split kinds existed), so a resumed run keeps its eval rows; else grouped."""
+    if requested is not None:
+        return requested
+    kinds = {rid: kind for kind, rid in run_ids.items()}
+    resumable = [c for c in checkpoints if c.valid and c.run_id in kinds]
+    return kinds[max(resumable, key=lambda c: c.step).run_id] if resumable else DatasetSplit.GROUPED
 
 
 def plan_total_steps(n_train: int, batch: int, accumulation: int, max_steps: int | None, epochs: float | None) -> int:
@@ -152,8 +170,10 @@ def _read_state(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any) -> tuple[list, list, dict[str, Any], str]:
-    """Encoded train and eval rows, a summary for the manifest, and the eval split as plain text.
+def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any,
+               split: DatasetSplit) -> tuple[list, list, dict[str, Any], str, list[str]]:
+    """Encoded train and eval rows, a summary for the manifest, the eval split as plain text, and the
+    domain's user turns for the router.
 
     The eval text (each example rendered as the model sees it) travels with the adapter so the GGUF
     build measures perplexity on exactly the held-out data.
@@ -164,8 +184,8 @@ def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any)
         load_examples,
         render_messages,
         routing_utterances,
-        split_eval,
     )
+    from tara_trainer.split import split_examples
 
     spec = request.spec
     path = resolve_dataset(spec.dataset, settings, request.base_dir, request.output_dir)
@@ -173,7 +193,8 @@ def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any)
         examples, report = load_examples(path, spec.dataset.format.value, spec.dataset.max_bad_row_fraction)
     except DatasetError as exc:
         raise DataInvalid(str(exc)) from exc
-    train_ex, eval_ex = split_eval(examples, spec.dataset.eval_fraction, spec.training.seed)
+    held_out = split_examples(examples, spec.dataset.eval_fraction, spec.training.seed, split)
+    train_ex, eval_ex = held_out.train, held_out.eval
     train_rows, train_report = encode_dataset(train_ex, tokenizer, spec.training.sequence_length)
     eval_rows, eval_report = encode_dataset(eval_ex, tokenizer, spec.training.sequence_length)
     if not train_rows:
@@ -192,18 +213,27 @@ def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any)
         "trainTokens": train_report.tokens,
         "truncated": train_report.truncated + eval_report.truncated,
         "truncatedAway": train_report.truncated_away + eval_report.truncated_away,
+        "split": held_out.report.to_wire(),
     }
     if bad:
         log.warning("%s: %d bad row(s) skipped and counted: %s (first: %s)", path, summary["badRows"], bad,
                     "; ".join(f"line {b.line}: {b.reason}" for b in report.bad[:5]))
     log.info("data %s: %d rows, %d train / %d eval examples, %d train tokens", path.name, report.total_rows,
              len(train_rows), len(eval_rows), train_report.tokens)
+    r = held_out.report
+    log.info("eval split %s: %d groups (largest %d rows), %d rows on another side than by content alone",
+             r.kind.value, r.groups, r.largest_group, r.rows_moved)
     eval_text = "\n\n".join(e.text if e.text is not None else render_messages(e.messages, tokenizer) for e in eval_ex)
     return train_rows, eval_rows, summary, eval_text, routing_utterances(examples)
 
 
-def _resolve_checkpoint(root: Path, out: Path, rid: str) -> ckpt.CheckpointInfo | None:
+def _resolve_checkpoint(root: Path, out: Path, spec: DomainTrainingSpec,
+                        base_sha256: str | None) -> tuple[DatasetSplit, str, ckpt.CheckpointInfo | None]:
+    """The run's eval split, its identity, and the checkpoint to resume from (others of this folder set aside)."""
     infos = [ckpt.inspect_checkpoint(p) for p in ckpt.list_checkpoints(root)]
+    run_ids = {kind: run_id(spec, base_sha256, kind) for kind in DatasetSplit}
+    split = resolve_split(spec.dataset.split, infos, run_ids)
+    rid = run_ids[split]
     chosen, rejected = ckpt.select_resume(infos, rid)
     for info in rejected:
         why = info.reason or "saved by a run with a different spec"
@@ -211,7 +241,7 @@ def _resolve_checkpoint(root: Path, out: Path, rid: str) -> ckpt.CheckpointInfo 
         log.warning("skipping %s: %s (moved to %s)", info.path.name, why, moved)
     if chosen is not None:
         log.info("resuming from %s (step %d)", chosen.path.name, chosen.step)
-    return chosen
+    return split, rid, chosen
 
 
 def _evaluate(trainer: Any, prefix: str) -> float | None:
@@ -235,7 +265,12 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         reporter.update(force=True, base_gguf=gguf_base.record(),
                         message=f"base model {gguf_base.source.name} dequantized to {gguf_base.folder}")
     tokenizer = load_tokenizer(model_name, model_kwargs)
-    train_rows, eval_rows, data_summary, eval_text, utterances = _load_data(request, settings, tokenizer)
+    # The checkpoints come first: a run resuming one keeps the eval split it started with.
+    root = out / CHECKPOINTS
+    started = time.monotonic()
+    split, rid, chosen = _resolve_checkpoint(root, out, spec, gguf_base.sha256 if gguf_base else None)
+    validate_seconds = time.monotonic() - started
+    train_rows, eval_rows, data_summary, eval_text, utterances = _load_data(request, settings, tokenizer, split)
     reporter.update(force=True, data=data_summary)
 
     set_seed(spec.training.seed)
@@ -266,12 +301,6 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         log.info("batchSize auto: %d", batch)
     total = plan_total_steps(len(train_rows), int(batch), spec.training.gradient_accumulation,
                              spec.training.max_steps, spec.training.epochs)
-
-    rid = run_id(spec, gguf_base.sha256 if gguf_base else None)
-    root = out / CHECKPOINTS
-    started = time.monotonic()
-    chosen = _resolve_checkpoint(root, out, rid)
-    validate_seconds = time.monotonic() - started
 
     t = spec.training
     progress_bar = settings.progress_bar if settings.progress_bar is not None else sys.stderr.isatty()
@@ -308,7 +337,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         optim="adamw_torch",
     )
     guard = PreemptionGuard()
-    marker_extra: dict[str, Any] = {"specHash": shash}
+    marker_extra: dict[str, Any] = {"specHash": shash, "split": split.value}
     callback = TaraCallback(reporter, guard, root, rid, marker_extra)
     trainer = Trainer(
         model=model,
