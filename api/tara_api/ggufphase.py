@@ -18,6 +18,7 @@ from tara_api.domaintraining import Accelerator
 from tara_api.meta import (
     API_VERSION,
     ApiModel,
+    ByteQuantity,
     CelRule,
     Condition,
     DnsLabel,
@@ -36,12 +37,15 @@ __all__ = [
     "GGUFPhase",
     "GGUFPhaseSpec",
     "GGUFPhaseStatus",
+    "MergeCheck",
     "MergeSpec",
     "MergeStrategy",
     "PhaseGate",
     "PhaseState",
+    "QualityGateSpec",
     "RouterWeights",
     "ServingSpec",
+    "ServingTargets",
 ]
 
 
@@ -151,6 +155,13 @@ class QualityGateSpec(ApiModel):
         description=("Max absolute difference between llama.cpp's and Hugging Face's next-token logits (F16; "
                      "F16 rounding alone gives about 0.05 on a 30-layer model, a conversion bug whole logits)."),
     )
+    # No default: stored phases get no new gate (a default would also change every phase's build inputs).
+    max_merge_loss: float | None = Field(
+        default=None, ge=0, le=10,
+        description="Merge strategies only: per domain, the largest allowed perplexity increase of the merged F16 "
+        "model over the base with that domain's own adapter, on the domain's eval text (0.05 = +5%). "
+        "Unset: the comparison is measured and reported, not enforced.",
+    )
 
 
 class RouterWeights(ApiModel):
@@ -191,6 +202,25 @@ class ServingResources(ApiModel):
         return self
 
 
+class ServingTargets(ApiModel):
+    """Limits the served file must meet, on top of the quality gate; unset fields are no limit."""
+
+    max_file_size: ByteQuantity | None = Field(
+        default=None,
+        description="Largest size of the files llama-server loads: the model GGUF plus, for adapters, every "
+        "domain's LoRA (a Kubernetes quantity, e.g. 2Gi).",
+    )
+    max_memory: ByteQuantity | None = Field(
+        default=None,
+        description="Largest estimated serving memory: those files plus the F16 KV cache at serving.contextSize "
+        "(2 x layers x contextSize x KV heads x head size x 2 bytes); compute buffers are not counted.",
+    )
+    max_quality_loss: float | None = Field(
+        default=None, ge=0, le=10,
+        description="Largest perplexity increase over the F16 model on the worst domain (0.05 = +5%).",
+    )
+
+
 class ServingSpec(ApiModel):
     """The llama.cpp inference Deployment and its router sidecar."""
 
@@ -209,8 +239,13 @@ class ServingSpec(ApiModel):
     gpu_layers: int = Field(default=0, ge=0, le=1000, description="Layers offloaded to the GPU (-ngl).")
     quantization: QuantType | Literal["auto"] | None = Field(
         default=None,
-        description="Type to serve: one of spec.quantization, or auto for the smallest that passes the gate "
-        "(default: the first listed).",
+        description="Type to serve: one of spec.quantization, or auto for the smallest that passes the gate and "
+        "meets serving.targets (default: the first listed).",
+    )
+    targets: ServingTargets | None = Field(
+        default=None,
+        description="File size, memory and quality limits the served type must meet (a type that misses one is not "
+        "served; with auto the smallest type within all of them serves). Unset: no limits.",
     )
     default_domain: DnsLabel | None = Field(
         default=None, description="Domain used when routing confidence is low (default: the base model alone)."
@@ -252,6 +287,11 @@ class GGUFPhaseSpec(ApiModel):
             message="serving.quantization must be auto or one of spec.quantization",
             field_path=".serving.quantization",
         ),
+        CelRule(
+            rule="!has(self.qualityGate.maxMergeLoss) || self.merge.strategy != 'adapters'",
+            message="qualityGate.maxMergeLoss applies only to a merge strategy (linear, ties, dare_ties, svd)",
+            field_path=".qualityGate.maxMergeLoss",
+        ),
     )
 
     phase_number: int = Field(ge=1, le=1000, description="The phase's number in the rollout plan (1, 2, ...).")
@@ -287,6 +327,8 @@ class GGUFPhaseSpec(ApiModel):
         served = self.serving.quantization
         if served is not None and served != "auto" and served not in self.quantization:
             raise ValueError("serving.quantization must be auto or one of spec.quantization")
+        if self.quality_gate.max_merge_loss is not None and self.merge.strategy == MergeStrategy.ADAPTERS:
+            raise ValueError("qualityGate.maxMergeLoss applies only to a merge strategy (linear, ties, dare_ties, svd)")
         return self
 
 
@@ -315,6 +357,17 @@ class GGUFArtifact(ApiModel):
     perplexity_increase: float | None = Field(default=None, description="Relative increase over F16.")
 
 
+class MergeCheck(ApiModel):
+    """The merge gate's reading of one domain: the merged model against the domain's own adapter."""
+
+    domain: str = Field(max_length=63, description="Domain whose eval text was measured.")
+    adapter_perplexity: float = Field(ge=0, description="Perplexity of the base F16 model with this domain's LoRA.")
+    merged_perplexity: float = Field(ge=0, description="Perplexity of the merged F16 model.")
+    loss: float = Field(description="Relative increase of the merged model over the adapter (0.05 = +5%).")
+    allowed: float | None = Field(default=None, description="qualityGate.maxMergeLoss (unset: reported only).")
+    passed: bool = Field(description="Whether the loss is within the allowed value.")
+
+
 class GGUFPhaseStatus(ApiModel):
     """Observed state of a GGUFPhase."""
 
@@ -332,6 +385,12 @@ class GGUFPhaseStatus(ApiModel):
     revision: int | None = Field(default=None, ge=0, description="Build revision (increments on each rebuild).")
     served_revision: int | None = Field(default=None, ge=0, description="Revision currently serving.")
     served_quantization: str | None = Field(default=None, max_length=16, description="Quantization type serving.")
+    served_reason: str | None = Field(
+        default=None, max_length=4096, description="Why the build chose that type (auto, serving.targets, the gate)."
+    )
+    merge_check: list[MergeCheck] | None = Field(
+        default=None, max_length=64, description="Merge strategies: each domain's merged vs own-adapter perplexity."
+    )
     endpoint: str | None = Field(default=None, max_length=2048, description="URL of the router Service.")
     build_job_name: str | None = Field(default=None, max_length=253, description="Current build Job.")
     deployment_name: str | None = Field(default=None, max_length=253, description="Serving Deployment.")

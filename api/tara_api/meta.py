@@ -9,7 +9,10 @@ CRD generator turns those descriptions into ``kubectl explain`` text.
 from __future__ import annotations
 
 import enum
+import math
+import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -28,7 +31,9 @@ __all__ = [
     "DnsLabel",
     "DnsSubdomain",
     "ObjectMeta",
+    "ByteQuantity",
     "Quantity",
+    "quantity_bytes",
 ]
 
 GROUP = "tara.dev"
@@ -118,6 +123,41 @@ Quantity = Annotated[
         }
     ),
 ]
+
+
+# A size the user states as a limit: the same grammar without a sign ("-1Gi" is no limit).
+UNSIGNED_QUANTITY = "^" + QUANTITY.removeprefix(r"^(\+|-)?")
+
+ByteQuantity = Annotated[
+    str,
+    BeforeValidator(_quantity_to_str),
+    Field(pattern=UNSIGNED_QUANTITY),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "pattern": UNSIGNED_QUANTITY,
+            "x-kubernetes-int-or-string": True,
+        }
+    ),
+]
+
+_SUFFIXES = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+             "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
+             "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+_QUANTITY_PARTS = re.compile(r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+                             r"(?:[eE](?P<exponent>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))|(?P<suffix>[A-Za-z]*))$")
+
+
+def quantity_bytes(value: str | int) -> int:
+    """A memory-style quantity as whole bytes, rounded up as the API server does: ``"200Mi"`` →
+    209715200, ``"1.5G"`` → 1500000000, ``"1e3"`` → 1000. Raises ValueError for anything else."""
+    text = str(value).strip()
+    m = _QUANTITY_PARTS.match(text)
+    if not m or (m["exponent"] is None and m["suffix"] not in _SUFFIXES):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity")
+    number = Decimal(m["number"])
+    scaled = number * Decimal(10) ** Decimal(m["exponent"]) if m["exponent"] is not None else number * _SUFFIXES[m["suffix"]]
+    return math.ceil(scaled)
 
 
 class ConditionStatus(enum.StrEnum):

@@ -40,7 +40,8 @@ class Reason(enum.StrEnum):
     DATASET_INVALID = "DatasetInvalid", 3, False, "the dataset is missing, empty, malformed or too small for the eval split"
     BASE_MODEL_UNAVAILABLE = "BaseModelUnavailable", 4, False, "the base model could not be loaded"
     ADAPTER_UNAVAILABLE = "AdapterUnavailable", 4, False, "a GGUF build found no finished adapter for a domain"
-    QUALITY_GATE_FAILED = "QualityGateFailed", 5, False, "the adapter or every quantization failed its quality gate"
+    QUALITY_GATE_FAILED = "QualityGateFailed", 5, False, ("the adapter failed its quality gate, or a phase's build failed the perplexity gate, "
+                                                     "the merge gate or serving.targets")
     HARDWARE_UNSUPPORTED = "HardwareUnsupported", 6, False, "the spec asks for something the node cannot do"
     TOOLCHAIN_UNAVAILABLE = "ToolchainUnavailable", 7, False, "the llama.cpp tools are missing or do not run"
     INCOMPATIBLE_ADAPTER = "IncompatibleAdapter", 8, False, "an adapter does not fit the phase's base model"

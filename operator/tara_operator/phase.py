@@ -31,7 +31,7 @@ from tara_operator.render.phase import HASH_ANNOTATION, DomainOutput, render_bui
 from tara_operator.render.rbac import render_trainer_rbac
 from tara_operator.settings import OperatorSettings
 
-__all__ = ["domain_outputs", "inputs_hash", "reconcile_phase"]
+__all__ = ["domain_outputs", "inputs_hash", "reconcile_phase", "served_quantization"]
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,26 @@ def _now() -> str:
 
 
 def inputs_hash(spec: dict[str, Any], trainings: dict[str, dict[str, Any]]) -> str:
-    """What a build depends on: the spec without serving, and each training's identity and finish."""
+    """What a build depends on: the spec without serving, and each training's identity and finish.
+
+    ``serving.targets`` decide which type the build serves, so they count when set (with the context
+    size the memory target is estimated at); a phase without targets hashes as it always did."""
     relevant = {k: v for k, v in spec.items() if k != "serving"}
+    serving = spec.get("serving") or {}
+    if serving.get("targets"):
+        relevant["servingTargets"] = serving["targets"]
+        if "maxMemory" in serving["targets"]:
+            relevant["servingContextSize"] = serving.get("contextSize")
     runs = {d: [t["metadata"].get("uid"), (t.get("status") or {}).get("specHash"), (t.get("status") or {}).get("completionTime")]
             for d, t in sorted(trainings.items())}
     return hashlib.sha256(json.dumps([relevant, runs], sort_keys=True).encode()).hexdigest()[:16]
+
+
+def served_quantization(res: GGUFPhase, old: dict[str, Any]) -> str | None:
+    """The type a deployed revision serves: the one the spec names, or with ``auto`` the build's
+    choice, which the build Job patched into ``status.servedQuantization`` (None if it could not)."""
+    requested = res.spec.serving.quantization or res.spec.quantization[0]
+    return old.get("servedQuantization") if requested == "auto" else str(requested)
 
 
 def domain_outputs(trainings: dict[str, dict[str, Any]]) -> list[DomainOutput]:
@@ -221,9 +236,10 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
         endpoint = f"http://{deploy_name}.{ns}.svc:80"
         if old.get("servedRevision") != revision:
             kopf.event(body, type="Normal", reason="Deployed", message=f"revision {revision} is serving at {endpoint}")
-        quant = res.spec.serving.quantization or res.spec.quantization[0].value
+        chosen = served_quantization(res, old)
         return _status(old, "Deployed", gen, now, [*built, ("Ready", True, "Deployed", f"revision {revision} serving")],
-                       {**extra, "servedRevision": revision, "endpoint": endpoint, "servedQuantization": str(quant)})
+                       {**extra, "servedRevision": revision, "endpoint": endpoint,
+                        **({"servedQuantization": chosen} if chosen else {})})
     keep = f"; revision {served} serves meanwhile" if served and served != revision else ""
     return _status(old, "Deploying", gen, now, [*built, ("Ready", bool(served), "Deploying", f"rolling out revision {revision}{keep}")],
                    extra)

@@ -150,6 +150,18 @@ INVALID: list[tuple[str, dict, str, str]] = [
     ("phase-gpu-count-on-cpu", _set(P, "spec.serving.resources.accelerator", "cpu"), "spec.serving.resources", "gpuCount needs"),
     ("phase-gate-negative", _set(P, "spec.qualityGate.maxPerplexityIncrease.Q4_K_M", -0.1),
      "spec.qualityGate.maxPerplexityIncrease.Q4_K_M", "0"),
+    ("phase-merge-loss-with-adapters", _set(P, "spec.qualityGate.maxMergeLoss", 0.05), "spec.qualityGate.maxMergeLoss",
+     "applies only to a merge strategy"),
+    ("phase-merge-loss-negative", _set(_set(P, "spec.merge", {"strategy": "ties"}), "spec.qualityGate.maxMergeLoss", -0.1),
+     "spec.qualityGate.maxMergeLoss", "0"),
+    ("phase-target-size-negative", _set(P, "spec.serving.targets", {"maxFileSize": "-2Gi"}), "spec.serving.targets.maxFileSize",
+     "does not match"),
+    ("phase-target-memory-word", _set(P, "spec.serving.targets", {"maxMemory": "lots"}), "spec.serving.targets.maxMemory",
+     "lots"),
+    ("phase-target-loss-negative", _set(P, "spec.serving.targets", {"maxQualityLoss": -0.01}),
+     "spec.serving.targets.maxQualityLoss", "0"),
+    ("phase-target-unknown", _set(P, "spec.serving.targets", {"maxSize": "2Gi"}), "spec.serving.targets.maxSize",
+     "unknown field"),
 ]
 
 # Rejected before the schema layers run (metadata and type identity), so not part of the agreement check.

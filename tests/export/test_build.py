@@ -72,7 +72,8 @@ def test_adapters_build_produces_every_type_smaller_than_the_last(adapters_build
         for d in a["lineage"]["domains"].values():
             assert len(d["datasetSha256"]) == 64 and len(d["adapterManifestSha256"]) == 64
     assert m["served"] == {"quantization": "Q8_0", "model": "base-Q8_0.gguf",
-                           "loras": {d: f"lora-{d}-F16.gguf" for d in DOMAINS}}
+                           "loras": {d: f"lora-{d}-F16.gguf" for d in DOMAINS}, "reason": m["served"]["reason"]}
+    assert m["served"]["reason"].startswith("the first of spec.quantization: Q8_0") and "passes the quality gate" in m["served"]["reason"]
     assert not list(adapters_build.output_dir.glob("*.partial")) and not (adapters_build.output_dir / "work").exists()
 
 
@@ -151,7 +152,7 @@ def test_auto_serves_the_smallest_type_that_passes(trainings_dir, settings, tool
     assert {a["quantization"] for a in m["artifacts"] if a["kind"] == "base"} == {"F16", "Q8_0"}
 
 
-@pytest.mark.parametrize("strategy", ["ties", "svd"])
+@pytest.mark.parametrize("strategy", ["linear", "ties", "dare_ties", "svd"])
 def test_merged_universal_model(strategy, trainings_dir, settings, toolchain, tmp_path, request_for) -> None:
     req = request_for(tmp_path, trainings_dir, quantization=["Q8_0"], merge={"strategy": strategy})
     m = build(req, settings).manifest
@@ -159,6 +160,61 @@ def test_merged_universal_model(strategy, trainings_dir, settings, toolchain, tm
     assert kinds == [("merged", "F16"), ("merged", "Q8_0")]
     assert m["checks"]["logits"][0]["passed"] and m["served"]["loras"] == {}
     assert m["artifacts"][0]["domains"] == list(DOMAINS)
+    # the merge gate's reading: each domain, merged F16 vs the base F16 with its own LoRA (report only: no limit set)
+    merge_check = m["checks"]["merge"]
+    assert merge_check["strategy"] == strategy and merge_check["maxMergeLoss"] is None and merge_check["passed"]
+    ppl = m["checks"]["perplexity"]
+    for row in merge_check["domains"]:
+        d = row["domain"]
+        assert row["mergedPerplexity"] == round(ppl["F16"][d], 4) and row["adapterPerplexity"] == round(ppl["baseWithAdapter"][d], 4)
+        assert row["loss"] == pytest.approx(ppl["F16"][d] / ppl["baseWithAdapter"][d] - 1, abs=1e-6)
+        assert ppl["base"][d] > ppl["baseWithAdapter"][d]  # the adapters learned their domain: a gain to keep
+    assert [r["domain"] for r in merge_check["domains"]] == list(DOMAINS)
+    # the references were measured, not shipped
+    assert sorted(p.name for p in req.output_dir.glob("*.gguf")) == [f"universal-{strategy.replace('_', '-')}-{q}.gguf"
+                                                                      for q in ("F16", "Q8_0")]
+    assert m["served"]["reason"].startswith("the first of spec.quantization: Q8_0")
+
+
+def test_merge_gate_fails_a_merge_that_loses_a_domain(trainings_dir, settings, toolchain, tmp_path, request_for) -> None:
+    # dare_ties keeping 10% of each adapter (rescaled) cannot match both adapters on their own text
+    req = request_for(tmp_path, trainings_dir, quantization=["Q8_0"], merge={"strategy": "dare_ties", "density": 0.1},
+                      qualityGate={"maxMergeLoss": 0.0})
+    with pytest.raises(QualityGateFailed) as info:
+        build(req, settings)
+    message = str(info.value)
+    report = json.loads((req.output_dir.with_name("build.failed") / "build-report.json").read_text())
+    assert report["reason"] == "QualityGateFailed" and report["message"] == message and not req.output_dir.exists()
+    merge_check = report["checks"]["merge"]
+    assert not merge_check["passed"] and merge_check["maxMergeLoss"] == 0.0
+    failing = [r for r in merge_check["domains"] if not r["passed"]]
+    assert failing and all(r["loss"] > 0 for r in failing)
+    assert message.startswith("merge gate failed: the dare_ties universal model loses more than qualityGate.maxMergeLoss +0.00%")
+    for r in failing:  # the domain, both perplexities, the loss
+        assert f"{r['domain']}: merged (dare_ties) perplexity {r['mergedPerplexity']:.4f} vs {r['adapterPerplexity']:.4f}" in message
+    assert "raise merge.density" in message and "merge.strategy: adapters" in message and "linear, ties, svd" in message
+
+
+def test_a_size_target_excludes_the_larger_type(trainings_dir, settings, toolchain, tmp_path, request_for) -> None:
+    req = request_for(tmp_path, trainings_dir, quantization=["Q8_0", "Q4_K_M"],
+                      serving={"quantization": "auto", "contextSize": 1024,
+                               "targets": {"maxFileSize": "2Mi", "maxMemory": "1Gi", "maxQualityLoss": 0.5}})
+    m = build(req, settings).manifest
+    serving = m["checks"]["serving"]
+    # the tiny model's KV cache from its GGUF metadata: 2 layers x 1024 tokens x 4 KV heads x (64 + 64) x 2 bytes
+    assert serving["kvCacheBytes"] == 2 * 1024 * 4 * 128 * 2 and serving["contextSize"] == 1024
+    by_type = {c["quantization"]: c for c in serving["candidates"]}
+    files = {a["quantization"]: a["bytes"] for a in m["artifacts"] if a["kind"] == "base"}
+    loras = sum(a["bytes"] for a in m["artifacts"] if a["kind"] == "lora")
+    for q, c in by_type.items():  # what the server loads: the model and both LoRAs; memory adds the KV cache
+        assert c["bytes"] == files[q] + loras and c["memoryBytes"] == c["bytes"] + serving["kvCacheBytes"]
+    assert by_type["Q8_0"]["bytes"] > 2 * 2**20 > by_type["Q4_K_M"]["bytes"]
+    assert by_type["Q8_0"]["misses"] == [f"files {by_type['Q8_0']['bytes'] / 2**20:.2f} MiB > maxFileSize 2Mi"]
+    assert by_type["Q4_K_M"]["misses"] == [] and m["served"]["quantization"] == "Q4_K_M"
+    reason = m["served"]["reason"]
+    assert reason.startswith("auto: Q4_K_M") and "meets serving.targets" in reason and "> maxFileSize 2Mi" in reason
+    assert m["rejected"] == [] and (req.output_dir / "base-Q8_0.gguf").is_file()  # valid, just not served
+    assert serving["targets"] == {"maxFileSize": "2Mi", "maxMemory": "1Gi", "maxQualityLoss": 0.5}
 
 
 def test_linear_merge_of_different_ranks_is_a_clear_error(trainings_dir, tiny_model_dir, settings, toolchain, tmp_path, request_for,

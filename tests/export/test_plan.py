@@ -1,12 +1,13 @@
 """Table-driven tests of the GGUF build's pure decisions: artifacts per strategy, disk estimate,
-quality gate verdicts, what ``auto`` serves, perplexity context, and the tools' output parsing."""
+quality gate verdicts, the merge gate, what ``auto`` serves under ``serving.targets``, the KV cache
+estimate, perplexity context, and the tools' output parsing."""
 
 from __future__ import annotations
 
 import pytest
 
 from tara_api import GGUFPhaseSpec
-from tara_api.ggufphase import ArtifactKind, PhaseGate
+from tara_api.ggufphase import ArtifactKind, MergeStrategy, PhaseGate, ServingTargets
 from tara_api.quant import QuantType
 from tara_trainer.errors import DiskFull, ToolFailed, UnsupportedArchitecture
 from tara_trainer.export import plan, tools
@@ -42,6 +43,10 @@ def test_plan_build_lists_every_artifact(extra, expected) -> None:
     f16 = p.model("F16").filename
     assert all(a.source == f16 for a in p.artifacts if a.quantization != "F16")
     assert p.model_kind == (ArtifactKind.BASE if "merge" not in extra else ArtifactKind.MERGED)
+    # a merge measures each domain with its own adapter: the base and the LoRAs, built but not shipped
+    assert [(a.kind.value, a.domain, a.filename) for a in p.references] == ([] if "merge" not in extra else [
+        ("base", None, "base-F16.gguf"), ("lora", "healthcare", "lora-healthcare-F16.gguf"),
+        ("lora", "business", "lora-business-F16.gguf")])
 
 
 def test_disk_needed_counts_merge_scratch_and_headroom() -> None:
@@ -51,8 +56,8 @@ def test_disk_needed_counts_merge_scratch_and_headroom() -> None:
     loras = {"healthcare": 1000, "business": 1000}
     # F16 (2 B) + Q8_0 (8.5 bits) + two F16 LoRAs, plus 10%
     assert plan.disk_needed(adapters, n, loras) == pytest.approx((2 * n + 8.5 / 8 * n + 4000) * 1.1, rel=1e-6)
-    # a merge writes the F32 Hugging Face model too and has no LoRAs
-    assert plan.disk_needed(merged, n, loras) == pytest.approx((2 * n + 8.5 / 8 * n + 4 * n) * 1.1, rel=1e-6)
+    # a merge writes the F32 Hugging Face model too, and the merge gate's references: base F16 and the LoRAs
+    assert plan.disk_needed(merged, n, loras) == pytest.approx((2 * n + 8.5 / 8 * n + 4 * n + 2 * n + 4000) * 1.1, rel=1e-6)
 
 
 F16_PPL = {"healthcare": 10.0, "business": 20.0}
@@ -85,23 +90,124 @@ def test_evaluate_gate_refuses_missing_domains() -> None:
         plan.evaluate_gate(F16_PPL, {Q2: {"healthcare": 11.0}}, PhaseGate())
 
 
-def _verdicts(passed: dict[QuantType, bool]) -> list[plan.GateVerdict]:
-    return [plan.GateVerdict(q, 10.0, 10.0, 0.0 if ok else 1.0, 0.5, "healthcare") for q, ok in passed.items()]
+def _candidates(rows: dict[QuantType, tuple[bool, float, int, int]]) -> list[plan.Candidate]:
+    """type -> (passes the gate, increase over F16, bytes loaded, memory)."""
+    return [plan.Candidate(plan.GateVerdict(q, 10.0, 10.0 * (1 + inc), inc, inc if ok else inc / 2, "healthcare"), size, memory)
+            for q, (ok, inc, size, memory) in rows.items()]
+
+
+MiB = 2**20
+# A small model's measured types: Q8_0 largest and near-lossless, Q2_K smallest and lossy.
+TYPES = {Q8: (True, 0.001, 240 * MiB, 300 * MiB), Q5: (True, 0.01, 170 * MiB, 230 * MiB),
+         Q4: (True, 0.02, 150 * MiB, 210 * MiB), Q2: (True, 0.09, 100 * MiB, 160 * MiB)}
 
 
 @pytest.mark.parametrize(
-    ("requested", "order", "passed", "expected"),
+    ("requested", "order", "rows", "targets", "expected"),
     [
-        (None, [Q4, Q8], {Q4: True, Q8: True}, Q4),  # the first listed
-        (None, [Q4, Q8], {Q4: False, Q8: True}, None),  # the first listed failed: nothing to serve
-        ("Q8_0", [Q4, Q8], {Q4: False, Q8: True}, Q8),
-        ("auto", [Q8, Q5, Q4, Q2], {Q8: True, Q5: True, Q4: True, Q2: False}, Q4),  # smallest that passes
-        ("auto", [Q8, Q2], {Q8: True, Q2: True}, Q2),
-        ("auto", [Q8, Q4], {Q8: False, Q4: False}, None),
+        (None, [Q4, Q8], {Q4: TYPES[Q4], Q8: TYPES[Q8]}, None, Q4),  # the first listed
+        (None, [Q4, Q8], {Q4: (False, 0.2, 150 * MiB, 0), Q8: TYPES[Q8]}, None, None),  # the first listed failed the gate
+        ("Q8_0", [Q4, Q8], {Q4: (False, 0.2, 150 * MiB, 0), Q8: TYPES[Q8]}, None, Q8),
+        ("auto", [Q8, Q5, Q4, Q2], {**TYPES, Q2: (False, 0.9, 100 * MiB, 0)}, None, Q4),  # smallest that passes
+        ("auto", [Q8, Q2], {Q8: TYPES[Q8], Q2: TYPES[Q2]}, None, Q2),
+        ("auto", [Q8, Q4], {Q8: (False, 0.5, 1, 1), Q4: (False, 0.5, 1, 1)}, None, None),
+        # targets: the smallest type within every limit
+        ("auto", list(TYPES), TYPES, {"maxQualityLoss": 0.05}, Q4),  # Q2_K loses 9%
+        ("auto", list(TYPES), TYPES, {"maxQualityLoss": 0.015}, Q5),
+        ("auto", list(TYPES), TYPES, {"maxFileSize": "200Mi"}, Q2),
+        ("auto", list(TYPES), TYPES, {"maxFileSize": "200Mi", "maxQualityLoss": 0.005}, None),  # Q8_0 too big, others too lossy
+        ("auto", list(TYPES), TYPES, {"maxMemory": "159Mi"}, None),  # memory counts the KV cache: even Q2_K needs 160 MiB
+        ("auto", list(TYPES), TYPES, {"maxMemory": "160Mi"}, Q2),  # a limit is inclusive
+        ("auto", list(TYPES), TYPES, {"maxMemory": "1Gi", "maxFileSize": "1Gi", "maxQualityLoss": 1}, Q2),
+        # an explicit type must meet the targets too
+        ("Q8_0", list(TYPES), TYPES, {"maxFileSize": "200Mi"}, None),
+        (None, [Q5, Q8], {Q5: TYPES[Q5], Q8: TYPES[Q8]}, {"maxFileSize": "200Mi"}, Q5),
     ],
 )
-def test_choose_served(requested, order, passed, expected) -> None:
-    assert plan.choose_served(requested, order, _verdicts(passed)) == expected
+def test_choose_served(requested, order, rows, targets, expected) -> None:
+    choice = plan.choose_served(requested, order, _candidates(rows), ServingTargets.model_validate(targets) if targets else None)
+    assert choice.quantization == expected, choice.reason
+    assert choice.reason
+    if expected is None:  # the reason lists every type it considered with its size, memory and loss
+        considered = rows if requested == "auto" else {QuantType(requested) if requested else order[0]: None}
+        for q in considered:
+            assert q.value in choice.reason and "MiB" in choice.reason and "quality loss" in choice.reason
+    else:
+        assert choice.reason.count(expected.value) >= 1 and not choice.misses[expected]
+
+
+def test_choose_served_reason_names_each_miss() -> None:
+    targets = ServingTargets.model_validate({"maxFileSize": "200Mi", "maxMemory": "220Mi", "maxQualityLoss": 0.015})
+    choice = plan.choose_served("auto", list(TYPES), _candidates({**TYPES, Q2: (False, 0.09, 100 * MiB, 160 * MiB)}), targets)
+    assert choice.quantization is None
+    assert choice.misses == {
+        Q8: ("files 240.00 MiB > maxFileSize 200Mi", "memory 300.00 MiB > maxMemory 220Mi"),
+        Q5: ("memory 230.00 MiB > maxMemory 220Mi",),
+        Q4: ("quality loss +2.00% > maxQualityLoss +1.50%",),
+        Q2: ("quality gate +9.00% > allowed +4.50%", "quality loss +9.00% > maxQualityLoss +1.50%"),
+    }
+    assert choice.reason.startswith("auto: no type passes the quality gate and meets serving.targets: Q8_0 240.00 MiB, memory 300.00 MiB")
+    ok = plan.choose_served("auto", list(TYPES), _candidates(TYPES), targets.model_copy(update={"max_quality_loss": 0.05}))
+    assert ok.quantization == Q4 and ok.reason.startswith("auto: Q4_K_M 150.00 MiB") and "Q2_K" in ok.reason
+
+
+@pytest.mark.parametrize(
+    ("adapter", "merged", "base", "allowed", "passed", "gain_kept"),
+    [
+        # the merge kept 82% of healthcare's gain: +4.5% over the adapter
+        ({"healthcare": 20.0, "business": 30.0}, {"healthcare": 20.9, "business": 30.0},
+         {"healthcare": 25.0, "business": 40.0}, 0.05, [True, True], [0.82, 1.0]),
+        ({"healthcare": 20.0, "business": 30.0}, {"healthcare": 20.9, "business": 33.0},
+         {"healthcare": 25.0, "business": 40.0}, 0.05, [True, False], [0.82, 0.7]),
+        # report only: nothing fails however large the loss
+        ({"healthcare": 20.0}, {"healthcare": 40.0}, {"healthcare": 25.0}, None, [True], [-3.0]),
+        # a merge can beat the separate adapter (negative loss)
+        ({"healthcare": 20.0}, {"healthcare": 19.0}, {"healthcare": 25.0}, 0.0, [True], [1.2]),
+        # the adapter did not help on this text: no gain to keep
+        ({"healthcare": 26.0}, {"healthcare": 26.0}, {"healthcare": 25.0}, 0.0, [True], [None]),
+    ],
+)
+def test_evaluate_merge(adapter, merged, base, allowed, passed, gain_kept) -> None:
+    verdicts = plan.evaluate_merge(MergeStrategy.TIES, adapter, merged, base, allowed)
+    assert [v.passed for v in verdicts] == passed
+    assert [None if v.gain_kept is None else round(v.gain_kept, 6) for v in verdicts] == gain_kept
+    failure = plan.merge_failure(verdicts)
+    assert (failure is None) == all(passed)
+    for v in verdicts:
+        assert v.domain in v.describe() and f"{v.merged:.4f}" in v.describe() and f"{v.adapter:.4f}" in v.describe()
+
+
+@pytest.mark.parametrize(
+    ("strategy", "advice"),
+    [(MergeStrategy.LINEAR, "raise the weight of healthcare"), (MergeStrategy.TIES, "raise merge.density"),
+     (MergeStrategy.DARE_TIES, "raise merge.density"), (MergeStrategy.SVD, "raise merge.svdRank")],
+)
+def test_merge_failure_says_what_to_change(strategy, advice) -> None:
+    verdicts = plan.evaluate_merge(strategy, {"healthcare": 20.0, "business": 30.0}, {"healthcare": 22.0, "business": 30.3},
+                                   {"healthcare": 25.0, "business": 40.0}, 0.02)
+    message = plan.merge_failure(verdicts)
+    assert message is not None and message.startswith(f"merge gate failed: the {strategy.value} universal model")
+    assert "healthcare: merged" in message and "22.0000 vs 20.0000" in message and "+10.00%" in message
+    assert "business" not in message.split(". To fix")[0]  # +1% passes
+    assert advice in message and "merge.strategy: adapters" in message and "qualityGate.maxMergeLoss" in message
+    others = message.split("try merge.strategy ")[1].split(";")[0].split(", ")
+    assert sorted(others) == sorted({"linear", "ties", "dare_ties", "svd"} - {strategy.value})  # the other strategies
+
+
+@pytest.mark.parametrize(
+    ("shape", "context", "expected"),
+    [
+        # Llama-3.2-1B: 16 layers, 8 KV heads of 64, 8192 tokens -> 256 MiB
+        (plan.KvShape((8,) * 16, 64, 64), 8192, 2 * 16 * 8192 * 8 * 64 * 2),
+        (plan.KvShape((8,) * 16, 64, 64), 8192, 256 * MiB),
+        # the tiny model: 2 layers, 4 heads of 64, no grouped-query attention
+        (plan.KvShape((4, 4), 64, 64), 2048, 2 * 2 * 2048 * 4 * 64 * 2),
+        # per-layer KV heads and different key and value sizes are summed as llama.cpp allocates them
+        (plan.KvShape((2, 0, 2), 128, 64), 100, 100 * 4 * (128 + 64) * 2),
+    ],
+)
+def test_kv_cache_bytes(shape, context, expected) -> None:
+    assert plan.kv_cache_bytes(shape, context) == expected
 
 
 @pytest.mark.parametrize(
@@ -118,8 +224,36 @@ def test_parse_perplexity() -> None:
     assert tools.parse_perplexity("Final estimate: PPL = 1.2e+03 +/- 5.1e+01") == pytest.approx(1200.0)
     # the asynchronous logger lost the final line: the last running value is the same number
     assert tools.parse_perplexity("[1]810.8325,[2]807.5573,[3]807.2942,warning: no usable GPU") == pytest.approx(807.2942)
-    with pytest.raises(ToolFailed, match="printed no perplexity"):
+    announced = "perplexity: calculating perplexity over 3 chunks, n_ctx=512, batch_size=512, n_seq=1\n"
+    assert tools.parse_perplexity(announced + "[1]810.8325,[2]807.5573,[3]807.2942,") == pytest.approx(807.2942)
+    # ... but it also loses running values at exit: a reading of 2 of 3 chunks is no perplexity of the text
+    with pytest.raises(ToolFailed, match="printed no final perplexity"):
+        tools.parse_perplexity(announced + "[1]810.8325,[2]807.5573,")
+    with pytest.raises(ToolFailed, match="printed no final perplexity"):
         tools.parse_perplexity("llama_model_load: error loading model")
+
+
+def test_perplexity_measures_again_when_the_output_was_cut_short(tmp_path) -> None:
+    """llama.cpp's logger drops its last lines at exit now and then: the run is repeated, never read short."""
+    import sys
+    from types import SimpleNamespace
+
+    counter, tool = tmp_path / "runs", tmp_path / "llama-perplexity"
+    tool.write_text(f"""#!{sys.executable}
+from pathlib import Path
+counter = Path({str(counter)!r})
+n = int(counter.read_text()) + 1 if counter.exists() else 1
+counter.write_text(str(n))
+print("perplexity: calculating perplexity over 3 chunks, n_ctx=64, batch_size=64, n_seq=1")
+print("[1]810.8325,[2]807.5573," + ("[3]807.2942," if n == 3 else ""))
+""")
+    tool.chmod(0o755)
+    tc = SimpleNamespace(tool=lambda _name: tool, tool_env=lambda: None)
+    assert tools.perplexity(tc, tmp_path / "m.gguf", tmp_path / "eval.txt", 64, 2) == pytest.approx(807.2942)
+    assert counter.read_text() == "3"
+    counter.write_text("-10")  # never complete within the attempts
+    with pytest.raises(ToolFailed, match="lost its final chunks 5 times"):
+        tools.perplexity(tc, tmp_path / "m.gguf", tmp_path / "eval.txt", 64, 2)
 
 
 @pytest.mark.parametrize(

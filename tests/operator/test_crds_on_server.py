@@ -131,3 +131,53 @@ def test_a_gguf_base_is_checked_by_the_server_and_its_dequantized_start_fits_the
     assert trainer_patcher(control_plane, ns, "hc", tmp_path / "sa").patch(status_patch(Progress(
         "healthcare", "Running", base_model="/models/smol.Q4_1.gguf", base_gguf=gguf)))  # Strict: every field known
     assert cluster.status(ns, "hc")["baseModel"] == {"path": "/models/smol.Q4_1.gguf", "gguf": gguf}
+
+
+def _phase(name: str, **spec) -> dict:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "GGUFPhase", "metadata": {"name": name},
+            "spec": {"phaseNumber": 1, "domains": [{"domain": "healthcare"}, {"domain": "business"}], **spec}}
+
+
+def test_merge_gate_and_serving_targets_on_the_server(control_plane, operator: Operator, cluster, tmp_path) -> None:
+    from tara_trainer.export.build import phase_status
+
+    ns = cluster.namespace("quality-gates")
+    # a phase that does not ask for them gets neither filled in: no default changes a stored phase's build inputs
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase("plain"))
+    plain = cluster.custom.get_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "plain")["spec"]
+    assert "maxMergeLoss" not in plain["qualityGate"] and "targets" not in plain["serving"]
+    assert plain["qualityGate"]["logitTolerance"] == 0.1  # defaults the server does fill in
+    # the merge gate needs a merge
+    refused = control_plane.kubectl("apply", "--dry-run=server", "-n", ns, "-f", "-", check=False,
+                                    input=yaml.safe_dump(_phase("wrong", qualityGate={"maxMergeLoss": 0.05})))
+    assert refused.returncode != 0 and "maxMergeLoss applies only to a merge strategy" in refused.stderr, refused.stderr
+    refused = control_plane.kubectl("apply", "--dry-run=server", "-n", ns, "-f", "-", check=False,
+                                    input=yaml.safe_dump(_phase("wrong", serving={"targets": {"maxFileSize": "-1Gi"}})))
+    assert refused.returncode != 0 and "maxFileSize" in refused.stderr, refused.stderr
+    gated = _phase("gated", merge={"strategy": "ties"}, qualityGate={"maxMergeLoss": 0.05},
+                   serving={"quantization": "auto", "targets": {"maxFileSize": "2Gi", "maxMemory": 3221225472, "maxQualityLoss": 0.05}})
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", gated)
+    # what a finished build reports passes the server's schema with Strict field validation (a training's
+    # reconcile creates the trainer's ServiceAccount, which the build Job runs as)
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("healthcare"))
+    wait_for("Running", lambda: cluster.status(ns, "healthcare").get("phase") == "Running")
+    manifest = {
+        "artifacts": [{"kind": "merged", "quantization": "Q4_K_M", "path": "universal-ties-Q4_K_M.gguf", "bytes": 1900000000,
+                       "sha256": "ab" * 32, "bitsPerWeight": 4.9, "perplexity": 8.4, "perplexityIncrease": 0.031}],
+        "served": {"quantization": "Q4_K_M", "model": "universal-ties-Q4_K_M.gguf", "loras": {},
+                   "reason": "auto: Q4_K_M 1.77 GiB, memory 2.02 GiB, quality loss +3.10% is the smallest type that passes "
+                             "the quality gate and meets serving.targets"},
+        "checks": {"merge": {"domains": [
+            {"domain": "healthcare", "adapterPerplexity": 8.1, "mergedPerplexity": 8.4, "basePerplexity": 11.2, "loss": 0.037,
+             "gainKept": 0.9, "allowed": 0.05, "passed": True},
+            {"domain": "business", "adapterPerplexity": 9.0, "mergedPerplexity": 9.1, "basePerplexity": 12.0, "loss": 0.011,
+             "gainKept": 0.97, "allowed": 0.05, "passed": True}]}},
+    }
+    report = phase_status(manifest, Path("/mnt/tara/phases/gated/rev-1"))
+    assert trainer_patcher(control_plane, ns, "gated", tmp_path / "sa", plural="ggufphases").patch({"status": report})
+    status = cluster.custom.get_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "gated")["status"]
+    assert status["servedReason"] == manifest["served"]["reason"] and status["servedQuantization"] == "Q4_K_M"
+    assert status["mergeCheck"][0] == {"domain": "healthcare", "adapterPerplexity": 8.1, "mergedPerplexity": 8.4, "loss": 0.037,
+                                       "allowed": 0.05, "passed": True}
+    explain = control_plane.kubectl("explain", "ggufphase.spec.serving.targets.maxMemory").stdout
+    assert "KV cache" in explain

@@ -11,7 +11,7 @@ from kubernetes.client import ApiClient
 from specs import with_fields
 
 from tara_api import GGUFPhase
-from tara_operator.phase import domain_outputs, inputs_hash
+from tara_operator.phase import domain_outputs, inputs_hash, served_quantization
 from tara_operator.render.phase import DomainOutput, render_build, render_serving
 from tara_operator.settings import OperatorSettings
 
@@ -107,6 +107,24 @@ def test_inputs_hash_ignores_serving_but_not_domains_or_retraining() -> None:
     assert inputs_hash({**spec, "quantization": ["Q8_0"]}, t) != base
     retrained = {"healthcare": {"metadata": {"uid": "a"}, "status": {"specHash": "s", "completionTime": "t2"}}}
     assert inputs_hash(spec, retrained) != base
+    # serving.targets choose what the build serves: they count when set, and the context size with a memory target
+    size = {**spec, "serving": {"replicas": 1, "contextSize": 2048, "targets": {"maxFileSize": "2Gi"}}}
+    memory = {**spec, "serving": {"replicas": 1, "contextSize": 2048, "targets": {"maxMemory": "8Gi"}}}
+    assert inputs_hash(size, t) not in (base, inputs_hash(memory, t))
+    assert inputs_hash({**size, "serving": {**size["serving"], "contextSize": 4096, "replicas": 2}}, t) == inputs_hash(size, t)
+    assert inputs_hash({**memory, "serving": {**memory["serving"], "contextSize": 4096}}, t) != inputs_hash(memory, t)
+    assert inputs_hash({**spec, "serving": {"replicas": 1, "contextSize": 4096}}, t) == base  # no targets: as before
+
+
+@pytest.mark.parametrize(
+    ("serving", "old", "expected"),
+    [({}, {}, "Q4_K_M"), ({"quantization": "Q8_0"}, {"servedQuantization": "Q4_K_M"}, "Q8_0"),
+     ({"quantization": "auto"}, {"servedQuantization": "Q5_K_M"}, "Q5_K_M"),  # what the build chose and patched
+     ({"quantization": "auto"}, {}, None)],  # never the word auto
+)
+def test_served_quantization(serving, old, expected) -> None:
+    res = _phase(quantization=["Q4_K_M", "Q5_K_M", "Q8_0"], serving=serving)
+    assert served_quantization(res, old) == expected
 
 
 @pytest.mark.parametrize(

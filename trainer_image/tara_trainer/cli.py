@@ -171,12 +171,10 @@ def _cmd_build(args: argparse.Namespace, settings: TrainerSettings) -> int:
     result = build(request, settings)
     m = result.manifest
     if settings.in_cluster and settings.resource_plural == GGUF_PHASE.plural:
+        from tara_trainer.export.build import phase_status
         from tara_trainer.progress import StatusPatcher
 
-        keys = ("kind", "quantization", "domain", "bytes", "sha256", "bitsPerWeight", "perplexity", "perplexityIncrease")
-        artifacts = [{**{k: a[k] for k in keys if a.get(k) is not None}, "path": str(result.output_dir / a["path"])}
-                     for a in m["artifacts"]]
-        StatusPatcher(settings).patch({"status": {"artifacts": artifacts, "servedQuantization": m["served"]["quantization"]}})
+        StatusPatcher(settings).patch({"status": phase_status(m, result.output_dir)})
     print(json.dumps({
         "output": str(result.output_dir), "reused": result.reused, "served": m["served"],
         "artifacts": [{k: a.get(k) for k in ("path", "bytes", "bitsPerWeight", "perplexity", "perplexityIncrease")}

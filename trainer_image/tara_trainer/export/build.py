@@ -1,12 +1,15 @@
 """``tara-trainer build``: a GGUFPhase and its domains' adapters → validated GGUF artifacts.
 
 Order of work: plan (pure) → inputs checked and cleaned → disk space → convert (base or merged
-universal model to F16, each LoRA to GGUF) → quantize every requested type → validate (load and
-generate, tokenizer agreement, logits against Hugging Face, perplexity against F16 per domain) →
-quality gate → routing index (the domains' utterances embedded for the router) → manifest. Everything is written under ``<output>.partial`` and the folder is renamed
-to ``<output>`` only when every check passed, so a build folder is either complete or absent; a
-failed build is kept as ``<output>.failed`` with ``build-report.json`` saying why. A rerun whose
-inputs are unchanged reuses the finished build.
+universal model to F16, each LoRA to GGUF; for a merge also the base and each LoRA as the merge
+gate's reference, in scratch space) → quantize every requested type → validate (load and generate,
+tokenizer agreement, logits against Hugging Face, perplexity per domain) → the merge gate, the
+quality gate and ``serving.targets`` choose the served type (``quality``) → routing index (the
+domains' utterances embedded for the router) → manifest. Everything is written under
+``<output>.partial`` and the folder is renamed to ``<output>`` only when every check passed, so a
+build folder is either complete or absent; a failed build is kept as ``<output>.failed`` with
+``build-report.json`` saying why (the gates' readings included). A rerun whose inputs are unchanged
+reuses the finished build.
 """
 
 from __future__ import annotations
@@ -21,17 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tara_api.ggufphase import ArtifactKind, GGUFPhase, MergeStrategy
+from tara_api.ggufphase import ArtifactKind, GGUFPhase, GGUFPhaseSpec, MergeStrategy
 from tara_api.quant import QUANT_TYPES, QuantType
 from tara_trainer.checkpoints import file_digest
 from tara_trainer.errors import ArtifactInvalid, DiskFull, ModelUnavailable, QualityGateFailed, TrainerError
 from tara_trainer.export import inputs as inp
-from tara_trainer.export import merge, plan, routing, tools, verify
+from tara_trainer.export import merge, plan, quality, routing, tools, verify
 from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain
 from tara_trainer.outputs import library_versions, spec_hash
 from tara_trainer.settings import TrainerSettings
 
-__all__ = ["BUILD_MANIFEST", "BuildRequest", "BuildResult", "build"]
+__all__ = ["BUILD_MANIFEST", "BuildRequest", "BuildResult", "build", "phase_status"]
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +193,24 @@ def build(request: BuildRequest, settings: TrainerSettings) -> BuildResult:
     return BuildResult(out, manifest, reused=False)
 
 
+def phase_status(manifest: dict[str, Any], output_dir: Path) -> dict[str, Any]:
+    """What a finished build reports into its GGUFPhase's status (the CRD's field names): the
+    artifacts with their paths on the volume, the served type and why, and a merge's per-domain check."""
+    keys = ("kind", "quantization", "domain", "bytes", "sha256", "bitsPerWeight", "perplexity", "perplexityIncrease")
+    status: dict[str, Any] = {
+        "artifacts": [{**{k: a[k] for k in keys if a.get(k) is not None}, "path": str(output_dir / a["path"])}
+                      for a in manifest["artifacts"]],
+        "servedQuantization": manifest["served"]["quantization"],
+    }
+    if manifest["served"].get("reason"):
+        status["servedReason"] = manifest["served"]["reason"][:4096]
+    merge_keys = ("domain", "adapterPerplexity", "mergedPerplexity", "loss", "allowed", "passed")
+    domains = ((manifest.get("checks") or {}).get("merge") or {}).get("domains")
+    if domains:
+        status["mergeCheck"] = [{k: d[k] for k in merge_keys if d.get(k) is not None} for d in domains]
+    return status
+
+
 def _finish_failed(work: Path, out: Path, report: dict[str, Any]) -> None:
     failed = out.with_name(out.name + ".failed")
     shutil.rmtree(work / "work", ignore_errors=True)
@@ -202,59 +223,144 @@ def _finish_failed(work: Path, out: Path, report: dict[str, Any]) -> None:
         log.error("cannot keep the failed build (%s)", exc)
 
 
+def _step_count(the_plan: plan.BuildPlan) -> int:
+    merge_steps = 0 if the_plan.strategy == MergeStrategy.ADAPTERS else 1
+    return 2 + merge_steps + 1 + len(the_plan.loras()) + len(the_plan.references) + len(the_plan.quantizations) + 5
+
+
 def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_plan: plan.BuildPlan,
            domains: list[inp.DomainInput], base_dir: Path, work: Path, report: dict[str, Any]) -> dict[str, Any]:
     spec = request.phase.spec
-    adapters_mode = the_plan.strategy == MergeStrategy.ADAPTERS
-    n_models = 1 + len(the_plan.quantizations)
-    steps = _Steps(2 + (1 if not adapters_mode else 0) + 1 + len(the_plan.loras()) + len(the_plan.quantizations) + 5,
-                   request.on_step)
+    steps = _Steps(_step_count(the_plan), request.on_step)
     scratch = work / "work"
 
     # 1. inputs
-    def check_inputs() -> tuple[inp.ModelShape, dict[str, int], inp.CleanupReport, Any]:
-        shape = inp.read_model_shape(base_dir)
-        lora_params = {d.domain: inp.check_adapter_fits(d.domain, d.adapter_dir, shape) for d in domains}
-        cleanup = inp.clean_outputs(domains, request.keep_checkpoints) if request.cleanup else inp.CleanupReport()
-        tokenizer = _check_tokenizer(base_dir, shape)
-        for d in domains:
-            if not d.eval_text_path.is_file():
-                raise ArtifactInvalid(f"domain {d.domain}: {d.eval_text_path} is missing; the adapter predates eval-text "
-                                      "export, retrain it to build with a perplexity gate")
-        return shape, lora_params, cleanup, tokenizer
-
-    shape, lora_params, cleanup, tokenizer = steps.run("check inputs and clean outputs", check_inputs)
+    shape, lora_params, cleanup, tokenizer = steps.run("check inputs and clean outputs", _check_inputs, request, domains, base_dir)
     staged = _stage_base(base_dir, scratch, cleanup)
     report["cleanup"] = cleanup.to_dict()
     needed = plan.disk_needed(the_plan, shape.parameters, lora_params)
     free = steps.run("check disk space", _check_space, work, needed)
     report["disk"] = {"neededBytes": needed, "freeBytes": free}
 
-    # 2. convert
+    # 2. convert (a merge's references, the base and each LoRA, stay in scratch space: measured, never shipped)
     files: dict[str, Path] = {a.filename: work / a.filename for a in the_plan.artifacts}
-    f16 = the_plan.model(plan.F16)
-    merged_ref = None
-    if adapters_mode:
-        steps.run(f"convert base model {base_dir.name} to F16 GGUF", tools.convert_base, tc, staged, files[f16.filename])
-    else:
-        merged_dir = scratch / "merged-hf"
-        merged_ref = steps.run(
-            f"merge {len(domains)} adapters with PEFT ({the_plan.strategy.value})", merge.universal_model, staged,
-            [(d.domain, d.adapter_dir, d.weight) for d in domains], spec.merge, merged_dir)
-        steps.run("convert the universal model to F16 GGUF", tools.convert_base, tc, merged_dir, files[f16.filename])
-    for lora in the_plan.loras():
-        d = next(x for x in domains if x.domain == lora.domain)
-        steps.run(f"convert LoRA {lora.domain} to GGUF", tools.convert_lora, tc, d.adapter_dir, staged, files[lora.filename])
+    files.update({a.filename: scratch / "reference" / a.filename for a in the_plan.references})
+    merged_ref = _convert(steps, tc, the_plan, spec, domains, staged, files, scratch)
 
     # 3. quantize
+    f16 = the_plan.model(plan.F16)
     for q in the_plan.quantizations:
         a = the_plan.model(q.value)
         steps.run(f"quantize {q.value}", tools.quantize, tc, files[f16.filename], files[a.filename], q.value, settings.threads)
 
     # 4. validate
     eval_texts = {d.domain: d.eval_text_path.read_text(encoding="utf-8") for d in domains}
-    samples = verify.sample_texts(list(eval_texts.values()))
     checks: dict[str, Any] = report["checks"]
+    _validate(steps, tc, the_plan, spec, domains, base_dir, tokenizer, files, eval_texts, merged_ref, checks)
+    token_counts = {d: len(tokenizer(t, add_special_tokens=False)["input_ids"]) for d, t in eval_texts.items()}
+    ppl = steps.run("measure perplexity per domain and type", quality.measure, tc, the_plan, files,
+                    {d.domain: d.eval_text_path for d in domains}, token_counts, settings.threads)
+    checks["perplexity"] = ppl.to_dict()
+
+    # 5. the gates (merge, perplexity, serving targets) and the served type, recorded before acting on them
+    decision = quality.decide(spec, the_plan, ppl, files)
+    for m in decision.merge:
+        log.info("merge gate: %s", m.describe())
+    for v in decision.gate:
+        log.info("quality gate: %s", v.describe())
+    report["gate"] = [{"quantization": v.quantization.value, "increase": v.increase, "allowed": v.allowed,
+                       "worstDomain": v.worst_domain, "passed": v.passed} for v in decision.gate]
+    if decision.merge:
+        checks["merge"] = decision.merge_report(spec)
+    checks["serving"] = decision.serving_report(spec)
+    if decision.failure or decision.choice.quantization is None:
+        raise QualityGateFailed(decision.failure or decision.choice.reason)
+    served = decision.choice.quantization
+    log.info("serving %s: %s", served.value, decision.choice.reason)
+    rejected = []
+    for v in decision.rejected:  # only with auto: the type is dropped, never served
+        files[the_plan.model(v.quantization.value).filename].unlink(missing_ok=True)
+        rejected.append({"quantization": v.quantization.value, "reason": v.describe()})
+
+    # 6. the router's index: every domain's utterances embedded once, shipped with the build, with
+    # each domain's measured quality (its training's eval-loss gain, kept by the served type)
+    served_ppl = ppl.of(served.value)
+    quality_by_domain = {d.domain: routing.domain_quality((d.manifest.get("metrics") or {}).get("improvement"),
+                                                          served_ppl[d.domain] / ppl.f16[d.domain] - 1 if ppl.f16.get(d.domain) else None)
+                         for d in domains}
+    router = steps.run("embed the routing utterances", routing.build_routing, tc, settings.cache_dir, work / "router",
+                       {d.domain: d.adapter_dir for d in domains}, settings.threads, quality_by_domain)
+
+    # 7. manifest
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {
+        "apiVersion": "tara.dev/v1alpha1",
+        "kind": "TaraGGUFBuild",
+        "phase": request.phase.metadata.name,
+        "phaseNumber": spec.phase_number,
+        "strategy": the_plan.strategy.value,
+        "domains": list(the_plan.domains),
+        "baseModel": {"path": str(base_dir), "architecture": shape.architecture, "parameters": shape.parameters},
+        "served": {"quantization": served.value, "model": the_plan.model(served.value).filename,
+                   "loras": {lora.domain: lora.filename for lora in the_plan.loras()}, "reason": decision.choice.reason},
+        "artifacts": _artifact_entries(the_plan, domains, base_dir, files, work, ppl, decision),
+        "router": router,
+        "rejected": rejected,
+        "checks": checks,
+        "gate": report["gate"],
+        "cleanup": report["cleanup"],
+        "disk": report["disk"],
+        "timings": steps.timings,
+        "toolchain": {"llamaCppPython": tc.version, **{k: v for k, v in tc.stamp.items() if k in ("cpuKey", "buildSeconds")}},
+        "versions": library_versions(),
+        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _check_inputs(request: BuildRequest, domains: list[inp.DomainInput],
+                  base_dir: Path) -> tuple[inp.ModelShape, dict[str, int], inp.CleanupReport, Any]:
+    shape = inp.read_model_shape(base_dir)
+    lora_params = {d.domain: inp.check_adapter_fits(d.domain, d.adapter_dir, shape) for d in domains}
+    cleanup = inp.clean_outputs(domains, request.keep_checkpoints) if request.cleanup else inp.CleanupReport()
+    tokenizer = _check_tokenizer(base_dir, shape)
+    for d in domains:
+        if not d.eval_text_path.is_file():
+            raise ArtifactInvalid(f"domain {d.domain}: {d.eval_text_path} is missing; the adapter predates eval-text "
+                                  "export, retrain it to build with a perplexity gate")
+    return shape, lora_params, cleanup, tokenizer
+
+
+def _convert(steps: _Steps, tc: LlamaCpp, the_plan: plan.BuildPlan, spec: GGUFPhaseSpec, domains: list[inp.DomainInput],
+             staged: Path, files: dict[str, Path], scratch: Path) -> Any:
+    """The F16 model (base, or the merged universal model) and every LoRA to GGUF; returns the Hugging
+    Face merged model for the logits check (None for adapters)."""
+    f16 = the_plan.model(plan.F16)
+    merged_ref = None
+    if the_plan.strategy == MergeStrategy.ADAPTERS:
+        steps.run(f"convert base model {staged.name} to F16 GGUF", tools.convert_base, tc, staged, files[f16.filename])
+    else:
+        merged_dir = scratch / "merged-hf"
+        merged_ref = steps.run(
+            f"merge {len(domains)} adapters with PEFT ({the_plan.strategy.value})", merge.universal_model, staged,
+            [(d.domain, d.adapter_dir, d.weight) for d in domains], spec.merge, merged_dir)
+        steps.run("convert the universal model to F16 GGUF", tools.convert_base, tc, merged_dir, files[f16.filename])
+    for a in (*the_plan.loras(), *the_plan.references):
+        files[a.filename].parent.mkdir(parents=True, exist_ok=True)
+        if a.domain is None:
+            steps.run("convert the base model to F16 GGUF (the merge gate's reference)", tools.convert_base, tc, staged,
+                      files[a.filename])
+        else:
+            d = next(x for x in domains if x.domain == a.domain)
+            steps.run(f"convert LoRA {a.domain} to GGUF", tools.convert_lora, tc, d.adapter_dir, staged, files[a.filename])
+    return merged_ref
+
+
+def _validate(steps: _Steps, tc: LlamaCpp, the_plan: plan.BuildPlan, spec: GGUFPhaseSpec, domains: list[inp.DomainInput],
+              base_dir: Path, tokenizer: Any, files: dict[str, Path], eval_texts: dict[str, str], merged_ref: Any,
+              checks: dict[str, Any]) -> None:
+    """Tokenization and logits against Hugging Face, then load-and-generate for every shipped file."""
+    f16 = the_plan.model(plan.F16)
+    samples = verify.sample_texts(list(eval_texts.values()))
 
     def check_tokenizer() -> None:
         problems = verify.tokenization_mismatches(tc, files[f16.filename], tokenizer, samples)
@@ -269,7 +375,7 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
 
     def check_logits() -> None:
         results = []
-        if adapters_mode:  # the base is loaded once, with every adapter attached
+        if merged_ref is None:  # the base is loaded once, with every adapter attached
             reference = merge.with_adapters(base_dir, [(d.domain, d.adapter_dir) for d in domains])
             with reference.disable_adapter():
                 results.append(verify.compare_logits(tc, files[f16.filename], reference, ids, tolerance,
@@ -299,65 +405,21 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
             generated[lora.filename] = verify.generate(tc, files[f16.filename], ids[:8], lora=files[lora.filename])
         checks["generation"] = {name: len(tokens) for name, tokens in generated.items()}
 
-    steps.run(f"load and generate with {n_models + len(the_plan.loras())} artifact(s)", check_generation)
+    n_files = 1 + len(the_plan.quantizations) + len(the_plan.loras())
+    steps.run(f"load and generate with {n_files} artifact(s)", check_generation)
 
-    def measure_perplexity() -> tuple[dict[str, float], dict[QuantType, dict[str, float]]]:
-        token_counts = {d: len(tokenizer(t, add_special_tokens=False)["input_ids"]) for d, t in eval_texts.items()}
-        shortest = min(token_counts.values())
-        ctx = plan.perplexity_context(shortest)
-        if ctx is None:
-            short = min(token_counts, key=token_counts.get)
-            raise ArtifactInvalid(f"domain {short}: the eval text has {shortest} tokens; perplexity needs at least 128")
-        loras = {lora.domain: files[lora.filename] for lora in the_plan.loras()}
 
-        def ppl(model_file: Path, domain: str) -> float:
-            d = next(x for x in domains if x.domain == domain)
-            return tools.perplexity(tc, model_file, d.eval_text_path, ctx, settings.threads, lora=loras.get(domain))
-
-        f16_ppl = {d.domain: ppl(files[f16.filename], d.domain) for d in domains}
-        quant_ppl = {q: {d.domain: ppl(files[the_plan.model(q.value).filename], d.domain) for d in domains}
-                     for q in the_plan.quantizations}
-        checks["perplexity"] = {"context": ctx, "evalTokens": token_counts, "F16": f16_ppl,
-                                **{q.value: v for q, v in quant_ppl.items()}}
-        return f16_ppl, quant_ppl
-
-    f16_ppl, quant_ppl = steps.run("measure perplexity per domain and type", measure_perplexity)
-
-    # 5. quality gate
-    verdicts = plan.evaluate_gate(f16_ppl, quant_ppl, spec.quality_gate.max_perplexity_increase)
-    for v in verdicts:
-        log.info("quality gate: %s", v.describe())
-    report["gate"] = [{"quantization": v.quantization.value, "increase": v.increase, "allowed": v.allowed,
-                       "worstDomain": v.worst_domain, "passed": v.passed} for v in verdicts]
-    requested = spec.serving.quantization
-    failed = [v for v in verdicts if not v.passed]
-    served = plan.choose_served(requested, the_plan.quantizations, verdicts)
-    if (failed and requested != "auto") or served is None:
-        raise QualityGateFailed("quality gate failed: " + "; ".join(v.describe() for v in failed or verdicts))
-    rejected = []
-    for v in failed:  # only with auto: the type is dropped, never served
-        name = the_plan.model(v.quantization.value).filename
-        files[name].unlink(missing_ok=True)
-        rejected.append({"quantization": v.quantization.value, "reason": v.describe()})
-
-    # 6. the router's index: every domain's utterances embedded once, shipped with the build, with
-    # each domain's measured quality (its training's eval-loss gain, kept by the served type)
-    served_ppl = f16_ppl if served.value == plan.F16 else quant_ppl[served]
-    quality = {d.domain: routing.domain_quality((d.manifest.get("metrics") or {}).get("improvement"),
-                                                served_ppl[d.domain] / f16_ppl[d.domain] - 1 if f16_ppl.get(d.domain) else None)
-               for d in domains}
-    router = steps.run("embed the routing utterances", routing.build_routing, tc, settings.cache_dir, work / "router",
-                       {d.domain: d.adapter_dir for d in domains}, settings.threads, quality)
-
-    # 7. manifest
-    shutil.rmtree(scratch, ignore_errors=True)
+def _artifact_entries(the_plan: plan.BuildPlan, domains: list[inp.DomainInput], base_dir: Path, files: dict[str, Path],
+                      work: Path, ppl: quality.Perplexities, decision: quality.Decision) -> list[dict[str, Any]]:
+    """The manifest's ``artifacts``: every shipped file with its hash, size, perplexity and lineage."""
     lineage_domains = {
         d.domain: {"adapterManifestSha256": d.manifest_sha256, "datasetSha256": (d.manifest.get("data") or {}).get("sha256"),
                    "training": d.manifest.get("resource"), "runId": d.manifest.get("runId")}
         for d in domains
     }
+    rejected_types = {v.quantization.value for v in decision.rejected}
+    increase = {v.quantization.value: v.increase for v in decision.gate}
     artifacts = []
-    rejected_types = {r["quantization"] for r in rejected}
     for a in the_plan.artifacts:
         if a.quantization in rejected_types and a.kind != ArtifactKind.LORA:
             continue
@@ -366,34 +428,11 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
                    "source": a.source, "strategy": the_plan.strategy.value}
         entry = _artifact_entry(files[a.filename], work, a, names, lineage)
         if a.kind != ArtifactKind.LORA:
-            q = a.quantization
-            per_domain = f16_ppl if q == plan.F16 else quant_ppl[QuantType(q)]
+            per_domain = ppl.of(a.quantization)
             entry["perplexity"] = round(max(per_domain.values()), 4)
             entry["perplexityByDomain"] = {k: round(v, 4) for k, v in per_domain.items()}
-            if q != plan.F16:
-                entry["perplexityIncrease"] = round(next(v.increase for v in verdicts if v.quantization.value == q), 6)
-                entry["nominalBitsPerWeight"] = QUANT_TYPES[QuantType(q)].nominal_bits_per_weight
+            if a.quantization != plan.F16:
+                entry["perplexityIncrease"] = round(increase[a.quantization], 6)
+                entry["nominalBitsPerWeight"] = QUANT_TYPES[QuantType(a.quantization)].nominal_bits_per_weight
         artifacts.append(entry)
-    served_file = the_plan.model(served.value).filename
-    return {
-        "apiVersion": "tara.dev/v1alpha1",
-        "kind": "TaraGGUFBuild",
-        "phase": request.phase.metadata.name,
-        "phaseNumber": spec.phase_number,
-        "strategy": the_plan.strategy.value,
-        "domains": list(the_plan.domains),
-        "baseModel": {"path": str(base_dir), "architecture": shape.architecture, "parameters": shape.parameters},
-        "served": {"quantization": served.value, "model": served_file,
-                   "loras": {lora.domain: lora.filename for lora in the_plan.loras()}},
-        "artifacts": artifacts,
-        "router": router,
-        "rejected": rejected,
-        "checks": checks,
-        "gate": report["gate"],
-        "cleanup": report["cleanup"],
-        "disk": report["disk"],
-        "timings": steps.timings,
-        "toolchain": {"llamaCppPython": tc.version, **{k: v for k, v in tc.stamp.items() if k in ("cpuKey", "buildSeconds")}},
-        "versions": library_versions(),
-        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+    return artifacts

@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 _NO_SPACE = re.compile(r"No space left on device|ENOSPC|errno\s*=?\s*28", re.IGNORECASE)
 _UNSUPPORTED = re.compile(r"Architecture '([^']+)' not supported|Model (\S+) is not supported")
 _FINAL_PPL = re.compile(r"Final estimate:\s*PPL\s*=\s*([0-9.]+(?:e[+-]?\d+)?)\s*\+/-\s*([0-9.]+(?:e[+-]?\d+)?)")
-_RUNNING_PPL = re.compile(r"\[\d+\]([0-9.]+(?:e[+-]?\d+)?),")
+_RUNNING_PPL = re.compile(r"\[(\d+)\]([0-9.]+(?:e[+-]?\d+)?),")
+_CHUNKS = re.compile(r"calculating perplexity over (\d+) chunks")
+_PERPLEXITY_ATTEMPTS = 5
 _TAIL_LINES = 20
 
 
@@ -127,31 +129,49 @@ def quantize(tc: LlamaCpp, source: Path, out: Path, quant: str, threads: int) ->
         _cleanup(part)
 
 
-def parse_perplexity(output: str) -> float:
-    """The final PPL estimate from llama-perplexity's output. Raises ToolFailed when absent.
+def _perplexity_reading(output: str) -> float | None:
+    """The final PPL of a complete llama-perplexity run, or None when its output was cut short.
 
-    The "Final estimate" line goes through llama.cpp's asynchronous logger and is sometimes lost
-    when stderr is a pipe; it always equals the last running value (``[N]ppl,``) on stdout, so
-    that is the fallback.
+    Every line goes through llama.cpp's asynchronous logger, whose queue is not flushed at exit:
+    under CPU contention the "Final estimate" line and even the last chunks' running values
+    (``[N]ppl,``) are lost. The last running value equals the final estimate only when it is the
+    last chunk's (the run announces how many chunks it measures); a shorter reading would measure
+    fewer chunks than the other models it is compared with.
     """
     m = _FINAL_PPL.search(output)
     if m:
         return float(m.group(1))
     running = _RUNNING_PPL.findall(output)
-    if running:
-        return float(running[-1])
-    raise ToolFailed(f"llama-perplexity printed no perplexity:\n{_tail(output)}")
+    chunks = _CHUNKS.search(output)
+    if running and (chunks is None or int(running[-1][0]) == int(chunks.group(1))):
+        return float(running[-1][1])
+    return None
+
+
+def parse_perplexity(output: str) -> float:
+    """The final PPL estimate from llama-perplexity's output. Raises ToolFailed when absent or cut short."""
+    value = _perplexity_reading(output)
+    if value is None:
+        raise ToolFailed(f"llama-perplexity printed no final perplexity:\n{_tail(output)}")
+    return value
 
 
 def perplexity(tc: LlamaCpp, model: Path, text_file: Path, ctx: int, threads: int, lora: Path | None = None) -> float:
-    """Perplexity of MODEL (with an optional LoRA at scale 1) on TEXT_FILE, deterministic on CPU."""
+    """Perplexity of MODEL (with an optional LoRA at scale 1) on TEXT_FILE, deterministic on CPU.
+
+    A run whose output the logger cut short is repeated (the value is deterministic, only its
+    printing was lost); ToolFailed after five such runs.
+    """
     cmd: list[object] = [tc.tool("llama-perplexity"), "-m", model, "-f", text_file, "-c", ctx, "-b", ctx,
                          "-t", threads, "--no-warmup", "-ngl", 0, "--seed", 0]
     if lora is not None:
         cmd += ["--lora", lora]
     what = f"perplexity of {model.name}" + (f" + {lora.name}" if lora else "") + f" on {text_file}"
-    run = _run(what, cmd)
-    try:
-        return parse_perplexity(run.output)
-    except ToolFailed as exc:
-        raise ToolFailed(f"{what} (ctx {ctx}): {exc}") from exc
+    for attempt in range(1, _PERPLEXITY_ATTEMPTS + 1):
+        run = _run(what, cmd, env=tc.tool_env())
+        value = _perplexity_reading(run.output)
+        if value is not None:
+            return value
+        log.debug("%s: output cut short (attempt %d of %d); measuring again", what, attempt, _PERPLEXITY_ATTEMPTS)
+    raise ToolFailed(f"{what} (ctx {ctx}): llama-perplexity's output lost its final chunks {_PERPLEXITY_ATTEMPTS} times:\n"
+                     f"{_tail(run.output)}")
