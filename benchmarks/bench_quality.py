@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     for strategy in STRATEGIES:
         t = time.monotonic()
         try:
-            m = build(BuildRequest(phase=phase(f"quality-{strategy}", strategy, ("Q8_0",)), output_dir=work / strategy,
+            m = build(BuildRequest(phase=phase(f"quality-{strategy.replace('_', '-')}", strategy, ("Q8_0",)), output_dir=work / strategy,
                                    trainings_dir=work / "trainings"), settings).manifest
         except Exception as exc:  # noqa: BLE001 - a strategy that fails is a finding, reported with its reason
             merges[strategy] = {"error": f"{type(exc).__name__}: {exc}"}
