@@ -111,35 +111,23 @@ def _quantity_to_str(value: Any) -> Any:
     return value
 
 
-Quantity = Annotated[
-    str,
-    BeforeValidator(_quantity_to_str),
-    Field(pattern=QUANTITY),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "integer"}, {"type": "string"}],
-            "pattern": QUANTITY,
-            "x-kubernetes-int-or-string": True,
-        }
-    ),
-]
+def _quantity(pattern: str) -> Any:
+    """A Kubernetes quantity field (an int or a string in the CRD) matching ``pattern``."""
+    return Annotated[
+        str,
+        BeforeValidator(_quantity_to_str),
+        Field(pattern=pattern),
+        WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string"}], "pattern": pattern, "x-kubernetes-int-or-string": True}),
+    ]
+
+
+Quantity = _quantity(QUANTITY)
 
 
 # A size the user states as a limit: the same grammar without a sign ("-1Gi" is no limit).
 UNSIGNED_QUANTITY = "^" + QUANTITY.removeprefix(r"^(\+|-)?")
 
-ByteQuantity = Annotated[
-    str,
-    BeforeValidator(_quantity_to_str),
-    Field(pattern=UNSIGNED_QUANTITY),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "integer"}, {"type": "string"}],
-            "pattern": UNSIGNED_QUANTITY,
-            "x-kubernetes-int-or-string": True,
-        }
-    ),
-]
+ByteQuantity = _quantity(UNSIGNED_QUANTITY)
 
 _SUFFIXES = {"": 1, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
              "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
