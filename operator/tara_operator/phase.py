@@ -43,14 +43,20 @@ def _now() -> str:
 def inputs_hash(spec: dict[str, Any], trainings: dict[str, dict[str, Any]]) -> str:
     """What a build depends on: the spec without serving, and each training's identity and finish.
 
-    ``serving.targets`` decide which type the build serves, so they count when set (with the context
-    size the memory target is estimated at); a phase without targets hashes as it always did."""
+    ``serving.targets`` and ``serving.quantization: auto`` decide or check which type the build
+    serves, so they count when set (the targets with the context size the memory target is
+    estimated at, and then the requested type too, which the build checks against them); switching
+    between types already built, without targets, is a serving-only change. A phase with neither
+    hashes as it always did."""
     relevant = {k: v for k, v in spec.items() if k != "serving"}
     serving = spec.get("serving") or {}
     if serving.get("targets"):
         relevant["servingTargets"] = serving["targets"]
+        relevant["servingQuantization"] = serving.get("quantization")
         if "maxMemory" in serving["targets"]:
             relevant["servingContextSize"] = serving.get("contextSize")
+    elif serving.get("quantization") == "auto":
+        relevant["servingQuantization"] = "auto"
     runs = {d: [t["metadata"].get("uid"), (t.get("status") or {}).get("specHash"), (t.get("status") or {}).get("completionTime")]
             for d, t in sorted(trainings.items())}
     return hashlib.sha256(json.dumps([relevant, runs], sort_keys=True).encode()).hexdigest()[:16]

@@ -114,6 +114,13 @@ def test_inputs_hash_ignores_serving_but_not_domains_or_retraining() -> None:
     assert inputs_hash({**size, "serving": {**size["serving"], "contextSize": 4096, "replicas": 2}}, t) == inputs_hash(size, t)
     assert inputs_hash({**memory, "serving": {**memory["serving"], "contextSize": 4096}}, t) != inputs_hash(memory, t)
     assert inputs_hash({**spec, "serving": {"replicas": 1, "contextSize": 4096}}, t) == base  # no targets: as before
+    # auto is the build's choice: switching to or from it rebuilds; between built types it does not
+    auto = {**spec, "serving": {"replicas": 1, "quantization": "auto"}}
+    assert inputs_hash(auto, t) != base
+    assert inputs_hash({**spec, "serving": {"replicas": 1, "quantization": "Q4_K_M"}}, t) == base
+    # with targets, the requested type is checked against them by the build
+    checked = {**size, "serving": {**size["serving"], "quantization": "Q4_K_M"}}
+    assert inputs_hash(checked, t) != inputs_hash(size, t)
 
 
 @pytest.mark.parametrize(
