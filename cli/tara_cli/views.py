@@ -202,7 +202,26 @@ def _serving(serving: dict[str, Any]) -> str:
     parts = [f"{serving.get('replicas', 1)} replica(s) on {resources.get('accelerator', 'cpu')}"]
     if serving.get("defaultDomain"):
         parts.append(f"default domain {serving['defaultDomain']}")
+    targets = serving.get("targets") or {}
+    limits = [f"{label} <= {targets[key]}" for key, label in (("maxFileSize", "files"), ("maxMemory", "memory"))
+              if targets.get(key) is not None]
+    if isinstance(targets.get("maxQualityLoss"), int | float):
+        limits.append(f"quality loss <= {targets['maxQualityLoss'] * 100:+.2f}%")
+    if limits:
+        parts.append("targets: " + ", ".join(limits))
     return ", ".join(parts)
+
+
+def _merge_check_lines(obj: dict[str, Any]) -> list[str]:
+    checks = [c for c in _get(obj, "status", "mergeCheck") or [] if isinstance(c, dict)]
+    rows = []
+    for c in checks:
+        loss, allowed = c.get("loss"), c.get("allowed")
+        rows.append([_text(c.get("domain")), _num(c.get("adapterPerplexity"), 5), _num(c.get("mergedPerplexity"), 5),
+                     f"{loss * 100:+.2f}%" if isinstance(loss, int | float) else NONE,
+                     f"{allowed * 100:+.2f}%" if isinstance(allowed, int | float) else "(report only)",
+                     "yes" if c.get("passed") else "no"])
+    return ["  " + line for line in table(["DOMAIN", "ADAPTER PPL", "MERGED PPL", "LOSS", "ALLOWED", "PASSED"], rows).splitlines()]
 
 
 def show_phase(obj: dict[str, Any], now: datetime) -> str:
@@ -229,6 +248,7 @@ def show_phase(obj: dict[str, Any], now: datetime) -> str:
         ("Phase number", _text(spec.get("phaseNumber"))),
         ("Merge", strategy),
         ("Quantization", quant_text),
+        *([("Served because", status["servedReason"])] if status.get("servedReason") else []),
         ("Revision", revision),
         ("Serving", _serving(serving)),
         ("Endpoint", _text(status.get("endpoint"))),
@@ -240,6 +260,8 @@ def show_phase(obj: dict[str, Any], now: datetime) -> str:
     ready = f" ({status['domainsReady']} ready)" if status.get("domainsReady") else ""
     lines += ["", f"Domains{ready}:", *_domain_lines(obj)]
     lines += ["", "Artifacts:", *_artifact_lines(obj)]
+    if _get(obj, "status", "mergeCheck"):
+        lines += ["", "Merge check (merged model against each domain's own adapter):", *_merge_check_lines(obj)]
     lines += ["", "Conditions:", *_conditions(obj, now)]
     return "\n".join(lines)
 

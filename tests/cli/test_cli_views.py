@@ -141,6 +141,25 @@ def test_show_phase_serving_disabled_and_merge_options() -> None:
     assert "Merge:        svd, svd rank 8" in text and "Serving:      disabled" in text
 
 
+
+def test_show_phase_targets_served_reason_and_merge_check() -> None:
+    obj = {"metadata": {"name": "p"},
+           "spec": {"merge": {"strategy": "ties"}, "quantization": ["Q8_0", "Q4_K_M"],
+                    "serving": {"quantization": "auto", "targets": {"maxMemory": "8Gi", "maxQualityLoss": 0.05}}},
+           "status": {"servedQuantization": "Q4_K_M", "servedReason": "auto: Q4_K_M 1.35 MiB is the smallest type that passes",
+                      "mergeCheck": [{"domain": "healthcare", "adapterPerplexity": 5.73, "mergedPerplexity": 5.74, "loss": 0.003,
+                                      "allowed": 0.02, "passed": True},
+                                     {"domain": "business", "adapterPerplexity": 6.13, "mergedPerplexity": 6.94, "loss": 0.133,
+                                      "passed": False}]}}
+    text = views.show_phase(obj, NOW)
+    assert "Serving:        1 replica(s) on cpu, targets: memory <= 8Gi, quality loss <= +5.00%" in text
+    assert "Served because: auto: Q4_K_M 1.35 MiB is the smallest type that passes" in text
+    assert text.split("Merge check (merged model against each domain's own adapter):\n")[1].split("\n\n")[0] == (
+        "  DOMAIN       ADAPTER PPL   MERGED PPL   LOSS      ALLOWED         PASSED\n"
+        "  healthcare   5.73          5.74         +0.30%    +2.00%          yes\n"
+        "  business     6.13          6.94         +13.30%   (report only)   no")
+    assert "Merge check" not in views.show_phase(_phase(**DEPLOYED), NOW)
+
 @pytest.mark.parametrize(
     ("objects", "namespaces", "expected"),
     [
