@@ -70,17 +70,21 @@ def served_quantization(res: GGUFPhase, old: dict[str, Any]) -> str | None:
 
 
 def domain_outputs(trainings: dict[str, dict[str, Any]]) -> list[DomainOutput]:
-    """Where each domain's adapter is: the training's artifacts claim, else its checkpoint claim."""
+    """Where each domain's adapter is: the training's artifacts claim, else its checkpoint claim; and
+    its checkpoint claim (the HF cache, a dequantized GGUF base) with that base's folder."""
     out = []
     for domain, t in trainings.items():
         name, spec = t["metadata"]["name"], t["spec"]
         storage = spec.get("storage") or {}
+        checkpoints = (storage.get("checkpoints") or {}).get("claimName") or names.checkpoint_claim(name)
         if storage.get("artifacts") is not None:
             claim = storage["artifacts"].get("claimName") or names.child_name(name, "artifacts", 253)
         else:
-            claim = (storage.get("checkpoints") or {}).get("claimName") or names.checkpoint_claim(name)
+            claim = checkpoints
+        gguf = (((t.get("status") or {}).get("baseModel") or {}).get("gguf") or {})
         out.append(DomainOutput(domain=domain, training=name, claim=claim, subpath=name,
-                                base_claim=(spec.get("baseModel") or {}).get("claimName")))
+                                base_claim=(spec.get("baseModel") or {}).get("claimName"), output_claim=checkpoints,
+                                base_folder=gguf.get("dequantizedTo")))
     return out
 
 

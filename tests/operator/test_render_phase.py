@@ -143,3 +143,27 @@ def test_domain_outputs_find_the_adapter_claim(storage, claim) -> None:
     t = {"metadata": {"name": "hc"}, "spec": {"storage": storage, "baseModel": {"path": "m", "claimName": "models"}}}
     [o] = domain_outputs({"healthcare": t})
     assert (o.claim, o.subpath, o.base_claim) == (claim, "hc", "models")
+
+
+@pytest.mark.parametrize(
+    ("storage", "output_claim"),
+    [({}, "hc-checkpoints"), ({"checkpoints": {"claimName": "ckpt"}, "artifacts": {"claimName": "art"}}, "ckpt")],
+)
+def test_a_gguf_base_dequantized_by_the_training_is_read_from_its_output_volume(storage, output_claim) -> None:
+    """The training pod dequantized the GGUF base onto its output volume (the checkpoint claim), and
+    its Hugging Face cache is there too, even when the adapter went to an artifacts claim: the build
+    mounts that claim and reads the same folder there."""
+    t = {"metadata": {"name": "hc"},
+         "spec": {"storage": storage, "baseModel": {"path": "smollm2.gguf", "claimName": "models"}},
+         "status": {"baseModel": {"gguf": {"dequantizedTo": "/mnt/tara/output/.cache/tara/gguf-base/0123abcd-float32"}}}}
+    [o] = domain_outputs({"healthcare": t})
+    assert o.output_claim == output_claim
+    job = render_build(_phase(domains=[{"domain": "healthcare", "training": "hc"}]), SETTINGS, revision=1, outputs=[o])["job"]
+    c = job["spec"]["template"]["spec"]["containers"][0]
+    base = c["command"][c["command"].index("--base-model") + 1]
+    assert base == f"/mnt/tara/claims/{output_claim}/.cache/tara/gguf-base/0123abcd-float32"
+    assert {m["mountPath"] for m in c["volumeMounts"]} >= {f"/mnt/tara/claims/{output_claim}", "/mnt/tara/claims/models"}
+    assert {e["name"]: e.get("value") for e in c["env"]}["HF_HOME"] == f"/mnt/tara/claims/{output_claim}/.cache/huggingface"
+    # a Hub or folder base: no override, the build reads the manifests' base as before
+    plain = domain_outputs({"healthcare": {**t, "status": {}}})
+    assert "--base-model" not in render_build(_phase(), SETTINGS, revision=1, outputs=plain)["job"]["spec"]["template"]["spec"]["containers"][0]["command"]

@@ -22,6 +22,7 @@ from tara_api.meta import GROUP
 from tara_operator import names
 from tara_operator.render.training import (
     MOUNTS,
+    OUTPUT_DIR,
     dump_yaml,
     restricted_container_security,
     restricted_pod_security,
@@ -40,13 +41,30 @@ ROUTER_PORT = 8080
 
 @dataclass(frozen=True)
 class DomainOutput:
-    """Where a domain's DomainTraining left its output: ``<claim>/<subpath>/adapter``."""
+    """Where a domain's DomainTraining left its output: ``<claim>/<subpath>/adapter``.
+
+    ``output_claim`` is the training's checkpoint claim, the root of its pod's output volume: the
+    Hugging Face cache and a dequantized GGUF base live there even when the adapter went to an
+    artifacts claim. ``base_folder`` is that dequantized base as the training pod saw it
+    (``status.baseModel.gguf.dequantizedTo``)."""
 
     domain: str
     training: str
     claim: str
     subpath: str
     base_claim: str | None = None  # the claim holding a path-based base model
+    output_claim: str | None = None
+    base_folder: str | None = None
+
+    def output_root(self) -> str:
+        return f"{MOUNTS}/claims/{self.output_claim or self.claim}"
+
+    def base_in_build(self) -> str | None:
+        """The dequantized base's path in the build pod, when it lies on the training's output volume."""
+        prefix = OUTPUT_DIR + "/"
+        if self.base_folder and self.base_folder.startswith(prefix):
+            return f"{self.output_root()}/{self.base_folder[len(prefix):]}"
+        return None
 
 
 def build_dir(phase: str, revision: int) -> str:
@@ -64,7 +82,7 @@ def _meta(res: GGUFPhase, name: str, component: str, uid: str | None, **extra: s
 
 
 def _claim_mounts(outputs: list[DomainOutput]) -> tuple[list[dict], list[dict]]:
-    claims = sorted({o.claim for o in outputs} | {o.base_claim for o in outputs if o.base_claim})
+    claims = sorted({o.claim for o in outputs} | {c for o in outputs for c in (o.base_claim, o.output_claim) if c})
     volumes = [{"name": f"claim-{i}", "persistentVolumeClaim": {"claimName": c, "readOnly": True}} for i, c in enumerate(claims)]
     mounts = [{"name": f"claim-{i}", "mountPath": f"{MOUNTS}/claims/{c}", "readOnly": True} for i, c in enumerate(claims)]
     return volumes, mounts
@@ -101,6 +119,11 @@ def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outp
     for o in outputs:
         command += ["--adapter", f"{o.domain}={MOUNTS}/claims/{o.claim}/{o.subpath}"]
     first = outputs[0] if outputs else None
+    # A GGUF base was dequantized in the training pod onto its output volume; the build reads the
+    # same folder there (all domains share one base: the reconciler checked their baseModel).
+    base = next((b for o in outputs if (b := o.base_in_build())), None)
+    if base:
+        command += ["--base-model", base]
     env = [
         {"name": "TARA_RESOURCE_NAME", "value": name},
         {"name": "TARA_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
@@ -109,7 +132,7 @@ def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outp
         {"name": "TARA_BUILD_TOOLCHAIN", "value": "false"},  # the image ships llama.cpp; never compile in a pod
         {"name": "TARA_CACHE_DIR", "value": "/opt/tara/cache"},
         {"name": "HOME", "value": "/tmp"},
-        {"name": "HF_HOME", "value": f"{MOUNTS}/claims/{first.claim}/.cache/huggingface" if first else "/tmp/hf"},
+        {"name": "HF_HOME", "value": f"{first.output_root()}/.cache/huggingface" if first else "/tmp/hf"},
         {"name": "HF_HUB_OFFLINE", "value": "1"},
     ]
     job_name = names.build_job_name(name, revision)
