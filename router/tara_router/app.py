@@ -1,15 +1,19 @@
 """The router's HTTP service (aiohttp): OpenAI-compatible endpoints in front of llama-server.
 
-Per request: parse and check the body (OpenAI-style 400/404/413 errors), decide the domain
+Per request: read and check the body against the typed contract (``contract``: OpenAI-style
+400/404/413 errors naming the parameter, before anything reaches llama-server), decide the domain
 (explicit ``tara-<domain>``, or scored for ``tara-auto``; cached), shape the system prompt by the
 domain and the conversation's dominant emotion (or take the crisis path), select the domain's LoRA
 in llama-server's per-request ``lora`` field (the others at scale 0), forward, and stream the
-answer back unchanged. ``x-tara-domain``, ``x-tara-emotion`` and ``x-tara-scores`` say why.
-Prompts are not logged unless asked, and crisis requests never are.
+answer back (a broken stream ends with an error event, see ``proxy``). ``x-tara-domain``,
+``x-tara-emotion`` and ``x-tara-scores`` say why. Prompts are not logged unless asked, and crisis
+requests never are. Every error is OpenAI-style JSON, a handler's unexpected exception included
+(``errors.error_middleware``: logged once, counted, a JSON 500). ``GET /openapi.json`` publishes the
+contract (``openapi``).
 
 This module wires the pieces: ``Handlers`` (parse → decide → forward, plus the health, readiness,
 model list and metrics endpoints) and ``build_app``. The pieces live in ``errors`` (``ApiError``),
-``validation`` (request bodies), ``decisions`` (``Router``: domain, emotion, prompt, LoRA),
+``contract`` (the request models), ``validation`` (body to request), ``decisions`` (``Router``: domain, emotion, prompt, LoRA),
 ``proxy`` (forwarding to llama-server) and ``metrics`` (``Metrics``).
 """
 
@@ -27,14 +31,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tara_router.config import ConfigError as ConfigError  # re-exported: build_app raises it
 from tara_router.config import RouterConfig
+from tara_router.contract import ChatRequest, CompletionRequest
 from tara_router.decisions import AUTO, Router
 from tara_router.emotion import EmotionReading
-from tara_router.errors import ApiError
+from tara_router.errors import ApiError, error_middleware
 from tara_router.metrics import Metrics as Metrics  # re-exported for importers of the old module
+from tara_router.openapi import openapi_document
 from tara_router.proxy import Proxy, decision_headers
 from tara_router.scoring import Decision
 from tara_router.settings import RouterSettings
-from tara_router.validation import check_chat, check_model, check_prompt, content_text, read_json
+from tara_router.validation import check_model, expect_handler, parse_request, read_body
 
 __all__ = ["AUTO", "ROUTER", "Router", "build_app"]
 
@@ -48,6 +54,7 @@ class Handlers:
         # one thread embeds: a llama.cpp context is not shared between threads, and the event loop
         # goes on serving other requests while a request is embedded
         self.embedding_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self.openapi_doc = openapi_document(router.settings, [AUTO, *router.models])
 
     async def start(self, _app: web.Application) -> None:
         await self.proxy.open()
@@ -70,24 +77,21 @@ class Handlers:
     async def _serve(self, request: web.Request, endpoint: str) -> web.StreamResponse:
         started = time.perf_counter()
         domain_label, status = "none", 500
+        settings = self.router.settings
         try:
-            body = await read_json(request, self.router.settings.max_body_bytes)
-            model = check_model(body, AUTO, self.router.models)
-            messages: list[dict[str, Any]] | None = None
-            if endpoint == "chat":
-                messages = check_chat(body)
-                turns = [content_text(m.get("content")) for m in messages if m.get("role") == "user"]
-            else:
-                turns = [check_prompt(body)]
+            raw = await read_body(request, settings.max_body_bytes)
+            parsed = parse_request(raw, ChatRequest if endpoint == "chat" else CompletionRequest)
+            model = check_model(parsed.model, AUTO, self.router.models)
+            turns = parsed.user_turns()
             t0 = time.perf_counter()
             query_vector, view_crisis = await self._embedded(model, turns)
             decision, reading = self.router.decide(model, turns, query_vector, view_crisis)
             domain_label = decision.domain or "base"
             self.router.metrics.observe_decision(decision, reading, time.perf_counter() - t0)
             self._log_decision(decision, reading)
-            upstream_body = self._upstream_body(body, messages, decision, reading)
-            if self.router.settings.log_prompts and not (reading.crisis or reading.care):
-                log.info("request text: %s", turns[-1][:500])
+            upstream_body = self._upstream_body(parsed, decision, reading)
+            if settings.log_prompts and not (reading.crisis or reading.care):
+                log.info("request text: %s", turns[-1][:500] if turns else "")
             t1 = time.perf_counter()
             response = await self.proxy.forward(request, endpoint, upstream_body, decision_headers(decision, reading),
                                                 decision.domain and self.router.model_name(decision.domain))
@@ -96,24 +100,23 @@ class Handlers:
             return response
         except ApiError as exc:
             status = exc.status
-            if exc.type == "upstream_unavailable":
+            if exc.type in ("upstream_unavailable", "upstream_error"):
                 self.router.metrics.upstream_errors.labels(exc.code or "unavailable").inc()
             return exc.response()
         finally:
             self.router.metrics.requests.labels(endpoint, domain_label, str(status)).inc()
             self.router.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
 
-    def _upstream_body(self, body: dict[str, Any], messages: list[dict[str, Any]] | None, decision: Decision,
+    def _upstream_body(self, parsed: ChatRequest | CompletionRequest, decision: Decision,
                        reading: EmotionReading) -> dict[str, Any]:
-        """What llama-server gets: the client's body without ``model``, with the domain's ``lora`` and,
-        for chat, our system prompt."""
-        upstream_body = dict(body)
-        upstream_body.pop("model", None)
+        """What llama-server gets: the validated request without ``model``, ``max_tokens`` capped, with
+        the domain's ``lora`` and, for chat, our system prompt."""
+        upstream_body = parsed.upstream_fields(self.router.settings.max_tokens)
         lora = self.router.lora(decision.domain)
         if lora is not None:
             upstream_body["lora"] = lora
-        if messages is not None:
-            upstream_body["messages"] = self.router.with_system(messages, decision, reading)
+        if isinstance(parsed, ChatRequest):
+            upstream_body["messages"] = self.router.with_system(parsed.upstream_messages(), decision, reading)
         return upstream_body
 
     @staticmethod
@@ -159,7 +162,10 @@ class Handlers:
         except (aiohttp.ClientError, TimeoutError) as exc:
             detail = f"llama-server unreachable: {type(exc).__name__}"
         self.router.metrics.upstream_errors.labels("metrics").inc()
-        return web.Response(status=502, text=detail + "\n")
+        return ApiError(502, detail, type_="upstream_error", code="upstream_metrics").response()
+
+    async def openapi(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.openapi_doc)
 
 
 ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
@@ -169,15 +175,18 @@ def build_app(config: RouterConfig, settings: RouterSettings, embed: Any = None)
     """The router's application; raises ConfigError when the config's semantic index cannot be used."""
     router = Router(config, settings, embed)
     handlers = Handlers(router)
-    app = web.Application(client_max_size=settings.max_body_bytes + 1)
+    app = web.Application(client_max_size=settings.max_body_bytes + 1,
+                          middlewares=[error_middleware(router.metrics.internal_errors.inc)])
     app[ROUTER] = router
     app.on_startup.append(handlers.start)
     app.on_cleanup.append(handlers.stop)
-    app.router.add_post("/v1/chat/completions", handlers.chat)
-    app.router.add_post("/v1/completions", handlers.completions)
+    expect = expect_handler(settings.max_body_bytes)
+    app.router.add_post("/v1/chat/completions", handlers.chat, expect_handler=expect)
+    app.router.add_post("/v1/completions", handlers.completions, expect_handler=expect)
     app.router.add_get("/v1/models", handlers.models)
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/readyz", handlers.readyz)
     app.router.add_get("/metrics", handlers.metrics)
     app.router.add_get("/metrics/server", handlers.server_metrics)
+    app.router.add_get("/openapi.json", handlers.openapi)
     return app

@@ -37,6 +37,9 @@ class Metrics:
         self.semantic = Gauge("tara_router_semantic_routing", "1 when tara-auto routes by sentence embeddings, 0 by keywords.",
                               registry=r)
         self.upstream_errors = Counter("tara_router_upstream_errors_total", "Upstream failures by kind.", ["kind"], registry=r)
+        self.internal_errors = Counter("tara_router_internal_errors_total",
+                                       "Requests answered with a JSON 500 because a handler raised unexpectedly (a router bug).",
+                                       registry=r)
 
     def observe_decision(self, decision: Decision, reading: EmotionReading, seconds: float) -> None:
         """Count one routing decision: its time, confidence (``tara-auto`` only), domain, reason,

@@ -13,7 +13,8 @@ __all__ = ["RouterSettings"]
 _FIELDS = {
     "config": "TARA_ROUTER_CONFIG", "host": "TARA_ROUTER_HOST", "port": "TARA_ROUTER_PORT",
     "upstream": "TARA_ROUTER_UPSTREAM", "timeout_s": "TARA_ROUTER_TIMEOUT", "connect_retries": "TARA_ROUTER_RETRIES",
-    "max_body_bytes": "TARA_ROUTER_MAX_BODY", "cache_size": "TARA_ROUTER_CACHE_SIZE", "log_prompts": "TARA_ROUTER_LOG_PROMPTS",
+    "max_body_bytes": "TARA_ROUTER_MAX_BODY", "max_tokens": "TARA_ROUTER_MAX_TOKENS",
+    "cache_size": "TARA_ROUTER_CACHE_SIZE", "log_prompts": "TARA_ROUTER_LOG_PROMPTS",
     "crisis_resources": "TARA_ROUTER_CRISIS_RESOURCES",
 }
 
@@ -29,7 +30,11 @@ class RouterSettings(BaseModel):
     upstream: str | None = Field(default=None, description="llama-server URL, overrides the config's [TARA_ROUTER_UPSTREAM].")
     timeout_s: float = Field(default=300.0, gt=0, description="Upstream request timeout [TARA_ROUTER_TIMEOUT].")
     connect_retries: int = Field(default=2, ge=0, le=10, description="Retries on upstream connect errors [TARA_ROUTER_RETRIES].")
-    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body; more is 413 [TARA_ROUTER_MAX_BODY].")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body in bytes, however it is sent "
+                                "(Content-Length or chunked); more is 413 [TARA_ROUTER_MAX_BODY].")
+    max_tokens: int = Field(default=2048, ge=1, le=2**31 - 1,
+                            description="Most tokens one answer may generate: a request's max_tokens above it is lowered to it, "
+                                        "and a request without one gets it [TARA_ROUTER_MAX_TOKENS].")
     cache_size: int = Field(default=1024, ge=0, description="Routing decisions kept (LRU) [TARA_ROUTER_CACHE_SIZE].")
     log_prompts: bool = Field(default=False, description="Log request text (never crisis requests) [TARA_ROUTER_LOG_PROMPTS].")
     crisis_resources: str = Field(

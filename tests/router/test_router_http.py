@@ -161,7 +161,7 @@ def test_indirect_crisis_language_in_an_earlier_turn_takes_the_safe_path(router:
     ("body", "status", "text"),
     [
         (b"{not json", 400, "not valid JSON"),
-        (json.dumps({"model": "tara-auto"}).encode(), 400, "'messages' must be a non-empty array"),
+        (json.dumps({"model": "tara-auto"}).encode(), 400, "'messages' is required"),
         (json.dumps({"messages": [{"role": "robot", "content": "hi"}]}).encode(), 400, "messages[0].role"),
         (json.dumps({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]}).encode(), 404, "does not exist"),
         (json.dumps({"messages": [{"role": "user", "content": "x" * 70000}]}).encode(), 413, "exceeds the limit"),
