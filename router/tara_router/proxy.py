@@ -1,8 +1,20 @@
 """Forwarding to llama-server: ``Proxy`` owns the upstream client session, posts a shaped request
-(retrying refused connections with backoff), passes a streamed answer through chunk by chunk, names
-the serving model in a buffered one, and maps an unreachable upstream to 503 and a timeout to 504
-(``ApiError`` with type ``upstream_unavailable``). ``decision_headers`` are the ``x-tara-*``
-headers that say why a request went where it did."""
+(retrying refused connections with backoff), passes a streamed answer through event by event, names
+the serving model in a buffered one. ``decision_headers`` are the ``x-tara-*`` headers that say why a
+request went where it did.
+
+What the client sees when llama-server fails, always as OpenAI-style JSON (``ApiError``):
+
+- unreachable: 503 ``upstream_unavailable``/``upstream_unreachable``; a timeout: 504;
+- an HTTP error from llama-server (``upstream_error``): its 503 (loading) stays 503, any other 5xx
+  is a 502, a 4xx keeps its status; the message is llama-server's, the body ours, never its plain 500;
+- a stream that breaks after it started (llama-server killed, the connection cut, a timeout, the
+  end of the body without ``data: [DONE]``): the events that arrived whole are passed on, a partial
+  one is dropped, then one ``data: {"error": {...}}`` event (type ``upstream_error``, code
+  ``upstream_stream_broken``) and the end of the stream, without ``[DONE]``. OpenAI's client
+  libraries raise on an event with an ``error`` key, so a cut answer is an error, never a silently
+  truncated one.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +32,7 @@ from tara_router.metrics import Metrics
 from tara_router.scoring import Decision
 from tara_router.settings import RouterSettings
 
-__all__ = ["Proxy", "decision_headers", "upstream_path"]
+__all__ = ["Proxy", "decision_headers", "stream_error_event", "upstream_error", "upstream_path"]
 
 log = logging.getLogger("tara_router")
 
@@ -66,6 +78,8 @@ class Proxy:
         ``headers`` added; a buffered 200 answer names ``model_name`` as its model."""
         upstream = await self._post(self.upstream + upstream_path(endpoint), body)
         async with upstream:
+            if upstream.status >= 400:
+                raise await self._failed(upstream)
             if body.get("stream"):
                 return await self._stream(request, upstream, headers)
             return await self._buffered(upstream, headers, model_name)
@@ -86,24 +100,55 @@ class Proxy:
                                type_="upstream_unavailable", code="upstream_timeout") from exc
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    async def _failed(self, upstream: aiohttp.ClientResponse) -> ApiError:
+        try:
+            data = await upstream.content.read(64 * 1024)
+        except (aiohttp.ClientError, TimeoutError):
+            data = b""
+        error = upstream_error(upstream.status, data)
+        log.warning("llama-server answered HTTP %d (%s)", upstream.status, error.code)  # not its message: it may quote the prompt
+        return error
+
     async def _stream(self, request: web.Request, upstream: aiohttp.ClientResponse,
                       headers: dict[str, str]) -> web.StreamResponse:
+        """Pass whole events through; end a broken stream with ``stream_error_event``."""
         response = web.StreamResponse(status=upstream.status, headers={
             **headers, "Content-Type": upstream.headers.get("Content-Type", "text/event-stream"), "Cache-Control": "no-cache"})
         await response.prepare(request)
+        pending, done, broken = b"", False, None
         try:
             async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError) as exc:
+                pending += chunk
+                cut = pending.rfind(b"\n\n") + 2
+                if cut >= 2:
+                    events, pending = pending[:cut], pending[cut:]
+                    done = done or b"data: [DONE]" in events
+                    if not await _write(response, events):
+                        return response  # the client left: nobody to tell
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            broken = type(exc).__name__
+        if broken is None and not done:
+            broken = "the stream ended without data: [DONE]"
+        if broken is not None:
             self.metrics.upstream_errors.labels("stream_broken").inc()
-            log.warning("upstream stream broke: %s", exc)
-        await response.write_eof()
+            log.warning("upstream stream broke: %s", broken)
+            await _write(response, stream_error_event(broken))
+        elif pending:
+            await _write(response, pending)
+        await _write(response, None)
         return response
 
     async def _buffered(self, upstream: aiohttp.ClientResponse, headers: dict[str, str],
                         model_name: str | None) -> web.Response:
-        data = await upstream.read()
-        if upstream.status == 200 and model_name:
+        try:
+            data = await upstream.read()
+        except aiohttp.ClientError as exc:
+            raise ApiError(502, f"llama-server's answer broke off ({type(exc).__name__}); retry the request",
+                           type_="upstream_error", code="upstream_answer_broken") from exc
+        except TimeoutError as exc:
+            raise ApiError(504, f"llama-server did not finish within {self.settings.timeout_s:.0f} s",
+                           type_="upstream_unavailable", code="upstream_timeout") from exc
+        if model_name:
             try:
                 parsed = json.loads(data)
                 parsed["model"] = model_name
@@ -112,3 +157,45 @@ class Proxy:
                 pass
         return web.Response(status=upstream.status, body=data, headers={
             **headers, "Content-Type": upstream.headers.get("Content-Type", "application/json")})
+
+
+async def _write(response: web.StreamResponse, data: bytes | None) -> bool:
+    """Write ``data`` (None: the end of the stream); False when the client has gone."""
+    try:
+        await (response.write(data) if data is not None else response.write_eof())
+    except ConnectionResetError:  # aiohttp's ClientConnectionResetError too
+        return False
+    return True
+
+
+def _upstream_message(data: bytes) -> tuple[str, str | None]:
+    """llama-server's error message and type from its body (JSON ``{"error": {...}}`` or text)."""
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace").strip()[:300], None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict):
+        kind = error.get("type")
+        return str(error.get("message", ""))[:300], kind if isinstance(kind, str) else None
+    return str(parsed)[:300], None
+
+
+def upstream_error(status: int, data: bytes) -> ApiError:
+    """The router's answer to llama-server's HTTP error ``status`` with body ``data``: 503 stays 503
+    (loading), another 5xx is a 502, a 4xx keeps its status; OpenAI-style, llama-server's message kept."""
+    message, kind = _upstream_message(data)
+    if status == 503:
+        return ApiError(503, f"llama-server is not ready (HTTP 503): {message}", type_="upstream_unavailable",
+                        code="upstream_not_ready")
+    if status >= 500:
+        return ApiError(502, f"llama-server failed (HTTP {status}): {message}", type_="upstream_error", code="upstream_error")
+    return ApiError(status, f"llama-server refused the request: {message}", type_=kind or "invalid_request_error",
+                    code="upstream_rejected")
+
+
+def stream_error_event(reason: str) -> bytes:
+    """The server-sent event that ends a broken stream (see the module docstring)."""
+    error = ApiError(502, f"the answer was cut off: llama-server's stream broke ({reason}); retry the request",
+                     type_="upstream_error", code="upstream_stream_broken")
+    return b"data: " + json.dumps(error.body()).encode() + b"\n\n"
