@@ -111,6 +111,11 @@ class LiveRouter:
     async def _stop(self) -> None:
         for runner in reversed(self.runners):
             await runner.cleanup()
+        # a connection still draining a refused body outlives its server's cleanup: end it here
+        rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
 
     def __enter__(self) -> LiveRouter:
         self.thread.start()

@@ -307,6 +307,26 @@ def test_an_upstream_that_is_down_is_a_quick_503() -> None:
     assert status == 503 and answer["error"]["code"] == "upstream_unreachable"
 
 
+def test_200_concurrent_clients_all_get_their_answer(live, upstream) -> None:
+    import asyncio
+
+    import aiohttp
+
+    async def one(session: aiohttp.ClientSession, i: int) -> tuple[int, bool]:
+        async with session.post(live.url + CHAT, json=_chat(stream=i % 2 == 1, user=f"client-{i}")) as r:
+            text = await r.text()
+            return r.status, text.rstrip().endswith("data: [DONE]") if i % 2 else json.loads(text)["choices"][0]["message"]["content"] == "ok"
+
+    async def all_of_them() -> list[tuple[int, bool]]:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            return await asyncio.gather(*(one(session, i) for i in range(200)))
+
+    before = len(upstream.received)
+    answers = asyncio.run(all_of_them())
+    assert answers == [(200, True)] * 200
+    assert sorted(b["user"] for b in upstream.received[before:]) == sorted(f"client-{i}" for i in range(200))
+
+
 # -- the last resort -----------------------------------------------------------------------------------
 
 
