@@ -1,6 +1,7 @@
-"""Hugging Face Trainer callbacks: progress, checkpoint completion markers and preemption.
+"""Hugging Face Trainer callbacks: progress, checkpoint completion and rotation, and preemption.
 
-SIGTERM (a preempted or evicted pod gets it before SIGKILL) only sets a flag; the callback
+A saved checkpoint is handed to the ``rotation.CheckpointFinisher`` (marker, then pruning, off the
+training thread) and reported once complete; the end of training waits for the last one. SIGTERM (a preempted or evicted pod gets it before SIGKILL) only sets a flag; the callback
 turns it into "save a checkpoint at the end of this step, then stop", so the save happens inside
 the grace period and the process exits with the resume code.
 """
@@ -17,8 +18,8 @@ from typing import Any
 import torch
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from tara_trainer.checkpoints import write_marker
 from tara_trainer.progress import ProgressReporter
+from tara_trainer.rotation import CheckpointFinisher, Finished
 
 __all__ = ["PreemptionGuard", "TaraCallback"]
 
@@ -46,21 +47,14 @@ class PreemptionGuard:
 
 
 class TaraCallback(TrainerCallback):
-    """Feeds the reporter, marks finished checkpoints valid, and honours preemption."""
+    """Feeds the reporter, hands saved checkpoints to the finisher, and honours preemption."""
 
-    def __init__(
-        self,
-        reporter: ProgressReporter,
-        guard: PreemptionGuard,
-        checkpoint_root: Path,
-        run_id: str,
-        marker_extra: dict[str, Any],
-    ) -> None:
+    def __init__(self, reporter: ProgressReporter, guard: PreemptionGuard, checkpoint_root: Path,
+                 finisher: CheckpointFinisher) -> None:
         self.reporter = reporter
         self.guard = guard
         self.checkpoint_root = checkpoint_root
-        self.run_id = run_id
-        self.marker_extra = marker_extra
+        self.finisher = finisher
         self._window: tuple[float, int] | None = None
         self._attempt_start: tuple[float, int] | None = None
         self.tokens_per_second: float | None = None
@@ -68,11 +62,13 @@ class TaraCallback(TrainerCallback):
         # the benchmark compares against a plain loop (the first step pays for warm-up).
         self.timed_start: tuple[float, int] | None = None
         self.timed_end: tuple[float, int] | None = None
-        # Costs the benchmark reports: each checkpoint save (HF's save plus our marker) and the
-        # time from calling train() to the end of the first step (includes loading a checkpoint).
+        # Costs the benchmark reports: each checkpoint save on the training thread (HF's save), each
+        # marker in the background, and the time from calling train() to the end of the first step
+        # (includes loading a checkpoint).
         self.train_called_at: float | None = None
         self.seconds_to_first_step: float | None = None
         self.save_seconds: list[float] = []
+        self.marker_seconds: list[float] = []
         self._save_started: float | None = None
 
     @property
@@ -108,6 +104,7 @@ class TaraCallback(TrainerCallback):
             tokens_per_second=self.tokens_per_second,
             eta_seconds=eta,
         )
+        self._report(self.finisher.finished())
         if self.guard.requested:
             control.should_save = True
             control.should_training_stop = True
@@ -118,6 +115,7 @@ class TaraCallback(TrainerCallback):
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         self.timed_end = (time.monotonic(), state.num_input_tokens_seen)
+        self._report(self.finisher.close())  # a preempted run exits only once its last checkpoint is complete
 
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: dict | None = None, **_: Any) -> None:
         logs = logs or {}
@@ -141,16 +139,20 @@ class TaraCallback(TrainerCallback):
                 log.info("step %d/%d  eval loss %.4f", p.step, p.total_steps, p.eval_loss)
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
-        folder = self.checkpoint_root / f"checkpoint-{state.global_step}"
-        if not folder.is_dir():
+        if not (self.checkpoint_root / f"checkpoint-{state.global_step}").is_dir():
             return
-        write_marker(folder, state.global_step, self.run_id, self.marker_extra)
+        self.finisher.submit(state.global_step)
         if self._save_started is not None:
             self.save_seconds.append(time.monotonic() - self._save_started)
-        log.info("checkpoint %s saved and verified", folder.name)
-        self.reporter.update(
-            force=True,
-            checkpoint=str(folder),
-            checkpoint_step=state.global_step,
-            checkpoint_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+
+    def _report(self, finished: list[Finished]) -> None:
+        for done in finished:
+            self.marker_seconds.append(done.marker_seconds)
+            log.info("checkpoint %s saved and verified%s", done.folder.name,
+                     f"; removed {', '.join(done.pruned)}" if done.pruned else "")
+            self.reporter.update(
+                force=True,
+                checkpoint=str(done.folder),
+                checkpoint_step=done.step,
+                checkpoint_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )

@@ -3,11 +3,13 @@
 A checkpoint is *valid* only when everything a resume needs is present and loadable: the
 trainer state (with the step its folder name claims), the adapter weights, the optimizer,
 scheduler and RNG state, and TARA's completion marker written after the save finished, listing
-the size and sha256 of every file. A folder missing the marker (killed mid-save), with a
-truncated or altered file, or whose tensors do not load is skipped with a logged reason and
-moved aside (never deleted), and the previous checkpoint is used.
+the size and sha256 of every file (each one flushed to disk before the marker names it). A folder
+with a truncated or altered file, or whose tensors do not load, is skipped with a logged reason and
+moved aside (kept for inspection), and the previous checkpoint is used; one missing the marker was
+killed before it was complete and holds nothing to inspect (``rotation`` removes it).
 
-Selection is a pure function over inspection results, so tests reach it without I/O.
+Selection is a pure function over inspection results, so tests reach it without I/O. Retention
+(which checkpoints to delete, and when) is ``rotation``'s.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "file_digest",
     "inspect_checkpoint",
     "list_checkpoints",
+    "no_usable_line",
     "quarantine",
     "select_resume",
     "write_marker",
@@ -58,6 +61,7 @@ class CheckpointInfo:
     reason: str = ""
     saved_at: float | None = None
     run_id: str | None = None
+    interrupted: bool = False  # no completion marker: killed before the save (and its hashing) finished
 
 
 def file_digest(path: Path, chunk: int = 1 << 20) -> str:
@@ -77,14 +81,26 @@ def _atomic_write_json(path: Path, payload: Any) -> None:
     os.replace(tmp, path)
 
 
+def _durable_digest(path: Path) -> str:
+    """sha256 of a file after flushing it to disk: a marker never vouches for bytes only in the page cache."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+    return file_digest(path)
+
+
 def write_marker(folder: Path, step: int, run_id: str, extra: dict[str, Any] | None = None) -> None:
     """Record that ``folder`` is complete: sizes and hashes of every file, written last and atomically."""
     files = {
-        p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": file_digest(p)}
+        p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": _durable_digest(p)}
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != MARKER and not p.name.startswith(".")
     }
     _atomic_write_json(folder / MARKER, {"step": step, "runId": run_id, "savedAt": time.time(), "files": files, **(extra or {})})
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename that published the marker
+    finally:
+        os.close(directory)
 
 
 def _default_loader(path: Path) -> None:
@@ -114,7 +130,7 @@ def inspect_checkpoint(folder: Path, loader: Callable[[Path], None] = _default_l
         return bad("not a checkpoint-<step> folder")
     marker_path = folder / MARKER
     if not marker_path.is_file():
-        return bad("no completion marker (the save was interrupted)")
+        return CheckpointInfo(folder, step, False, "no completion marker (the save was interrupted)", interrupted=True)
     try:
         marker = json.loads(marker_path.read_text(encoding="utf-8"))
         listed = marker["files"]
@@ -153,14 +169,21 @@ def list_checkpoints(root: Path) -> list[Path]:
 
 def select_resume(infos: Iterable[CheckpointInfo], run_id: str) -> tuple[CheckpointInfo | None, list[CheckpointInfo]]:
     """Pick the newest valid checkpoint of this run; return it and the ones to set aside (newer invalid,
-    or from another run). Older valid checkpoints are kept for retention to rotate."""
+    interrupted at any step, or from another run). Older checkpoints are kept for retention to rotate."""
     ordered = sorted(infos, key=lambda c: c.step)
     chosen = next((c for c in reversed(ordered) if c.valid and c.run_id == run_id), None)
     rejected = [
         c for c in ordered
-        if (not c.valid and (chosen is None or c.step > chosen.step)) or (c.valid and c.run_id != run_id)
+        if (not c.valid and (chosen is None or c.step > chosen.step or c.interrupted)) or (c.valid and c.run_id != run_id)
     ]
     return chosen, rejected
+
+
+def no_usable_line(root: Path, rejected: Iterable[CheckpointInfo]) -> str:
+    """The line that says a run starts over although checkpoints were there, and why each was refused (pure)."""
+    reasons = "; ".join(f"{c.path.name}: {c.reason or 'saved by a run with a different spec'}"
+                        for c in sorted(rejected, key=lambda c: c.step, reverse=True))
+    return f"no usable checkpoint in {root} ({reasons}); starting from step 0"
 
 
 def quarantine(info: CheckpointInfo, root: Path) -> Path:

@@ -64,6 +64,7 @@ class Progress:
     checkpoint_step: int | None = None
     checkpoint_time: str | None = None
     resumed_from: str | None = None
+    no_resume_reason: str | None = None  # checkpoints were there, none was usable: which and why
     base_model: str | None = None
     base_gguf: dict[str, Any] = field(default_factory=dict)  # a GGUF base: what it was dequantized to (ggufbase)
     output_dir: str | None = None
@@ -107,6 +108,8 @@ def status_patch(progress: Progress) -> dict[str, Any]:
         body["checkpoint"] = {"path": progress.checkpoint, "step": progress.checkpoint_step}
         if progress.checkpoint_time:
             body["checkpoint"]["time"] = progress.checkpoint_time
+    elif progress.no_resume_reason:
+        body["checkpoint"] = None  # merge patch: drop the refused checkpoint an earlier attempt reported
     if progress.base_gguf:
         body["baseModel"] = {"path": progress.base_model, "gguf": progress.base_gguf}
     metrics = {k: _finite(v) for k, v in progress.metrics.items() if _finite(v) is not None}

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tara_api.crd import DOMAIN_TRAINING, KINDS
+from tara_trainer.faults import Fault, FaultPoint
 
 __all__ = ["TrainerSettings"]
 
@@ -66,6 +67,11 @@ class TrainerSettings(BaseModel):
     )
     ggml_native: bool = Field(default=True, description="Build llama.cpp for this CPU; false: portable, as images ship [TARA_GGML_NATIVE].")
     threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, description="CPU threads for llama.cpp tools [TARA_THREADS].")
+    fault_point: FaultPoint | None = Field(
+        default=None, description="Tests only: SIGKILL the trainer at this point of finishing a checkpoint: "
+        f"{', '.join(p.value for p in FaultPoint)} [TARA_FAULT_POINT].")
+    fault_step: int = Field(default=1, ge=1, description="Tests only: with a fault point, the first checkpoint step "
+                            "it may fire at [TARA_FAULT_STEP].")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TrainerSettings:
@@ -92,6 +98,8 @@ class TrainerSettings(BaseModel):
             "build_toolchain": "TARA_BUILD_TOOLCHAIN",
             "threads": "TARA_THREADS",
             "ggml_native": "TARA_GGML_NATIVE",
+            "fault_point": "TARA_FAULT_POINT",
+            "fault_step": "TARA_FAULT_STEP",
         }
         values = {field: env[var] for field, var in mapping.items() if env.get(var)}
         if "cache_dir" not in values and env.get("XDG_CACHE_HOME"):
@@ -106,6 +114,11 @@ class TrainerSettings(BaseModel):
     def gguf_base_cache(self) -> Path:
         """The folder GGUF base models are dequantized into."""
         return self.gguf_cache_dir or self.cache_dir / "gguf-base"
+
+    @property
+    def fault(self) -> Fault | None:
+        """The injected fault, if a test asked for one."""
+        return Fault(self.fault_point, self.fault_step) if self.fault_point is not None else None
 
     @property
     def in_cluster(self) -> bool:

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from tara_trainer.outputs import (
     write_adapter,
 )
 from tara_trainer.progress import Progress, ProgressReporter, StatusPatcher, TrainerMetrics
+from tara_trainer.rotation import CheckpointFinisher, tidy
 from tara_trainer.settings import TrainerSettings
 from tara_trainer.sources import resolve_dataset
 
@@ -228,20 +230,34 @@ def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any,
 
 
 def _resolve_checkpoint(root: Path, out: Path, spec: DomainTrainingSpec,
-                        base_sha256: str | None) -> tuple[DatasetSplit, str, ckpt.CheckpointInfo | None]:
-    """The run's eval split, its identity, and the checkpoint to resume from (others of this folder set aside)."""
+                        base_sha256: str | None) -> tuple[DatasetSplit, str, ckpt.CheckpointInfo | None, str | None]:
+    """The run's eval split, its identity, the checkpoint to resume from (what a killed run left and the
+    checkpoints the run cannot use are cleared away, a line each), and, when checkpoints were there but
+    none is usable, the line that says the run starts over and why."""
     infos = [ckpt.inspect_checkpoint(p) for p in ckpt.list_checkpoints(root)]
     run_ids = {kind: run_id(spec, base_sha256, kind) for kind in DatasetSplit}
     split = resolve_split(spec.dataset.split, infos, run_ids)
     rid = run_ids[split]
     chosen, rejected = ckpt.select_resume(infos, rid)
-    for info in rejected:
-        why = info.reason or "saved by a run with a different spec"
-        moved = ckpt.quarantine(info, out)
-        log.warning("skipping %s: %s (moved to %s)", info.path.name, why, moved)
+    tidy(root, rejected, out)
     if chosen is not None:
         log.info("resuming from %s (step %d)", chosen.path.name, chosen.step)
-    return split, rid, chosen
+        return split, rid, chosen, None
+    if not rejected:
+        log.info("no checkpoint in %s; starting from step 0", root)
+        return split, rid, None, None
+    line = ckpt.no_usable_line(root, rejected)
+    log.warning("%s", line)
+    return split, rid, None, line
+
+
+def _resume_progress(chosen: ckpt.CheckpointInfo | None, no_resume_reason: str | None) -> dict[str, Any]:
+    """What the reporter shows of the resume decision: the checkpoint resumed (none when starting over,
+    so a refused one an earlier attempt reported is no longer shown) and why there is none."""
+    saved = datetime.fromtimestamp(chosen.saved_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if chosen and chosen.saved_at else None
+    return {"checkpoint": str(chosen.path) if chosen else None, "checkpoint_step": chosen.step if chosen else None,
+            "checkpoint_time": saved, "no_resume_reason": no_resume_reason,
+            **({"message": no_resume_reason} if no_resume_reason else {})}
 
 
 def _evaluate(trainer: Any, prefix: str) -> float | None:
@@ -268,8 +284,9 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     # The checkpoints come first: a run resuming one keeps the eval split it started with.
     root = out / CHECKPOINTS
     started = time.monotonic()
-    split, rid, chosen = _resolve_checkpoint(root, out, spec, gguf_base.sha256 if gguf_base else None)
+    split, rid, chosen, no_resume_reason = _resolve_checkpoint(root, out, spec, gguf_base.sha256 if gguf_base else None)
     validate_seconds = time.monotonic() - started
+    reporter.update(force=True, **_resume_progress(chosen, no_resume_reason))
     train_rows, eval_rows, data_summary, eval_text, utterances = _load_data(request, settings, tokenizer, split)
     reporter.update(force=True, data=data_summary)
 
@@ -319,7 +336,8 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         logging_first_step=True,
         save_strategy="steps",
         save_steps=t.save_steps,
-        save_total_limit=t.keep_checkpoints,
+        # HF's rotation deletes older checkpoints before ours is marked complete; ours runs after the marker.
+        save_total_limit=None,
         eval_strategy="steps" if eval_rows else "no",
         eval_steps=t.eval_steps,
         seed=t.seed,
@@ -337,8 +355,8 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         optim="adamw_torch",
     )
     guard = PreemptionGuard()
-    marker_extra: dict[str, Any] = {"specHash": shash, "split": split.value}
-    callback = TaraCallback(reporter, guard, root, rid, marker_extra)
+    finisher = CheckpointFinisher(root, rid, {"specHash": shash, "split": split.value}, t.keep_checkpoints, settings.fault)
+    callback = TaraCallback(reporter, guard, root, finisher)
     trainer = Trainer(
         model=model,
         args=args,
@@ -355,7 +373,10 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         if guard.requested:
             raise Preempted("SIGTERM before training started; nothing to save, run again")
         callback.train_called_at = time.monotonic()
-        trainer.train(resume_from_checkpoint=str(chosen.path) if chosen else None)
+        try:
+            trainer.train(resume_from_checkpoint=str(chosen.path) if chosen else None)
+        finally:
+            _stop_finisher(finisher)
         if guard.requested and trainer.state.global_step < total:
             raise Preempted(f"SIGTERM: checkpoint saved at step {trainer.state.global_step} of {total}; run again to resume")
 
@@ -392,6 +413,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
             "timedTokens": int(callback.timed[1]),
             "secondsToFirstStep": round(callback.seconds_to_first_step or 0.0, 4),
             "checkpointSaveSeconds": [round(x, 4) for x in callback.save_seconds],
+            "checkpointMarkerSeconds": [round(x, 4) for x in callback.marker_seconds],
             "checkpointValidateSeconds": round(validate_seconds, 4),
         },
         "data": data_summary,
@@ -418,6 +440,16 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     progress = reporter.update(force=True, status="Succeeded", step=trainer.state.global_step, eval_loss=tuned_loss,
                                metrics=metrics, reason="Trained", message=f"adapter at {manifest_path.parent}")
     return TrainResult(progress, manifest_path.parent, digest, reused=False)
+
+
+def _stop_finisher(finisher: CheckpointFinisher) -> None:
+    """After training stopped, normally or not: wait for the checkpoints still being finished. A failure
+    of theirs is logged, not raised, so it never hides the error that stopped training (a normal end
+    has already drained the finisher and raised its errors)."""
+    try:
+        finisher.close()
+    except Exception as exc:  # noqa: BLE001 - reported, the training error matters more
+        log.warning("finishing the last checkpoint failed: %s: %s", type(exc).__name__, exc)
 
 
 def _fmt(value: float | None) -> str:
