@@ -3,13 +3,15 @@
 Starts ``tara-trainer serve`` (which re-checks the build's sha256s and execs llama-server with the
 served model and one LoRA per domain) and ``tara-router`` with a routing config made from the
 build's manifest, waits until both answer, prints the URL, and stops both on Ctrl-C or SIGTERM.
+
+Both children run in their own process group and die with this process (``shutdown.spawn``); a stop
+signals each group, waits a bounded time, then kills what is left and reaps it (``shutdown.stop``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tara_cli.shutdown import Interrupted, SignalCatcher, deferred, spawn, stop
 
 __all__ = ["Served", "free_port", "router_config", "running", "serve"]
 
@@ -82,50 +86,44 @@ def running(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int |
     router_cmd = [sys.executable, "-m", "tara_router.main", "--config", str(config), "--host", host, "--port", str(port)]
     procs: list[subprocess.Popen] = []
     try:
-        procs.append(subprocess.Popen(server_cmd, stderr=subprocess.DEVNULL))
+        with deferred():  # a child started is a child recorded, so the `finally` stops it
+            procs.append(spawn(server_cmd, stderr=subprocess.DEVNULL))
         _wait(upstream + "/health", procs[0], "llama-server", 120)
-        procs.append(subprocess.Popen(router_cmd, stderr=subprocess.DEVNULL))
+        with deferred():
+            procs.append(spawn(router_cmd, stderr=subprocess.DEVNULL))
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
         _wait(url + "/readyz", procs[1], "tara-router", 30)
         yield Served(url, procs)
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 
 def serve(phase_dir: Path, port: int, host: str, ctx_size: int, threads: int | None, work: Path) -> int:
+    """Serve until SIGINT or SIGTERM (exit 0: stopping is how a server ends, as for llama-server and the
+    router); 130 or 143 when the signal came before both answered; 1 when either exits or fails to start."""
     manifest_path = phase_dir / "manifest.json"
     if not manifest_path.is_file():
         print(f"tara serve: {phase_dir} holds no manifest.json; build the phase first (tara-trainer build)", file=sys.stderr)
         return 2
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    stop = {"now": False}
-
-    def on_signal(_sig: int, _frame: Any) -> None:
-        stop["now"] = True
-
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    try:
-        with running(phase_dir, port, host, ctx_size, threads, work) as served:
-            domains = manifest.get("domains") or []
-            print(f"TARA is serving {', '.join(domains)} ({manifest['served']['quantization']}) at {served.url}/v1 "
-                  f"(models: tara-auto, {', '.join('tara-' + d for d in domains)}); Ctrl-C stops", flush=True)
-            while not stop["now"] and served.alive():
-                time.sleep(0.2)
-            if not stop["now"]:
+    serving = False
+    with SignalCatcher():
+        try:
+            with running(phase_dir, port, host, ctx_size, threads, work) as served:
+                domains = manifest.get("domains") or []
+                print(f"TARA is serving {', '.join(domains)} ({manifest['served']['quantization']}) at {served.url}/v1 "
+                      f"(models: tara-auto, {', '.join('tara-' + d for d in domains)}); Ctrl-C stops", flush=True)
+                serving = True
+                while served.alive():
+                    time.sleep(0.2)
                 print("tara serve: llama-server or the router exited", file=sys.stderr)
                 return 1
-        return 0
-    except KeyboardInterrupt:
-        return 0
-    except RuntimeError as exc:
-        print(f"tara serve: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        except Interrupted as exc:
+            if serving:
+                print(f"tara serve: stopped ({exc.name}); llama-server and the router stopped", file=sys.stderr)
+                return 0
+            print(f"tara serve: interrupted ({exc.name}) while starting; nothing left running", file=sys.stderr)
+            return exc.exit_code
+        except RuntimeError as exc:
+            print(f"tara serve: {exc}", file=sys.stderr)
+            return 1
