@@ -4,6 +4,10 @@
 
 Settings come from ``TARA_ROUTER_*`` variables; flags override them. A config that cannot be used
 exits with status 2 and a message naming the file and field.
+
+SIGINT or SIGTERM while serving: aiohttp's ``run_app`` closes the listening socket, lets requests in
+flight finish and returns; exit 0, as a server that was asked to stop. While starting (loading the
+config and the routing index), either signal ends the process with one line and 128 + the signal.
 """
 
 from __future__ import annotations
@@ -11,13 +15,34 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 __all__ = ["main"]
 
 
+class _Stopped(BaseException):
+    """SIGINT or SIGTERM before the server runs (``run_app`` installs its own handlers)."""
+
+
+def _stop_starting(signum: int, _frame: FrameType | None) -> None:
+    raise _Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_starting)
+    try:
+        return _main(argv)
+    except _Stopped as exc:
+        signum = exc.args[0]
+        print(f"tara-router: interrupted ({signal.Signals(signum).name}) while starting", file=sys.stderr)
+        return 128 + signum
+
+
+def _main(argv: list[str] | None) -> int:
     # One BLAS thread: the router's matrix-vector products are small, and OpenBLAS threads that spin
     # next to llama.cpp's on a 2-core pod made embedding a request 2-5x slower (measured). Set
     # before numpy is first imported.
