@@ -119,8 +119,8 @@ class Proxy:
         try:
             async for chunk in upstream.content.iter_any():
                 pending += chunk
-                cut = pending.rfind(b"\n\n") + 2
-                if cut >= 2:
+                cut = _events_end(pending)
+                if cut:
                     events, pending = pending[:cut], pending[cut:]
                     done = done or b"data: [DONE]" in events
                     if not await _write(response, events):
@@ -157,6 +157,12 @@ class Proxy:
                 pass
         return web.Response(status=upstream.status, body=data, headers={
             **headers, "Content-Type": upstream.headers.get("Content-Type", "application/json")})
+
+
+def _events_end(data: bytes) -> int:
+    """Where the last whole server-sent event in ``data`` ends (0: none yet); events end in a blank line."""
+    lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
+    return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
 
 
 async def _write(response: web.StreamResponse, data: bytes | None) -> bool:

@@ -29,7 +29,8 @@ def sse_chunk(text: str) -> bytes:
 
 class FakeUpstream:
     """A stand-in for llama-server that records every body it gets. ``mode`` says how it answers:
-    ``ok`` (JSON, or three events and ``data: [DONE]`` when streaming), ``plain500``, ``json500``,
+    ``ok`` (JSON, or three events and ``data: [DONE]`` when streaming; ``crlf``: the same events
+    ending in CRLF CRLF, each in two writes), ``plain500``, ``json500``,
     ``loading503``, ``reject400``, or a stream that breaks after two events and half a third:
     ``cut`` (the connection closed), ``reset`` (aborted) or ``no-done`` (ended cleanly, no [DONE])."""
 
@@ -62,6 +63,13 @@ class FakeUpstream:
                                                    "finish_reason": "stop"}]})
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        if self.mode == "crlf":  # events end in CRLF CRLF, each split over two writes
+            for part in (sse_chunk(w).replace(b"\n\n", b"\r\n\r\n") for w in ("one", "two", "three")):
+                await response.write(part[:9])
+                await response.write(part[9:])
+            await response.write(b"data: [DONE]\r\n\r\n")
+            await response.write_eof()
+            return response
         for word in ("one", "two"):
             await response.write(sse_chunk(word))
         if self.mode == "ok":

@@ -265,10 +265,33 @@ def _events(live, **fields: Any) -> list[bytes]:
         return [line for line in r.iter_lines() if line]
 
 
-def test_a_whole_stream_ends_with_done(live, upstream) -> None:
+@pytest.mark.parametrize("mode", ["ok", "crlf"])
+def test_a_whole_stream_ends_with_done(live, upstream, mode: str) -> None:
+    upstream.mode = mode
     events = _events(live)
-    assert events[-1] == b"data: [DONE]" and len(events) == 4
-    assert not any(b'"error"' in e for e in events)
+    assert events[-1] == b"data: [DONE]" and len(events) == 4, events
+    assert [json.loads(e[6:])["choices"][0]["delta"]["content"] for e in events[:3]] == ["one", "two", "three"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (500, b"500 Internal Server Error", (502, "upstream_error", "upstream_error", "failed (HTTP 500): 500 Internal Server Error")),
+        (502, b'{"error": {"message": "bad gateway"}}', (502, "upstream_error", "upstream_error", "failed (HTTP 502): bad gateway")),
+        (503, b'{"error": {"code": 503, "message": "Loading model"}}', (503, "upstream_unavailable", "upstream_not_ready", "Loading model")),
+        (400, b'{"error": {"code": 400, "message": "too long", "type": "exceed_context_size_error"}}',
+         (400, "exceed_context_size_error", "upstream_rejected", "refused the request: too long")),
+        (404, b"[1, 2]", (404, "invalid_request_error", "upstream_rejected", "[1, 2]")),
+        (500, b"\xff" * 5000, (502, "upstream_error", "upstream_error", "failed (HTTP 500)")),
+    ],
+    ids=["plain-500", "json-502", "loading-503", "json-400", "odd-json-404", "binary-500"],
+)
+def test_upstream_error_mapping(status: int, body: bytes, expected: tuple[int, str, str, str]) -> None:
+    from tara_router.proxy import upstream_error
+
+    error = upstream_error(status, body)
+    assert (error.status, error.type, error.code) == expected[:3] and expected[3] in error.message
+    assert len(error.message) < 400  # llama-server's message is cut
 
 
 @pytest.mark.parametrize("mode", ["cut", "reset", "no-done"])
