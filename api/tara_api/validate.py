@@ -11,6 +11,8 @@ Three layers run on every TARA document, in this order:
    problems on paths the first two layers did not already report.
 
 Pure: ``validate_document`` takes a parsed document; ``validate_paths`` is the thin file edge.
+Files are read with ``tara_api.safeyaml`` (bounded size, depth and aliases; JSON values only), so
+a file that cannot be read is one problem on one line and the other files are still checked.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from tara_api.crd import KINDS, ResourceKind, apply_defaults, crd_for, kind_by_name
 from tara_api.mapping import MAPPING_API_VERSION, DomainModelMapping
 from tara_api.meta import API_VERSION, DNS1123_SUBDOMAIN, GROUP
+from tara_api.safeyaml import SpecFileError, load_spec_documents
 
 __all__ = [
     "Document",
@@ -301,17 +303,12 @@ def yaml_files(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_documents(path: Path) -> tuple[list[Document], list[Problem]]:
-    """Parse a multi-document YAML file; YAML errors become problems naming the line."""
+    """Parse a multi-document YAML file within ``tara_api.safeyaml``'s limits. A file that cannot
+    be read (missing, too large, not UTF-8, broken or hostile YAML) is one problem naming the line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return [], [Problem(str(path), "", f"cannot read: {exc.strerror or exc}", "yaml")]
-    try:
-        bodies = [b for b in yaml.safe_load_all(text)]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        return [], [Problem(str(path), "", f"invalid YAML: {where}{getattr(exc, 'problem', exc)}", "yaml")]
+        bodies = load_spec_documents(path)
+    except SpecFileError as exc:
+        return [], [Problem(str(path), "", exc.detail, "yaml")]
     return [Document(str(path), i + 1, b) for i, b in enumerate(bodies) if b is not None], []
 
 

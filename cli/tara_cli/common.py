@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tara_api.safeyaml import SpecFileError, read_spec_text
 from tara_api.validate import Problem, yaml_files
 from tara_cli import cluster
 from tara_cli.manifests import ManifestError, parse_documents
@@ -122,10 +123,11 @@ def read_resources(paths: Sequence[str], kind: str) -> list[dict[str, Any]]:
 
 
 def read_text(path: str) -> str:
+    """A manifest file's text, within ``tara_api.safeyaml``'s size limit and decoded as UTF-8."""
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return read_spec_text(path)
+    except SpecFileError as exc:
+        raise CliError(str(exc)) from None
 
 
 def write_atomic(path: str | Path, text: str, overwrite: bool = True) -> None:

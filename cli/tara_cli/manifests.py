@@ -14,10 +14,9 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import yaml
-
 from tara_api.crd import dump_yaml
 from tara_api.meta import API_VERSION
+from tara_api.safeyaml import SpecFileError, load_spec_text
 from tara_api.validate import Document, Problem, validate_document
 
 __all__ = [
@@ -172,13 +171,14 @@ def domain_hint(problems: Iterable[Problem]) -> str | None:
 
 
 def parse_documents(text: str, source: str) -> list[Any]:
-    """Every document of a YAML stream, empty ones dropped. Raises ManifestError naming the line."""
+    """Every document of a YAML stream, empty ones dropped, read within ``tara_api.safeyaml``'s
+    limits. Raises ManifestError naming the line."""
     try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ManifestError(f"{source}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        return [doc for doc in load_spec_text(text, source) if doc is not None]
+    except SpecFileError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        hint = f"; {exc.hint}" if exc.hint else ""
+        raise ManifestError(f"{source}: {exc.kind}{where}: {exc.problem}{hint}") from None
 
 
 def find_document(documents: Sequence[Any], kind: str, name: str | None, source: str) -> int:
