@@ -12,6 +12,12 @@ Exit codes are the operator's contract, declared with their reasons in ``tara_ap
 75 preempted, checkpoint saved, run again; 1 unexpected; the others name a failure. The reason and
 message also go to the termination log when ``TARA_TERMINATION_LOG`` names one
 (``/dev/termination-log`` in a pod).
+
+Signals: while a training runs, its ``PreemptionGuard`` holds SIGTERM (a checkpoint at the end of the
+step, then exit 75), and SIGINT is handed to it, so Ctrl-C saves the same checkpoint; a second SIGINT
+stops at once. Anywhere else SIGINT or SIGTERM ends the command with one log line and 128 + the signal
+(130, 143), as the shell reports a process the signal killed, and ``finally`` blocks run on the way
+out (``subprocess.run`` kills its llama.cpp tool).
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 import warnings
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import yaml
@@ -233,6 +241,30 @@ def _cmd_encoder(args: argparse.Namespace, settings: TrainerSettings) -> int:
     return 0
 
 
+class Stopped(BaseException):  # noqa: N818 - like KeyboardInterrupt: library code catching Exception lets it through
+    """SIGINT or SIGTERM outside a training's checkpointing; exit 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _OnSignal:
+    """The SIGINT and SIGTERM handler: hands the first SIGINT to the training's SIGTERM handler while
+    one holds SIGTERM; otherwise raises ``Stopped``."""
+
+    def __init__(self) -> None:
+        self.handed = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        term = signal.getsignal(signal.SIGTERM)
+        if signum == signal.SIGINT and not self.handed and callable(term) and term is not self:
+            self.handed = True
+            term(signum, frame)
+            return
+        raise Stopped(signum)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tara-trainer", description="TARA trainer")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -288,8 +320,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     settings = TrainerSettings.from_env()
+    handler = _OnSignal()
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         return int(args.func(args, settings))
+    except Stopped as exc:
+        log.error("interrupted (%s) during %s; rerun to %s", exc, args.command,
+                  "resume from the last checkpoint" if args.command == "train" else "start it again")
+        return 128 + exc.signum
     except TrainerError as exc:
         log.error("%s: %s", exc.reason, exc)
         _termination_log(settings, exc.reason, str(exc))
@@ -301,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("unexpected failure")
         _termination_log(settings, Reason.CRASHED, f"{type(exc).__name__}: {exc}")
         return EXIT_UNEXPECTED
+    finally:  # in-process callers (tests) get their handlers back
+        for signum, before in previous.items():
+            signal.signal(signum, before)
 
 
 if __name__ == "__main__":
