@@ -192,9 +192,9 @@ def validation_error(exc: ValidationError, body: dict[str, Any]) -> ApiError:
     param = _param(path) or None
     if first["type"] == "extra_forbidden":
         return ApiError(400, f"Unrecognized request argument supplied: {param}", param=param, code="unknown_parameter")
-    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):  # the discriminator: a message's role
         param = f"{param}.role" if param else "role"
-    if first["type"] == "missing":
+    if first["type"] in ("missing", "union_tag_not_found"):
         return ApiError(400, f"'{param}' is required", param=param, code="missing_required_parameter")
     alternatives = dict.fromkeys(e["msg"] for p, e in errors if p == path)
     message = " or ".join(m if i == 0 else m.removeprefix("Input should be ") for i, m in enumerate(alternatives))

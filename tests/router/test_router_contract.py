@@ -172,6 +172,8 @@ BAD_REQUESTS: list[tuple[str, str, Any, int, str | None, str]] = [
     ("no-messages", CHAT, {"model": "tara-auto"}, 400, "messages", "'messages' is required"),
     ("empty-messages", CHAT, {"messages": []}, 400, "messages", "at least 1"),
     ("bad-role", CHAT, {"messages": [{"role": "robot", "content": "hi"}]}, 400, "messages[0].role", "'robot'"),
+    ("no-role", CHAT, {"messages": [USER, {"content": "hi"}]}, 400, "messages[1].role", "'messages[1].role' is required"),
+    ("message-string", CHAT, {"messages": ["hi"]}, 400, "messages[0]", "valid dictionary"),
     ("tool-without-id", CHAT, {"messages": [USER, {"role": "tool", "content": "42"}]}, 400, "messages[1].tool_call_id", "required"),
     ("model-number", CHAT, _chat(model=5), 400, "model", "valid string"),
     ("unknown-model", CHAT, _chat(model="gpt-4"), 404, "model", "does not exist"),
