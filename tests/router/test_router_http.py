@@ -175,6 +175,45 @@ def test_malformed_requests_get_openai_style_errors(router: str, body: bytes, st
     assert text in error["message"] and error["type"]
 
 
+TOOL = {"type": "function", "function": {"name": "lookup", "description": "Look a word up.",
+                                         "parameters": {"type": "object", "properties": {"word": {"type": "string"}}}}}
+EDGES = [  # every parameter of the contract at its edges: what the router accepts, llama-server must take
+    {"max_tokens": 1, "temperature": 0, "top_p": 0, "presence_penalty": -2, "frequency_penalty": -2, "seed": 0, "top_k": 0,
+     "min_p": 0, "typical_p": 0, "repeat_penalty": 0.1, "repeat_last_n": 0, "n": 1, "stream": False, "cache_prompt": False},
+    {"max_tokens": 10**9, "temperature": 2, "top_p": 1, "presence_penalty": 2, "frequency_penalty": 2, "seed": 2**31 - 1,
+     "top_k": 1_000_000, "min_p": 1, "typical_p": 1, "repeat_penalty": 10, "repeat_last_n": 65_536, "user": "u" * 256},
+    {"max_completion_tokens": 3, "stop": ["\n"] * 16, "logprobs": True, "top_logprobs": 20,
+     "logit_bias": {"1": -100, "2": 100, "999999999": 5, "hello": 1}},
+    {"stop": "", "response_format": {"type": "text"}},
+    {"response_format": {"type": "json_object"}},
+    {"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}},
+    {"tools": [TOOL], "tool_choice": "auto", "parallel_tool_calls": False},
+    {"tools": [TOOL], "tool_choice": {"type": "function", "function": {"name": "lookup"}}},
+    {"stream": True, "stream_options": {"include_usage": True}},
+    {"messages": [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": [{"type": "text", "text": "Hi"}], "name": "ann"},
+                  {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+                                                                       "function": {"name": "lookup", "arguments": "{}"}}]},
+                  {"role": "tool", "tool_call_id": "c1", "content": "nothing"}, {"role": "assistant"},
+                  {"role": "user", "content": "and?"}]},
+]
+
+
+@pytest.mark.parametrize("fields", EDGES, ids=["low", "high", "lists", "empty-stop", "json-object", "json-schema", "tools",
+                                                "tool-choice", "stream-usage", "every-role"])
+def test_what_the_contract_accepts_llama_server_takes(router: str, fields: dict) -> None:
+    body = {"model": "tara-business", "max_tokens": 2, "messages": [{"role": "user", "content": "How do I price a product?"}], **fields}
+    r = requests.post(router + "/v1/chat/completions", json=body, timeout=60)
+    assert r.status_code == 200, r.text
+    if fields.get("stream"):
+        assert r.text.rstrip().endswith("data: [DONE]")
+    completion = {k: v for k, v in fields.items() if k not in ("messages", "tools", "tool_choice", "parallel_tool_calls",
+                                                                 "response_format", "top_logprobs", "max_completion_tokens")}
+    completion["logprobs"] = 20 if "logprobs" in fields else completion.pop("logprobs", None)
+    r = requests.post(router + "/v1/completions", json={"model": "tara-business", "prompt": PROMPT, "max_tokens": 2,
+                                                        **{k: v for k, v in completion.items() if v is not None}}, timeout=60)
+    assert r.status_code == 200, r.text
+
+
 def test_models_health_and_metrics(router: str) -> None:
     models = [m["id"] for m in requests.get(router + "/v1/models", timeout=5).json()["data"]]
     assert models == ["tara-auto", "tara-healthcare", "tara-business", "tara-base"]  # base: every adapter off
