@@ -37,8 +37,13 @@ def test_bare_spec_is_accepted(tmp_path: Path, suffix: str) -> None:
         ("domain: [unclosed\n", "invalid YAML"),
         (yaml.safe_dump({**SPEC, "lora": {"qlora": True}}), "spec.lora.qlora: lora.qlora (4-bit) needs resources.accelerator: gpu"),
         (yaml.safe_dump({**SPEC, "dataset": {}}), "spec.dataset: set exactly one of"),
+        # the trainer reads specs within the limits tara validate uses (tara_api.safeyaml): one line, no traceback
+        ("a: &a [*a]\n", "a spec cannot be recursive"),
+        ("domain: !!binary aGk=\n", "tag !!binary is not supported"),
+        ("".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" if i else "l0: &l0 [x]\n" for i in range(8)), "nodes"),
     ],
-    ids=["wrong-kind", "not-a-mapping", "bad-yaml", "qlora-on-cpu", "no-dataset"],
+    ids=["wrong-kind", "not-a-mapping", "bad-yaml", "qlora-on-cpu", "no-dataset", "recursive-alias", "binary-tag",
+         "billion-laughs"],
 )
 def test_bad_specs_are_refused_with_the_field(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "spec.yaml"

@@ -32,12 +32,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import yaml
-
 from tara_api import DomainTraining, GGUFPhase
 from tara_api.crd import GGUF_PHASE
 from tara_api.meta import API_VERSION
 from tara_api.reasons import Reason
+from tara_api.safeyaml import SpecFileError, load_spec_file
 from tara_api.validate import Document, validate_document
 from tara_trainer.errors import EXIT_UNEXPECTED, SpecInvalid, TrainerError
 from tara_trainer.settings import TrainerSettings
@@ -48,12 +47,13 @@ log = logging.getLogger("tara_trainer")
 
 
 def _read_yaml(path: Path) -> Any:
+    """The spec file's one document, read within the limits every spec reader shares (tara_api.safeyaml)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_spec_file(path)
+    except SpecFileError as exc:  # already one line naming the file, the place and what to do
+        raise SpecInvalid(str(exc)) from exc
     except OSError as exc:
         raise SpecInvalid(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise SpecInvalid(f"{path}: invalid YAML: {exc}") from exc
 
 
 def _validated(path: Path, body: dict[str, Any]) -> dict[str, Any]:
