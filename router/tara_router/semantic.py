@@ -26,8 +26,9 @@ enough); one at least ``care_threshold`` is answered by its domain with a care n
 resources in the prompt. The crisis probe reads more than the routed text (``crisis_views``): each
 recent user turn alone and overlapping windows of long turns, so risk said once in a long message
 or an earlier turn is not diluted by the rest or cut at the context's end; the highest reading
-counts. The emotion probe (softmax over neutral and Plutchik's eight)
-feeds ``tara_router.emotion.blend``. Everything here but :class:`Embedder` is pure numpy.
+counts. The emotion probe (softmax over neutral and Plutchik's eight, with a calibrated prior
+added to neutral's logit: a plain request should not be read as emotional) feeds
+``tara_router.emotion.blend``. Everything here but :class:`Embedder` is pure numpy.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class SemanticIndex:
     emotion_weights: np.ndarray | None = None  # the emotion probe: (dim, classes) softmax regression
     emotion_bias: np.ndarray | None = None
     emotion_classes: tuple[str, ...] = ()
+    emotion_neutral_bias: float = 0.0  # added to the neutral logit: a prior for "no emotion", calibrated on held-out rows
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or len(self.vectors) != len(self.owner):
@@ -119,6 +121,10 @@ class SemanticIndex:
         reach = (self._topk_means(background @ self.vectors.T)[:, :-1].mean(axis=0) if len(background)
                  else np.zeros(len(self.domains)))
         object.__setattr__(self, "reach", reach.astype(np.float32))  # each domain's mean similarity to the background
+        prior = np.zeros(len(self.emotion_classes), dtype=np.float32)
+        if "neutral" in self.emotion_classes:
+            prior[self.emotion_classes.index("neutral")] = self.emotion_neutral_bias
+        object.__setattr__(self, "_emotion_prior", prior)
 
     @property
     def dim(self) -> int:
@@ -130,7 +136,8 @@ class SemanticIndex:
         return out
 
     def with_params(self, **params: float | None) -> SemanticIndex:
-        names = ("k", "temperature", "threshold", "margin", "bias_weight", "crisis_threshold", "care_threshold")
+        names = ("k", "temperature", "threshold", "margin", "bias_weight", "crisis_threshold", "care_threshold",
+                 "emotion_neutral_bias")
         fields = {n: getattr(self, n) for n in names}
         fields.update({k: v for k, v in params.items() if v is not None})
         return dataclasses.replace(self, k=int(fields["k"]), **{n: float(fields[n]) for n in names[1:]})
@@ -160,7 +167,7 @@ class SemanticIndex:
         confident = bool(dom[best] >= self.threshold and dom[best] + self.margin >= background)
         emotion: dict[str, float] = {}
         if self.emotion_weights is not None and self.emotion_bias is not None:
-            z = q @ self.emotion_weights + self.emotion_bias
+            z = q @ self.emotion_weights + self.emotion_bias + self._emotion_prior
             e = np.exp(z - z.max())
             emotion = {c: float(x) for c, x in zip(self.emotion_classes, e / e.sum(), strict=True)}
         crisis = 0.0
@@ -212,7 +219,8 @@ class SemanticIndex:
                    crisis_weights=weights, crisis_bias=float(meta.get("crisisBias", 0.0)),
                    crisis_threshold=float(meta.get("crisisThreshold", 0.99)), care_threshold=float(meta.get("careThreshold", 0.5)),
                    quality={str(k): float(v) for k, v in (meta.get("quality") or {}).items()},
-                   emotion_weights=emotion[0], emotion_bias=emotion[1], emotion_classes=tuple(classes))
+                   emotion_weights=emotion[0], emotion_bias=emotion[1], emotion_classes=tuple(classes),
+                   emotion_neutral_bias=float(meta.get("emotionNeutralBias", 0.0)))
 
 
 def find_libllama(env: dict[str, str] | None = None) -> Path | None:

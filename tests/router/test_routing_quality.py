@@ -157,5 +157,6 @@ def test_emotion_on_the_reporting_half(routers) -> None:
     for name, f in figures.items():
         print(f"emotion report half, {name}: emotional read right {f['emotionalRecall']:.3f}, neutral kept {f['neutralKept']:.3f}")
     shipped, lexicon = figures["shipped"], figures["lexicon"]
-    assert shipped["emotionalRecall"] >= 0.84 and shipped["neutralKept"] >= 0.84  # 0.881 and 0.867 recorded (0.894, 0.917 before); goals 0.80, 0.90
+    # 0.863 and 0.933 recorded with the neutral prior chosen on emotion_dev (0.881 and 0.867 without); goals 0.80, 0.90
+    assert shipped["emotionalRecall"] >= 0.84 and shipped["neutralKept"] >= 0.90
     assert shipped["emotionalRecall"] >= lexicon["emotionalRecall"] + 0.2

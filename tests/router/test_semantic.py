@@ -300,6 +300,13 @@ def test_the_emotion_probe_is_written_and_read_back(tmp_path: Path) -> None:
     probs = index.score(B).emotion
     assert set(probs) == set(routing.EMOTION_CLASSES) and max(probs, key=probs.get) == "fear"
     assert abs(sum(probs.values()) - 1) < 1e-5
+    # the neutral prior is written with the index and shifts a tie between joy (A) and neutral (C) to neutral
+    assert index.emotion_neutral_bias == routing.RoutingParams.emotion_neutral_bias > 0
+    between = (A + C) / np.linalg.norm(A + C)
+    tied = index.with_params(emotion_neutral_bias=0.0).score(between).emotion
+    assert abs(tied["joy"] - tied["neutral"]) < 1e-5
+    shifted = index.score(between).emotion
+    assert shifted["neutral"] / shifted["joy"] == pytest.approx(np.exp(routing.RoutingParams.emotion_neutral_bias), rel=1e-4)
 
 
 def test_builds_embed_each_text_once_per_model_file(tmp_path: Path) -> None:
