@@ -62,17 +62,23 @@ def _cmd_crds(args: argparse.Namespace) -> int:
 
 def _cmd_local(args: argparse.Namespace) -> int:
     from tara_cli.local import run
+    from tara_cli.shutdown import exit_on_signal
 
-    return run(Path(args.dir), Path(args.state), Path(args.tiny_model), serve=not args.no_serve, port=args.port)
+    code = run(Path(args.dir), Path(args.state), Path(args.tiny_model), serve=not args.no_serve, port=args.port)
+    exit_on_signal(code)  # run() handles signals until it returns; then the process only has to end
+    return code
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     import tempfile
 
     from tara_cli.serve import serve
+    from tara_cli.shutdown import exit_on_signal
 
     with tempfile.TemporaryDirectory(prefix="tara-serve-") as work:
-        return serve(Path(args.phase_dir), args.port, args.host, args.ctx_size, args.threads, Path(work))
+        code = serve(Path(args.phase_dir), args.port, args.host, args.ctx_size, args.threads, Path(work))
+    exit_on_signal(code)
+    return code
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
-__all__ = ["Interrupted", "SignalCatcher", "deferred", "spawn", "stop"]
+__all__ = ["Interrupted", "SignalCatcher", "deferred", "exit_on_signal", "spawn", "stop"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -116,6 +116,20 @@ def deferred() -> contextlib.AbstractContextManager[None]:
     """A block that a signal does not cut short: the active catcher raises after it (no catcher: nothing)."""
     catcher = SignalCatcher.active
     return catcher.deferring() if catcher is not None else contextlib.nullcontext()
+
+
+def exit_on_signal(code: int) -> None:
+    """Once a command's work is done: SIGINT or SIGTERM while the interpreter tears down (seconds with
+    torch loaded) ends the process at once with ``code``, the work's own status, not a traceback."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, handler)
 
 
 def _die_with_parent(parent: int) -> Callable[[], None] | None:

@@ -13,8 +13,10 @@ says Interrupted with the stage, and a rerun prints what it resumes and complete
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -120,6 +122,24 @@ def test_a_child_dies_with_its_parent_even_when_the_parent_is_sigkilled() -> Non
     assert not alive([child])
 
 
+AFTER_WORK = """
+import sys, time
+from tara_cli.shutdown import exit_on_signal
+exit_on_signal(3)
+print("done", flush=True)
+time.sleep(60)  # stands for the interpreter's teardown
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_work_ends_the_process_with_the_works_status(signum: int) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", AFTER_WORK], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "done\n"
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 3 and stderr == ""
+
+
 def _trainer_state(out: Path, status: str, checkpoint: int | None = None) -> None:
     out.mkdir(parents=True)
     (out / "state.json").write_text(json.dumps({"status": status, "checkpoint_step": checkpoint}))
@@ -186,28 +206,79 @@ def _local_run(ws: dict[str, Path], *extra: str) -> list[str]:
     return [*TARA, "local", "run", str(ws["manifests"]), "--state", str(ws["state"]), "--tiny-model", str(ws["tiny"]), *extra]
 
 
-def _interrupt(ws: dict[str, Path], argv: list[str], ready: Callable[[str], bool], signum: int,
-               timeout: float = 240) -> tuple[subprocess.CompletedProcess[str], dict[int, str]]:
-    """Run ``argv``; once ``ready(stdout so far)`` holds, note its descendants and send ``signum``.
-    Output goes to files: a pipe nobody reads while waiting could fill and stall the run."""
-    out_path, err_path = ws["root"] / "stdout.txt", ws["root"] / "stderr.txt"
-    with out_path.open("w") as out, err_path.open("w") as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=_env(ws), start_new_session=True)
+def _fill(fd: int) -> None:
+    """Write into a pipe until it is full, so that the next write to it blocks. Through a file description
+    of its own: O_NONBLOCK on ``fd`` would be the child's too (it shares the description)."""
+    own = os.open(f"/proc/self/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK)
+    try:
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                os.write(own, b"\n")
+    finally:
+        os.close(own)
+
+
+def _blocked_writing(pid: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while "pipe_write" not in Path(f"/proc/{pid}/wchan").read_text():
+        assert time.monotonic() < deadline, "the run never blocked writing its output"
+        time.sleep(0.02)
+
+
+def _interrupt(ws: dict[str, Path], argv: list[str], ready: Callable[[str, int], bool], signum: int, *,
+               hold_output: bool = False, timeout: float = 240) -> tuple[subprocess.CompletedProcess[str], dict[int, str]]:
+    """Run ``argv``; once ``ready(stdout so far, pid)`` holds, note its descendants and send ``signum``.
+
+    stdout comes through a pipe read as it goes (stderr goes to a file). ``hold_output``: once ready,
+    fill the pipe and wait until the run blocks writing its next line, then signal it; for a point
+    that passes too fast to hit (the tiny model answers every sample question in well under a second,
+    so "serving" is held at its first line, once llama-server and the router both answer)."""
+    err_path = ws["root"] / "stderr.txt"
+    read_fd, write_fd = os.pipe()
+    with err_path.open("w") as err:
+        proc = subprocess.Popen(argv, stdout=write_fd, stderr=err, env=_env(ws), start_new_session=True)
+    out = bytearray()
+
+    def read(wait: float) -> bool:
+        if select.select([read_fd], [], [], wait)[0]:
+            chunk = os.read(read_fd, 1 << 16)
+            out.extend(chunk)
+            return bool(chunk)
+        return False
+
     try:
         deadline = time.monotonic() + timeout
-        while not ready(out_path.read_text()):
-            assert proc.poll() is None, f"exited early ({proc.returncode}):\n{out_path.read_text()[-3000:]}{err_path.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, out_path.read_text()[-3000:]
-            time.sleep(0.05)
-        time.sleep(0.3)  # the step under way has started its children
+        while not ready(out.decode(errors="replace"), proc.pid):
+            assert proc.poll() is None, f"exited early ({proc.returncode}):\n{out.decode()[-3000:]}{err_path.read_text()[-3000:]}"
+            assert time.monotonic() < deadline, out.decode()[-3000:]
+            read(0.05)
+        if hold_output:
+            _fill(write_fd)
+            _blocked_writing(proc.pid)
+        else:
+            time.sleep(0.3)  # the step under way has started its children
         below = descendants(proc.pid)
         proc.send_signal(signum)
-        proc.wait(timeout=90)
+        os.close(write_fd)
+        deadline = time.monotonic() + 90
+        while proc.poll() is None and time.monotonic() < deadline:
+            read(0.05)
+        proc.wait(timeout=1)
+        while read(0):
+            pass
     finally:
         if proc.poll() is None:  # the group (start_new_session): the run and whatever it started
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    return subprocess.CompletedProcess(argv, proc.returncode, out_path.read_text(), err_path.read_text()), below
+        os.close(read_fd)
+        with contextlib.suppress(OSError):
+            os.close(write_fd)
+    return subprocess.CompletedProcess(argv, proc.returncode, out.decode(errors="replace"), err_path.read_text()), below
+
+
+def _router_started(_out: str, pid: int) -> bool:
+    """The run has started the router: llama-server answers, and the run's next line says it is serving."""
+    return any("tara_router.main" in c for c in descendants(pid).values())
 
 
 def _assert_clean_exit(ws: dict[str, Path], result: subprocess.CompletedProcess[str], below: dict[int, str], signum: int,
@@ -235,7 +306,8 @@ SIGNALS = [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM
 @pytest.mark.parametrize("signum", SIGNALS)
 def test_local_run_interrupted_while_serving(workspace: dict[str, Path], signum: int) -> None:
     ws = workspace
-    result, below = _interrupt(ws, _local_run(ws), lambda out: "serving at" in out, signum)
+    result, below = _interrupt(ws, _local_run(ws), _router_started, signum, hold_output=True)
+    assert "Q: " not in result.stdout  # held at "serving at", before the first question
     assert any("llama-server" in c for c in below.values()) and any("tara_router.main" in c for c in below.values()), below
     _assert_clean_exit(ws, result, below, signum, "serve phase-1")
 
@@ -253,7 +325,7 @@ def test_local_run_interrupted_while_serving(workspace: dict[str, Path], signum:
 def test_local_run_interrupted_during_the_build(workspace: dict[str, Path], signum: int) -> None:
     ws = workspace
     shutil.rmtree(ws["state"] / "phases")
-    result, below = _interrupt(ws, _local_run(ws, "--no-serve"), lambda out: "convert base model" in out, signum)
+    result, below = _interrupt(ws, _local_run(ws, "--no-serve"), lambda out, _pid: "convert base model" in out, signum)
     state = _assert_clean_exit(ws, result, below, signum, "build phase-1")
     assert "convert base model" in state["buildStep"], state
 
@@ -275,12 +347,12 @@ def test_local_run_interrupted_during_a_training_saves_a_checkpoint(workspace: d
     from tara_trainer.checkpoints import MARKER
 
     ws = workspace
-    _write_manifest(ws["manifests"] / "education.yaml", training("education", ws["tiny"], steps=40), saveSteps=2)
+    _write_manifest(ws["manifests"] / "education.yaml", training("education", ws["tiny"], steps=20), saveSteps=2)
     first = ws["state"] / "trainings" / "education" / "checkpoints" / "checkpoint-2" / MARKER
-    result, below = _interrupt(ws, _local_run(ws, "--no-serve"), lambda _out: first.is_file(), signum)
+    result, below = _interrupt(ws, _local_run(ws, "--no-serve"), lambda _out, _pid: first.is_file(), signum)
     state = _assert_clean_exit(ws, result, below, signum, "train education")
     saved = state["checkpointStep"]
-    assert saved >= 2 and saved == state["step"] < 40, state  # saved on the signal, at the step reached
+    assert saved >= 2 and saved == state["step"] < 20, state  # saved on the signal, at the step reached
     trainer = json.loads((ws["state"] / "trainings" / "education" / "state.json").read_text())
     assert trainer["status"] == "Interrupted" and trainer["checkpoint_step"] == saved, trainer
 
@@ -297,7 +369,7 @@ def test_tara_serve_stops_both_children_and_exits_zero(workspace: dict[str, Path
     ws = workspace
     argv = [*TARA, "serve", "--phase-dir", str(ws["state"] / "phases" / "phase-1" / "build"), "--port", str(free_port()),
             "--ctx-size", "512"]
-    result, below = _interrupt(ws, argv, lambda out: "TARA is serving" in out, signum)
+    result, below = _interrupt(ws, argv, lambda out, _pid: "TARA is serving" in out, signum)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.strip().splitlines()[-1] == f"tara serve: stopped ({signal.Signals(signum).name}); llama-server and the router stopped"
     assert "Traceback" not in result.stderr
