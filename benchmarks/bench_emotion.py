@@ -97,9 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     from common import write_result
 
     router = br.shipped_router(args.work)
-    dev = calibrate(router, load(DEV))
+    dev_rows = load(DEV)
+    dev = calibrate(router, dev_rows)
     chosen = dev["chosen"]
-    print(f"neutral prior on emotion_dev ({len(load(DEV))} rows): bias {chosen['bias']} (recall {chosen['emotionalRecall']:.3f}, "
+    print(f"neutral prior on emotion_dev ({len(dev_rows)} rows): bias {chosen['bias']} (recall {chosen['emotionalRecall']:.3f}, "
           f"neutral kept {chosen['neutralKept']:.3f}); shipped {router.semantic.emotion_neutral_bias} "
           "(tara_trainer.export.routing.RoutingParams.emotion_neutral_bias)")
     rows = load()

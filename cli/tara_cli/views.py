@@ -105,6 +105,11 @@ def _num(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}g}" if isinstance(value, int | float) and not isinstance(value, bool) else NONE
 
 
+def _percent(value: Any, missing: str = NONE) -> str:
+    """A relative change (0.05) as a signed percentage (+5.00%); ``missing`` when it is not a number."""
+    return f"{value * 100:+.2f}%" if isinstance(value, int | float) else missing
+
+
 def _text(value: Any) -> str:
     return NONE if value is None or value == "" else str(value)
 
@@ -184,11 +189,10 @@ def _artifact_lines(obj: dict[str, Any]) -> list[str]:
         return ["  (none built yet)"]
     rows = []
     for a in artifacts:
-        increase = a.get("perplexityIncrease")
         rows.append([
             _text(a.get("kind")), _text(a.get("quantization")), _text(a.get("domain")), _text(a.get("path")),
             size(a.get("bytes")), _num(a.get("bitsPerWeight"), 3), _num(a.get("perplexity"), 5),
-            f"{increase * 100:+.2f}%" if isinstance(increase, int | float) else NONE,
+            _percent(a.get("perplexityIncrease")),
             str(a.get("sha256") or NONE)[:12],
         ])
     return ["  " + line for line in table(["KIND", "QUANT", "DOMAIN", "FILE", "SIZE", "BITS/W", "PERPLEXITY", "VS F16", "SHA256"],
@@ -206,7 +210,7 @@ def _serving(serving: dict[str, Any]) -> str:
     limits = [f"{label} <= {targets[key]}" for key, label in (("maxFileSize", "files"), ("maxMemory", "memory"))
               if targets.get(key) is not None]
     if isinstance(targets.get("maxQualityLoss"), int | float):
-        limits.append(f"quality loss <= {targets['maxQualityLoss'] * 100:+.2f}%")
+        limits.append(f"quality loss <= {_percent(targets['maxQualityLoss'])}")
     if limits:
         parts.append("targets: " + ", ".join(limits))
     return ", ".join(parts)
@@ -214,13 +218,9 @@ def _serving(serving: dict[str, Any]) -> str:
 
 def _merge_check_lines(obj: dict[str, Any]) -> list[str]:
     checks = [c for c in _get(obj, "status", "mergeCheck") or [] if isinstance(c, dict)]
-    rows = []
-    for c in checks:
-        loss, allowed = c.get("loss"), c.get("allowed")
-        rows.append([_text(c.get("domain")), _num(c.get("adapterPerplexity"), 5), _num(c.get("mergedPerplexity"), 5),
-                     f"{loss * 100:+.2f}%" if isinstance(loss, int | float) else NONE,
-                     f"{allowed * 100:+.2f}%" if isinstance(allowed, int | float) else "(report only)",
-                     "yes" if c.get("passed") else "no"])
+    rows = [[_text(c.get("domain")), _num(c.get("adapterPerplexity"), 5), _num(c.get("mergedPerplexity"), 5),
+             _percent(c.get("loss")), _percent(c.get("allowed"), "(report only)"), "yes" if c.get("passed") else "no"]
+            for c in checks]
     return ["  " + line for line in table(["DOMAIN", "ADAPTER PPL", "MERGED PPL", "LOSS", "ALLOWED", "PASSED"], rows).splitlines()]
 
 
