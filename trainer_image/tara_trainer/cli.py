@@ -4,8 +4,8 @@
     tara-trainer tiny-model --output DIR            # build the tiny offline model for tests and demos
     tara-trainer build --phase FILE --trainings DIR --output DIR   # GGUF artifacts of a GGUFPhase
     tara-trainer verify-build --build DIR           # re-check a build's files against their sha256
-    tara-trainer serve --build DIR [--port 8081]    # verify a build, then exec llama-server on it
-    tara-trainer llama-build                        # fetch and build the pinned llama.cpp tools (cached)
+    tara-trainer serve --build DIR [--port 8081] [--gpu-layers N]  # verify a build, exec llama-server on it
+    tara-trainer llama-build [--cuda]               # fetch and build the pinned llama.cpp tools (cached)
     tara-trainer routing-encoder                    # fine-tune the router's sentence encoder (cached)
 
 Exit codes are the operator's contract, declared with their reasons in ``tara_api.reasons``: 0 done;
@@ -38,7 +38,7 @@ from tara_api.meta import API_VERSION
 from tara_api.reasons import Reason
 from tara_api.safeyaml import SpecFileError, load_spec_file
 from tara_api.validate import Document, validate_document
-from tara_trainer.errors import EXIT_UNEXPECTED, SpecInvalid, TrainerError
+from tara_trainer.errors import EXIT_UNEXPECTED, HardwareUnsupported, SpecInvalid, TrainerError
 from tara_trainer.settings import TrainerSettings
 
 __all__ = ["load_spec", "main"]
@@ -205,11 +205,16 @@ def _cmd_serve(args: argparse.Namespace, settings: TrainerSettings) -> int:
     import os
 
     from tara_trainer.export.serve import server_argv, verified_manifest
-    from tara_trainer.llamacpp import ensure_toolchain
+    from tara_trainer.llamacpp import cuda_driver_error, ensure_toolchain
 
     folder = Path(args.build)
     manifest = verified_manifest(folder)
-    binary = ensure_toolchain(settings.cache_dir, build=settings.build_toolchain).tool("llama-server")
+    cuda = args.gpu_layers > 0  # offloading needs the CUDA build: a CPU llama-server ignores -ngl with a warning
+    if cuda and (problem := cuda_driver_error()):
+        raise HardwareUnsupported(f"--gpu-layers {args.gpu_layers} (serving.gpuLayers) offloads layers to a GPU, but this "
+                                  f"container has no NVIDIA driver ({problem}): give the pod a GPU "
+                                  "(serving.resources.accelerator: gpu) or set gpuLayers: 0")
+    binary = ensure_toolchain(settings.cache_dir, build=settings.build_toolchain, cuda=cuda).tool("llama-server")
     argv = server_argv(manifest, folder, binary, host=args.host, port=args.port, ctx_size=args.ctx_size,
                        gpu_layers=args.gpu_layers, threads=args.threads)
     if args.dry_run:
@@ -225,7 +230,8 @@ def _cmd_llama(args: argparse.Namespace, settings: TrainerSettings) -> int:
     from tara_trainer.llamacpp import ensure_toolchain
 
     cache = Path(args.cache_dir) if args.cache_dir else settings.cache_dir
-    tc = ensure_toolchain(cache, jobs=args.jobs, build=not args.check, native=settings.ggml_native)
+    tc = ensure_toolchain(cache, jobs=args.jobs, build=not args.check, native=settings.ggml_native,
+                          cuda=args.cuda or settings.ggml_cuda)
     print(json.dumps({"binDir": str(tc.bin_dir), "sourceDir": str(tc.source_dir), **tc.stamp}, indent=2))
     return 0
 
@@ -299,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--ctx-size", type=int, default=2048)
-    p.add_argument("--gpu-layers", type=int, default=0)
+    p.add_argument("--gpu-layers", type=int, default=0,
+                   help="layers offloaded to the GPU (llama-server --n-gpu-layers); above 0 serves with the CUDA build")
     p.add_argument("--threads", type=int)
     p.add_argument("--dry-run", action="store_true", help="print the llama-server command instead of running it")
     p.set_defaults(func=_cmd_serve)
@@ -307,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", help="cache folder (default: $TARA_CACHE_DIR or ~/.cache/tara)")
     p.add_argument("--jobs", type=int, help="parallel compile jobs (default: all cores)")
     p.add_argument("--check", action="store_true", help="only report; fail when the build is missing")
+    p.add_argument("--cuda", action="store_true", help="build with CUDA (GGML_CUDA=ON, needs nvcc) into its own cache "
+                   "entry, for serving with --gpu-layers (default: $TARA_GGML_CUDA, else the CPU build)")
     p.set_defaults(func=_cmd_llama)
     p = sub.add_parser("routing-encoder", help="fine-tune the router's sentence encoder once into the user cache "
                        "(phase builds do it when it is missing; a few minutes on two cores)")

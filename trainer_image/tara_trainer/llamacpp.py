@@ -3,10 +3,17 @@
 That sdist vendors a llama.cpp tree whose convert scripts, ``gguf-py`` and C++ tools all match
 the ``llama_cpp`` Python bindings of the same version. We download it once, unpack the vendored
 tree and build ``llama-server``, ``llama-quantize``, ``llama-perplexity`` and the shared
-``libllama`` (CPU, Release, no curl, no web UI download) into a user-level cache keyed by the
-pinned version and the CPU's instruction-set flags (the build is ``-march=native``), so fresh
-clones on the same machine reuse it and another machine builds its own; images ship a portable
-build (``TARA_GGML_NATIVE=false``) that every node can run.
+``libllama`` (Release, no curl, no web UI download) into a user-level cache keyed by the pinned
+version, the CPU's instruction-set flags (the build is ``-march=native``) and the backend, so fresh
+clones on the same machine reuse it and another machine builds its own; images ship portable builds
+(``TARA_GGML_NATIVE=false``) that every node can run.
+
+Two backends, side by side: ``build-<cpu>`` is the CPU build (the GGUF build's quantize and
+perplexity, the router's in-process embedder, serving without GPU layers); ``cuda-<cpu>`` is the
+same tools with ``GGML_CUDA=ON`` (``tara-trainer llama-build --cuda`` or ``TARA_GGML_CUDA=true``;
+it needs the CUDA toolkit, nvcc, to build, and an NVIDIA driver, ``libcuda.so.1``, to run), which
+``tara-trainer serve`` uses when it offloads layers (``--gpu-layers`` above 0). A CUDA build never
+replaces a CPU one: the CPU build's name is unchanged, and the router looks only for ``build-*``.
 
 The ``llama_cpp`` package is installed without its own copy of the library
 (``CMAKE_ARGS=-DLLAMA_BUILD=OFF``, see the Makefile) and loads the ``libllama`` built here through
@@ -41,6 +48,9 @@ __all__ = [
     "TOOLS",
     "LlamaCpp",
     "ToolchainError",
+    "build_name",
+    "cmake_flags",
+    "cuda_driver_error",
     "ensure_toolchain",
     "import_llama_cpp",
 ]
@@ -61,6 +71,10 @@ CMAKE_FLAGS = (
     "-DBUILD_SHARED_LIBS=ON",
 )
 PORTABLE = "portable"  # build key of a -DGGML_NATIVE=OFF build (images that run on any x86-64 node)
+CUDA_FLAGS = (
+    "-DGGML_CUDA=ON",
+    "-DGGML_CUDA_NCCL=OFF",  # one server, one node: no NCCL to ship (it would link libnccl when found)
+)
 
 
 class ToolchainError(TrainerError):
@@ -131,9 +145,50 @@ class LlamaCpp:
             return {}
 
 
-def _layout(cache_dir: Path, version: str, native: bool = True) -> tuple[Path, Path]:
+def build_name(cpu: str, cuda: bool = False) -> str:
+    """The build folder's name (the cache key below the version): ``build-<cpu>`` for the CPU backend
+    (the name every CPU build has had, so existing caches stay valid), ``cuda-<cpu>`` with CUDA.
+    ``cpu`` is ``cpu_key()`` for a native build, ``PORTABLE`` otherwise."""
+    return f"{'cuda' if cuda else 'build'}-{cpu}"
+
+
+def cmake_flags(native: bool = True, cuda: bool = False) -> list[str]:
+    """CMake's configure flags for a build (pure): the common ones, native or portable CPU code, and
+    CUDA. A native CUDA build compiles for the GPUs present (llama.cpp sets CMAKE_CUDA_ARCHITECTURES
+    to native); a portable one for llama.cpp's default list of architectures."""
+    return [*CMAKE_FLAGS, f"-DGGML_NATIVE={'ON' if native else 'OFF'}", *(CUDA_FLAGS if cuda else ())]
+
+
+def _layout(cache_dir: Path, version: str, native: bool = True, cuda: bool = False) -> tuple[Path, Path]:
     root = cache_dir / "llama.cpp" / version
-    return root / "src", root / f"build-{cpu_key() if native else PORTABLE}"
+    return root / "src", root / build_name(cpu_key() if native else PORTABLE, cuda)
+
+
+def _nvcc() -> str | None:
+    """The CUDA compiler CMake will use: ``CUDACXX``, ``nvcc`` on PATH, or the toolkit's default place."""
+    for candidate in (os.environ.get("CUDACXX"), shutil.which("nvcc"), "/usr/local/cuda/bin/nvcc"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _nvcc_version(nvcc: str) -> str:
+    try:
+        out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return "unknown"
+    return next((line.strip() for line in reversed(out.splitlines()) if line.strip()), "unknown")
+
+
+def cuda_driver_error() -> str | None:
+    """Why a CUDA build cannot run here (no NVIDIA driver library, ``libcuda.so.1``), or None when it can."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError as exc:
+        return str(exc)
+    return None
 
 
 def _is_built(build_dir: Path) -> bool:
@@ -190,14 +245,17 @@ def _fetch_source(src_dir: Path, version: str) -> None:
         unpacked.rename(src_dir)
 
 
-def _build(src_dir: Path, build_dir: Path, jobs: int, native: bool = True) -> float:
-    """Configure and build in ``build_dir``; the stamp written last marks it complete."""
+def _build(src_dir: Path, build_dir: Path, jobs: int, native: bool = True, nvcc: str | None = None) -> float:
+    """Configure and build in ``build_dir`` (with CUDA when ``nvcc`` is given); the stamp written last
+    marks it complete."""
     (build_dir / STAMP).unlink(missing_ok=True)
     build_dir.mkdir(parents=True, exist_ok=True)
     log_file = build_dir / "build.log"
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
     started = time.monotonic()
-    flags = [*CMAKE_FLAGS, f"-DGGML_NATIVE={'ON' if native else 'OFF'}"]
+    flags = cmake_flags(native, cuda=nvcc is not None)
+    if nvcc:
+        flags.append(f"-DCMAKE_CUDA_COMPILER={nvcc}")
     _run(["cmake", "-S", str(src_dir), "-B", str(build_dir), *generator, *flags], "cmake configure", log_file=log_file)
     _run(
         ["cmake", "--build", str(build_dir), "--config", "Release", "-j", str(jobs), "--target", *TOOLS, *_LIBS],
@@ -209,6 +267,8 @@ def _build(src_dir: Path, build_dir: Path, jobs: int, native: bool = True) -> fl
         "llamaCppPythonVersion": build_dir.parent.name,
         "cpuKey": cpu_key(),
         "cmakeFlags": flags,
+        "cuda": nvcc is not None,
+        **({"cudaToolkit": _nvcc_version(nvcc)} if nvcc else {}),
         "jobs": jobs,
         "buildSeconds": round(seconds, 1),
         "cores": os.cpu_count(),
@@ -222,29 +282,37 @@ def _build(src_dir: Path, build_dir: Path, jobs: int, native: bool = True) -> fl
 
 def ensure_toolchain(
     cache_dir: Path, version: str = LLAMA_CPP_PYTHON_VERSION, jobs: int | None = None, build: bool = True,
-    native: bool = True,
+    native: bool = True, cuda: bool = False,
 ) -> LlamaCpp:
     """Return the llama.cpp build cached under ``cache_dir``, fetching and building it first when missing.
 
     ``native`` builds for this CPU (``-march=native``, keyed by its instruction-set flags); a
     portable build (``native=False``, as images ship) is used too when no native one exists.
-    Raises ToolchainError when the build is missing and ``build`` is false, or a step fails.
+    ``cuda`` asks for the CUDA backend (its own cache entry; a CPU build never stands in for it).
+    Raises ToolchainError when the build is missing and ``build`` is false, when a CUDA build is asked
+    for without the CUDA toolkit, or when a step fails.
     """
-    src_dir, build_dir = _layout(cache_dir, version, native)
-    candidates = [build_dir] + ([_layout(cache_dir, version, False)[1]] if native else [])
+    src_dir, build_dir = _layout(cache_dir, version, native, cuda)
+    candidates = [build_dir] + ([_layout(cache_dir, version, False, cuda)[1]] if native else [])
     if (src_dir / "convert_hf_to_gguf.py").is_file():
         for candidate in candidates:
             if _is_built(candidate):
                 return LlamaCpp(version=version, source_dir=src_dir, build_dir=candidate)
     tc = LlamaCpp(version=version, source_dir=src_dir, build_dir=build_dir)
+    what = f"llama.cpp {version} with CUDA" if cuda else f"llama.cpp {version}"
     if not build:
-        raise ToolchainError(f"llama.cpp {version} is not built in {build_dir}; run `make llama` (about 5 minutes on 2 cores)")
+        how = "`tara-trainer llama-build --cuda` (needs the CUDA toolkit)" if cuda else "`make llama` (about 5 minutes on 2 cores)"
+        raise ToolchainError(f"{what} is not built in {build_dir}; run {how}")
+    nvcc = _nvcc() if cuda else None
+    if cuda and nvcc is None:
+        raise ToolchainError(f"{what} needs the CUDA toolkit to build: no nvcc on PATH, in CUDACXX or in "
+                             "/usr/local/cuda/bin (install the toolkit, or build on an nvidia/cuda devel image)")
     if not (src_dir / "CMakeLists.txt").is_file():
         log.info("fetching llama.cpp source (llama-cpp-python %s sdist) into %s", version, src_dir)
         _fetch_source(src_dir, version)
     jobs = jobs or os.cpu_count() or 2
-    log.info("building %s with %d jobs into %s (about 5 minutes on 2 cores)", ", ".join(TOOLS), jobs, build_dir)
-    seconds = _build(src_dir, build_dir, jobs, native)
+    log.info("building %s (%s) with %d jobs into %s", ", ".join(TOOLS), "CUDA" if cuda else "CPU", jobs, build_dir)
+    seconds = _build(src_dir, build_dir, jobs, native, nvcc)
     log.info("llama.cpp built in %.0f s", seconds)
     return tc
 

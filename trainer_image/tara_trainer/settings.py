@@ -66,6 +66,8 @@ class TrainerSettings(BaseModel):
         default=True, description="Build llama.cpp into the cache when missing; off in images that ship it [TARA_BUILD_TOOLCHAIN]."
     )
     ggml_native: bool = Field(default=True, description="Build llama.cpp for this CPU; false: portable, as images ship [TARA_GGML_NATIVE].")
+    ggml_cuda: bool = Field(default=False, description="`tara-trainer llama-build` builds llama.cpp with CUDA (GGML_CUDA=ON; "
+                            "needs nvcc), as the trainer image does for serving with GPU layers [TARA_GGML_CUDA].")
     threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, description="CPU threads for llama.cpp tools [TARA_THREADS].")
     fault_point: FaultPoint | None = Field(
         default=None, description="Tests only: SIGKILL the trainer at this point of finishing a checkpoint: "
@@ -98,6 +100,7 @@ class TrainerSettings(BaseModel):
             "build_toolchain": "TARA_BUILD_TOOLCHAIN",
             "threads": "TARA_THREADS",
             "ggml_native": "TARA_GGML_NATIVE",
+            "ggml_cuda": "TARA_GGML_CUDA",
             "fault_point": "TARA_FAULT_POINT",
             "fault_step": "TARA_FAULT_STEP",
         }

@@ -3,7 +3,8 @@
 The build folder's files are re-checked against their sha256 first (a corrupted or replaced GGUF
 never serves), then llama-server gets the served model and, for ``adapters``, one ``--lora`` per
 domain in the manifest's domain order (the router addresses them by that index) at scale 0, so a
-request without a LoRA choice gets the base model.
+request without a LoRA choice gets the base model. GPU layers (``--n-gpu-layers``) are served by the
+CUDA build of llama.cpp (``tara_trainer.llamacpp``), which the trainer image ships beside the CPU one.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ def verified_manifest(build_dir: Path) -> dict[str, Any]:
 
 def server_argv(manifest: dict[str, Any], build_dir: Path, binary: Path, *, host: str, port: int, ctx_size: int,
                 gpu_layers: int, threads: int | None = None) -> list[str]:
-    """llama-server's command line for a build (pure)."""
+    """llama-server's command line for a build (pure). ``gpu_layers`` (``serving.gpuLayers``) becomes
+    ``--n-gpu-layers``; above 0 the caller passes the CUDA build's ``binary``."""
     served = manifest["served"]
     argv = [str(binary), "-m", str(build_dir / served["model"]), "--host", host, "--port", str(port),
-            "-c", str(ctx_size), "-ngl", str(gpu_layers), "--metrics", "--no-webui",
+            "-c", str(ctx_size), "--n-gpu-layers", str(gpu_layers), "--metrics", "--no-webui",
             "--alias", str(manifest.get("phase") or "tara")]
     loras = served.get("loras") or {}
     for domain in manifest.get("domains") or []:
