@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -146,7 +147,8 @@ def test_operator_role_installs_and_runs(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_llama_build_role_installs_and_runs(tmp_path: Path) -> None:
     """Dockerfile.trainer's llama.cpp stage: `tara-trainer llama-build` gets past its imports (the
-    image once failed on jsonschema) and reports the missing build with its reason and exit code 7."""
+    image once failed on jsonschema) and reports the missing build with its reason and exit code 7;
+    the stage's bindings wheel builds."""
     prefix = tmp_path / "venv"
     _install("llama-build", prefix)
     found = _imports(prefix / "bin" / "python", ["tara_trainer.cli", "tara_trainer.llamacpp", "tara_trainer.settings"])
@@ -155,6 +157,14 @@ def test_llama_build_role_installs_and_runs(tmp_path: Path) -> None:
         result = _run([str(prefix / "bin" / "tara-trainer"), "llama-build", *args, "--cache-dir", str(tmp_path / "cache")])
         assert result.returncode == 7, result.stderr
         assert "ToolchainUnavailable" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    # The same stage builds the bindings wheel the trainer role installs: the locked version, no libllama in it.
+    wheels = tmp_path / "wheels"
+    result = _run(["bash", str(INSTALL), "wheels", str(wheels)], {"PYTHON": str(prefix / "bin" / "python")})
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = wheels.glob("llama_cpp_python-*.whl")
+    assert wheel.name.startswith(f"llama_cpp_python-{LOCKED['llama-cpp-python']}-")
+    with zipfile.ZipFile(wheel) as z:
+        assert not [n for n in z.namelist() if ".so" in n], "the bindings wheel carries its own libllama"
 
 
 @pytest.mark.slow
