@@ -41,6 +41,18 @@ def test_the_lock_matches_pyproject() -> None:
     assert not problems, "requirements.lock is stale: " + "; ".join(problems) + f". Regenerate it: {lock.REGENERATE}"
 
 
+def test_make_setup_checks_the_lock_first() -> None:
+    """The Makefile's install rule runs `images/lock.py --check` (stdlib only) before pip, and
+    reinstalls when the lock changes."""
+    makefile = (ROOT / "Makefile").read_text()
+    rule = makefile.split("$(STAMP):", 1)[1].split("\n\n", 1)[0]
+    assert "$(LOCK)" in rule.splitlines()[0] and "LOCK := requirements.lock" in makefile
+    assert rule.index("images/lock.py --check") < rule.index("pip install")
+    assert all("--constraint $(LOCK)" in line for line in rule.splitlines() if "pip install" in line)
+    result = subprocess.run([sys.executable, str(ROOT / "images" / "lock.py"), "--check"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
