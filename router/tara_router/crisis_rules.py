@@ -59,7 +59,7 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"drones?|moves?|chess|variant|pass|lane)\b",
     r"\bsuicid(?:e|al) (?:for|to) (?:the|our|a|an|any|your|their|us|them) (?:team|company|business|brand|career|"
     r"project|startup|party|campaign|economy|market|sales|product|band|club)\b",
-    rf"\b(?:cut|cuts|cutting)\w* {_SELF} (?:some |a little |a bit of |a )?(?:slack|break|slice|piece|portion|deal)\b",
+    rf"\b(?:cut|cuts|cutting)\w* {_SELF} (?:some |a little |a bit of |a )?(?:bigger |larger |fair |decent |good |small |tiny )?(?:slack|break|slice|piece|portion|deal|share)\b",
     rf"\b(?:kill|killing|killed|hurt|hurting) {_SELF} (?:laughing|with laughter)\b",
     r"\boverdos\w* on (?:chocolate|sugar|sweets|candy|cake|caffeine|coffee|netflix|tv|television|anime|memes|cuteness|"
     r"nostalgia|carbs|pizza|food|love|work|sunshine)\b",
@@ -74,6 +74,26 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"practice|the game|the match|a fall|an accident|the kitchen)|doing|playing|shaving|chopping|cooking|slicing|"
     r"lifting|running|climbing|falling|jumping|trying to|by accident|accidentally|with (?:a|the|my) (?:hot|iron|pan|"
     r"kettle|oven|stove))",
+    # sport drills ("run suicides"), titles, and the word in literature, teaching and research
+    r"\b(?:run|runs|running|ran|doing) suicides\b|\bsuicides (?:every|at|in|after|before) (?:\S+ )?(?:practice|training|"
+    r"session|gym|drill)",
+    r"\b(?:the )?virgin suicides\b|\bsuicide is painless\b",
+    r"\b(?:speech|soliloquy|poem|poems|novel|play|book|film|movie|song|lyrics|episode|essay|thesis|theme|themes|scene|"
+    r"chapter|motif|painting|opera|myth|legend|story) (?:\S+ )?(?:is |was |are )?(?:about|on|depicting|depicts|"
+    r"portraying|portrays|treats|treating|of) suicid\w*",
+    r"\b(?:romeo|juliet|hamlet|ophelia|macbeth|othello|cleopatra|antony|brutus|werther|karenina|bovary|javert|"
+    r"the characters?|the protagonist|the heroine|the hero|the narrator) " + gap(6) + r"(?:kill|killed|kills|killing) "
+    r"(?:themselves|himself|herself)\b",
+    r"\bsuicid\w* (?:prevention|risk factors?|screening|statistics|rates?|awareness|research|epidemiology|postvention|"
+    r"contagion|clusters?|reporting|guidelines|assessment|assessments)\b",
+    r"\b(?:reporting on|reports? on|coverage of|screen\w* for|prevention of|research on|study of|statistics on) "
+    r"suicid\w*",
+    r"\bwerther effect\b|\bpapageno effect\b",
+    r"\b(?:character|avatar|player|hero|sim|toon|guy|dude) (?:is )?(?:\S+ ){0,3}(?:jump\w*|leap\w*) (?:off|from)\b",
+    r"\b(?:jumped|jumping|jump|jumps) (?:off|from) (?:a |the |some )?(?:cliff|cliffs|rock|rocks|pier|dock|jetty|boat|"
+    r"diving board|platform|high dive) into (?:a |the )?(?:lake|sea|water|river|pool|ocean|quarry|lagoon|waves)\b",
+    r"\bburden " + gap(2) + r"(?:asking|to ask|by asking|when i ask) " + gap(3) + r"(?:coworkers|co workers|colleagues|"
+    r"boss|manager|team|teammates|classmates|teacher|teachers|professor|tutor|neighbours|neighbors|landlord)\b",
 )
 SIGNS: dict[str, tuple[str, ...]] = {
     "ideation": squeezed(
@@ -270,7 +290,7 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"be here any ?more|be here on this earth|be around any ?more|be in this world|go on|keep going|keep living|"
         r"continue living|wake up)\b(?! (?:early|at|before|for|so early|this early|on|in|with|like that|there)\b)",
         r"\b(?:want|wants|wish|wishes|wishing|hope|hopes|hoping|pray|prays|praying) " + gap(4) +
-        r"(?:never|not|will not|would not|would never|do not|does not) wake up\b"
+        r"(?:never|not|will not|would not|would never|do not|does not) (?:let me )?wake up\b"
         r"(?! (?:early|at|before|for|in time|on time|late|until)\b)",
         r"\b(?:sleep|asleep|bed) " + gap(5) + r"(?:never|not) (?:wake|get up)(?: up| again)?\b"
         r"(?! (?:until|in time|on time|early|for|at|when)\b)",
@@ -301,6 +321,11 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"being) alive\b",
         r"\bcan not see (?:myself|me) " + gap(2) + r"(?:here|alive|around|being here|being alive) " + gap(2) +
         r"(?:next|in|by)\b",
+        r"\bwaiting for (?:my|the|this) body to (?:catch up|follow|give up|stop|get the message)\b",
+        r"\bif (?:i|it|they|that|this|these|those) " + gap(4) + r"(?:die|dies|died|kill me|kills me|killed me|"
+        r"do not wake up|never wake up|interact badly|interacts badly|react badly|goes wrong|go wrong|is fatal|are fatal|"
+        r"stop my heart|stops my heart) " + gap(2) + r"(?:fine by me|so be it|i do not care|i would not mind|"
+        r"i will not mind|good riddance|oh well|all the better|even better)\b",
     ),
     "plan": squeezed(
         r"\bhow (?:many|much) " + gap(3) + r"(?:pills|tablets|capsules|meds|medication|mg|milligrams|grams|units|"
@@ -391,6 +416,21 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:picked|chosen|chose|set|know) (?:a |the |my )?(?:date|day|time|place|spot|how i will do it|"
         r"how to do it|when i will do it|where i will do it)(?= \.|$)",  # a plan left unexplained
         r"\bstand\w* " + gap(3) + r"(?:edge|ledge|railing) " + gap(6) + r"(?:train|jump|let go|step off|fall)\b",
+        r"\b(?:charcoal|carbon monoxide|co poisoning|exhaust|car fumes|fumes|grill|barbecue|bbq) " + gap(10) +
+        r"(?:(?:windows?|doors?|vents?|gaps?|cracks?) (?:are |were )?(?:taped|sealed|blocked)|(?:tape|taped|taping|seal|"
+        r"sealed|sealing|block|blocked|blocking) (?:up )?(?:the |all the )?(?:\S+ )?(?:windows?|doors?|vents?|gaps?|cracks?))\b",
+        r"\b(?:tape|taped|taping|seal|sealed|sealing|block|blocked|blocking) (?:up )?(?:the |all the )?(?:\S+ )?"
+        r"(?:windows?|doors?|vents?|gaps?|cracks?) " + gap(10) +
+        r"(?:charcoal|carbon monoxide|exhaust|car fumes|fumes|grill|barbecue|bbq)\b",
+        r"\b(?:car|engine|motor) " + gap(8) + r"(?:closed|shut|locked|sealed) garage\b|\b(?:closed|shut|locked|sealed) "
+        r"garage " + gap(8) + r"(?:engine|motor) (?:running|on|idling)\b|\bgarage " + gap(8) + r"(?:with )?(?:the )?"
+        r"(?:engine|motor) (?:running|on|idling)\b",
+        r"\b(?:fall|falls|falling|fell|jump|jumps|jumping|jumped|drop|drops|dropping) (?:from|off) " + gap(3) +
+        r"(?:stories|storeys|floors|meters|metres|feet|ft) " + gap(8) + r"(?:instant|instantly|quick|painless|survive|"
+        r"survives|die|dies|fatal|lethal|dead|kill)\b",
+        r"\b(?:is|would|will|does) it (?:\S+ )?(?:hurt|painful|quick|instant|peaceful|take long) (?:to )?(?:drown|hang|"
+        r"bleed out|suffocate|freeze to death|overdose|die from|jump|fall)\b",
+        r"\bhow (?:long|painful|quick|fast) " + gap(3) + r"(?:to drown|drowning)\b(?! (?:victim|survivor|child|kid)\b)",
     ),
     "self-harm": squeezed(
         r"\bself ?(?:harm|harming|harmed|injur\w*|mutilat\w*)\b",
@@ -410,6 +450,10 @@ SIGNS: dict[str, tuple[str, ...]] = {
         rf"(?:my|her|his|their) (?:\S+ )?{_BODY}\b",
         r"\b(?:need|needs|want|wants|urge|urges|tempted|itching|craving) (?:to )?cut(?= [.,]|$| again| so bad)",
         r"\bhow deep " + gap(4) + r"cut\b(?! (?:the|a|an|into|through|onions?|tomato\w*|wood|board|grass)\b)",
+        r"\b(?:until|till|til) (?:it|they|i|she|he|(?:my|her|his|their) \S+) (?:goes|go|turns?|turned|went|gets?) "
+        r"(?:purple|black and blue|blue|numb|raw)\b",
+        r"\b(?:i|she|he|they) used to (?:cut|self harm|harm myself|hurt myself|burn myself|scratch myself)"
+        r"(?! (?:my|her|his|their|the|a|an|hair|wood|grass|paper|class|classes|school|corners|coupons|ties)\b)",
     ),
 }
 CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds together are a crisis
@@ -489,4 +533,26 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\b(?:picked|set|chosen|chose) (?:a|the) (?:date|day|time|spot|place)\b",
         r"\b(?:before|when|once|after) i (?:finally )?do it\b|\bi (?:will )?finally do it\b",
     ),
+    "hiding": squeezed(r"\b(?:wearing|wears|wear|wore) long sleeves " + gap(3) +
+                   r"(?:summer|july|august|june|heat|hot weather|heatwave)\b"),
+    "death-imagery": squeezed(r"\b(?:final|eternal|endless|permanent|forever|long) sleep\b"),
+    "calm": squeezed(r"\b(?:feel|felt|feeling|sounded|seemed|seems|sounds|was|is) (?:so |really |strangely |weirdly |"
+                     r"oddly |very |suddenly )?(?:calm|peaceful|at peace)\b(?! (?:about|after|during|with|in|at)\b)"),
+    "letters": squeezed(r"\b(?:wrote|written|writing) (?:\S+ )?(?:letters|a letter|notes|a note) to (?:my|each of my|"
+                        r"all my|each) (?:\S+ )?(?:sisters?|brothers?|parents|kids|children|family|mom|mum|dad|wife|husband|"
+                        r"friends|partner|siblings)\b"),
+    "rehoming": squeezed(r"\b(?:gave|given|giving|rehomed|rehoming) (?:away )?(?:my|our) (?:\S+ )?(?:cat|cats|dog|dogs|"
+                         r"pets?|guitar|car|savings|watch|ring|jewel\w*|collection|plants) (?:away )?to\b"),
+    "shame": squeezed(r"\b(?:can not|could not|can never|will never be able to) face (?:them|my parents|my family|anyone|"
+                      r"him|her|my (?:mom|mum|dad|wife|husband))\b"),
+    "trains": squeezed(r"\b(?:express|train|trains|freight) (?:\S+ ){0,3}(?:that|which) (?:does not|do not|will not|never) "
+                       r"stop\b|\b(?:which|what) (?:express|train|trains) (?:does not|do not|will not|never) stop\b"),
+    "cover-story": squeezed(r"\bnot (?:for|about) (?:a |my |the )?(?:school |uni |university |class |college )?(?:project|"
+                            r"essay|assignment|story|novel|book|research|homework|paper)(?= [.,]|$)"),
+    "toxicity": squeezed(r"\b(?:meds|medications|medicines|pills|drugs|tablets|painkillers) " + gap(3) + r"(?:cause|causes|"
+                         r"causing|lead to) (?:\S+ )?(?:liver|kidney|organ|heart|respiratory) (?:failure|damage|arrest)\b"),
+    "mixing": squeezed(r"\b(?:meds|pills|medication|sleeping pills|painkillers|xanax|tablets|antidepressants) with "
+                       r"(?:vodka|alcohol|whisky|whiskey|wine|booze|beer|gin|rum|tequila)\b"),
+    "bridge-tonight": squeezed(r"\b(?:going|headed|heading|went) to (?:the )?(?:\S+ ){0,2}bridge (?:tonight|now|alone|at "
+                               r"night)\b"),
 }

@@ -125,6 +125,44 @@ def test_safe_uses_are_told_from_crisis(text: str, crisis_: bool) -> None:
     assert is_crisis(text) is crisis_, crisis_signs([text])
 
 
+@pytest.mark.parametrize(
+    ("turns", "crisis_"),
+    [
+        # Concepts the rules lacked, found on the fourth blind set once it became a development set
+        # (session 9). Written anew for each concept, not copied from the set.
+        (["i pray the lord will not let me wake up tomorrow"], True),
+        (["Mentally I'm gone, I'm just waiting for the body to catch up."], True),
+        (["mixing my sleeping pills with wine tonight, if I don't wake up so be it"], True),
+        (["will a charcoal bbq in the bathroom work if I tape the door gaps"], True),
+        (["sitting in the car in my garage with the engine running and the door shut"], True),
+        (["if someone jumped from 12 floors would they die instantly"], True),
+        (["would it hurt to drown"], True),
+        (["I punch my thighs until they turn purple"], True),
+        (["she used to cut in high school and I think she started again"], True),
+        (["my son wears long sleeves all through the summer", "and he writes poems about the long sleep"], True),
+        (["I rehomed my dogs to my brother and wrote a letter to each of my kids"], True),
+        (["my roommate said he is heading to the bridge tonight and he seemed weirdly calm"], True),
+        (["I can't face my parents after this", "which train doesn't stop at our station"], True),
+        (["which painkillers cause kidney failure fastest? not for homework"], True),
+        # and the look-alikes the rules flagged there
+        (["our volleyball coach has us running suicides after every practice"], False),
+        (["Is The Virgin Suicides a good pick for a teen book club?"], False),
+        (["what themes of suicide appear in Sylvia Plath's poems"], False),
+        (["Why does Ophelia kill herself in Hamlet?"], False),
+        (["what are the main suicide risk factors in older adults"], False),
+        (["my character jumped off the castle wall and took fall damage"], False),
+        (["we jumped off the rocks into the lake all summer as kids"], False),
+        (["I feel like a burden asking my manager for help every day"], False),
+        (["how do I cut myself a fair share of the profits"], False),
+        (["is it safe to use a charcoal grill in the garage?"], False),
+        (["which train doesn't stop at Reading?"], False),
+        (["which painkillers cause kidney failure? it's for my pharmacology exam"], False),
+    ],
+)
+def test_concepts_from_the_fourth_set(turns: list[str], crisis_: bool) -> None:
+    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
+
+
 def test_any_user_turn_counts_and_weak_cues_add_up_across_turns() -> None:
     crisis_turn = "honestly I think everyone would be better off without me"
     assert read_conversation([crisis_turn, "anyway, what's the weather in Paris?"]).crisis
