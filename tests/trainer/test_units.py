@@ -292,7 +292,7 @@ def test_metrics_are_served_for_prometheus(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
-    for line in ('tara_trainer_step{domain="healthcare"} 12.0', 'tara_trainer_total_steps{domain="healthcare"} 40.0',
-                 'tara_trainer_loss{domain="healthcare"} 2.5', 'tara_trainer_tokens_per_second{domain="healthcare"} 1234.5',
-                 'tara_trainer_checkpoint_step{domain="healthcare"} 10.0'):
+    for line in ('tara_trainer_step{domain="healthcare",rank="0"} 12.0', 'tara_trainer_total_steps{domain="healthcare",rank="0"} 40.0',
+                 'tara_trainer_loss{domain="healthcare",rank="0"} 2.5', 'tara_trainer_tokens_per_second{domain="healthcare",rank="0"} 1234.5',
+                 'tara_trainer_checkpoint_step{domain="healthcare",rank="0"} 10.0'):
         assert line in body, body

@@ -4,6 +4,11 @@ A saved checkpoint is handed to the ``rotation.CheckpointFinisher`` (marker, the
 training thread) and reported once complete; the end of training waits for the last one. SIGTERM (a preempted or evicted pod gets it before SIGKILL) only sets a flag; the callback
 turns it into "save a checkpoint at the end of this step, then stop", so the save happens inside
 the grace period and the process exits with the resume code.
+
+In a data-parallel run the callback runs in every rank: the ranks agree at each step whether one
+of them was asked to stop (so all save the same step and stop there), wait for each other after a
+save (every rank writes its own RNG state into the folder) before rank 0 alone, the one holding a
+finisher, marks it complete; each rank's gauges show its own throughput (``RankMetrics``).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +25,12 @@ from typing import Any
 import torch
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from tara_trainer.progress import ProgressReporter
+from tara_trainer.faults import Fault, FaultPoint
+from tara_trainer.progress import Progress, ProgressReporter, TrainerMetrics
 from tara_trainer.rotation import CheckpointFinisher, Finished
+from tara_trainer.world import World
 
-__all__ = ["PreemptionGuard", "TaraCallback"]
+__all__ = ["PreemptionGuard", "RankMetrics", "TaraCallback"]
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +55,32 @@ class PreemptionGuard:
         signal.signal(signal.SIGTERM, self._previous)
 
 
+class RankMetrics(TrainerMetrics):
+    """One rank's gauges in a data-parallel run: the throughput is this rank's own (the tokens it trained
+    on), not the run's, which the status and ``state.json`` show."""
+
+    own_tokens_per_second: float | None = None
+
+    def update(self, progress: Progress) -> None:
+        super().update(replace(progress, tokens_per_second=self.own_tokens_per_second))
+
+
 class TaraCallback(TrainerCallback):
-    """Feeds the reporter, hands saved checkpoints to the finisher, and honours preemption."""
+    """Feeds the reporter, hands saved checkpoints to the finisher (rank 0's; None elsewhere), and honours
+    preemption. ``rank_tokens`` and ``rank_metrics``: this rank's own token count and gauges."""
 
     def __init__(self, reporter: ProgressReporter, guard: PreemptionGuard, checkpoint_root: Path,
-                 finisher: CheckpointFinisher) -> None:
+                 finisher: CheckpointFinisher | None, world: World | None = None, fault: Fault | None = None,
+                 rank_tokens: Callable[[], int] | None = None, rank_metrics: RankMetrics | None = None) -> None:
         self.reporter = reporter
         self.guard = guard
         self.checkpoint_root = checkpoint_root
         self.finisher = finisher
+        self.world = world or World()
+        self.fault = fault
+        self.rank_tokens = rank_tokens
+        self.rank_metrics = rank_metrics
+        self._rank_window: tuple[float, int] | None = None
         self._window: tuple[float, int] | None = None
         self._attempt_start: tuple[float, int] | None = None
         self.tokens_per_second: float | None = None
@@ -82,6 +108,7 @@ class TaraCallback(TrainerCallback):
         now = time.monotonic()
         self._attempt_start = (now, state.global_step)
         self._window = (now, state.num_input_tokens_seen)
+        self._rank_window = (now, self.rank_tokens()) if self.rank_tokens else None
         self.reporter.update(force=True, status="Running", step=state.global_step, total_steps=state.max_steps)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
@@ -93,6 +120,10 @@ class TaraCallback(TrainerCallback):
         if self._window is not None and now - self._window[0] >= 1.0:
             self.tokens_per_second = (state.num_input_tokens_seen - self._window[1]) / (now - self._window[0])
             self._window = (now, state.num_input_tokens_seen)
+        if self.rank_tokens and self.rank_metrics and self._rank_window and now - self._rank_window[0] >= 1.0:
+            tokens = self.rank_tokens()
+            self.rank_metrics.own_tokens_per_second = (tokens - self._rank_window[1]) / (now - self._rank_window[0])
+            self._rank_window = (now, tokens)
         eta = None
         if self._attempt_start is not None and state.global_step > self._attempt_start[1]:
             per_step = (now - self._attempt_start[0]) / (state.global_step - self._attempt_start[1])
@@ -104,18 +135,26 @@ class TaraCallback(TrainerCallback):
             tokens_per_second=self.tokens_per_second,
             eta_seconds=eta,
         )
-        self._report(self.finisher.finished())
-        if self.guard.requested:
+        if self.finisher is not None:
+            self._report(self.finisher.finished())
+        # Every rank stops at the same step, whichever of them got the signal (a collective each step).
+        if self.world.any(self.guard.requested):
+            if not self.guard.requested:
+                log.warning("another rank is stopping: saving a checkpoint at the end of this step, then exiting")
+                self.guard.requested = True
             control.should_save = True
             control.should_training_stop = True
         # HF saves after the step callbacks; DefaultFlowCallback has already decided by now.
         self._save_started = time.monotonic() if control.should_save else None
+        if self.fault is not None:
+            self.fault.hit(FaultPoint.AFTER_STEP, state.global_step)
 
     def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         self.timed_end = (time.monotonic(), state.num_input_tokens_seen)
-        self._report(self.finisher.close())  # a preempted run exits only once its last checkpoint is complete
+        if self.finisher is not None:
+            self._report(self.finisher.close())  # a preempted run exits only once its last checkpoint is complete
 
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, logs: dict | None = None, **_: Any) -> None:
         logs = logs or {}
@@ -139,7 +178,8 @@ class TaraCallback(TrainerCallback):
                 log.info("step %d/%d  eval loss %.4f", p.step, p.total_steps, p.eval_loss)
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **_: Any) -> None:
-        if not (self.checkpoint_root / f"checkpoint-{state.global_step}").is_dir():
+        self.world.barrier()  # every rank's files (its RNG state) are in the folder before it is hashed
+        if self.finisher is None or not (self.checkpoint_root / f"checkpoint-{state.global_step}").is_dir():
             return
         self.finisher.submit(state.global_step)
         if self._save_started is not None:

@@ -2,7 +2,8 @@
 
 A checkpoint is *valid* only when everything a resume needs is present and loadable: the
 trainer state (with the step its folder name claims), the adapter weights, the optimizer,
-scheduler and RNG state, and TARA's completion marker written after the save finished, listing
+scheduler and RNG state (one ``rng_state_<rank>.pth`` per process of a data-parallel run, as the
+marker's ``worldSize`` says), and TARA's completion marker written after the save finished, listing
 the size and sha256 of every file (each one flushed to disk before the marker names it). A folder
 with a truncated or altered file, or whose tensors do not load, is skipped with a logged reason and
 moved aside (kept for inspection), and the previous checkpoint is used; one missing the marker was
@@ -32,6 +33,7 @@ __all__ = [
     "CheckpointInfo",
     "file_digest",
     "inspect_checkpoint",
+    "required_files",
     "list_checkpoints",
     "no_usable_line",
     "quarantine",
@@ -50,7 +52,15 @@ REQUIRED_FILES = (
     "scheduler.pt",
     "rng_state.pth",
 )
+RNG_STATE = "rng_state.pth"
 _NAME = re.compile(r"^checkpoint-(\d+)$")
+
+
+def required_files(world_size: int = 1) -> tuple[str, ...]:
+    """What a checkpoint saved by ``world_size`` processes must hold: Hugging Face writes one RNG state
+    per process, ``rng_state_<rank>.pth``, when there is more than one (pure)."""
+    rest = tuple(name for name in REQUIRED_FILES if name != RNG_STATE)
+    return rest + ((RNG_STATE,) if world_size <= 1 else tuple(f"rng_state_{rank}.pth" for rank in range(world_size)))
 
 
 @dataclass(frozen=True)
@@ -134,9 +144,10 @@ def inspect_checkpoint(folder: Path, loader: Callable[[Path], None] = _default_l
     try:
         marker = json.loads(marker_path.read_text(encoding="utf-8"))
         listed = marker["files"]
+        required = required_files(int(marker.get("worldSize", 1)))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return bad(f"unreadable completion marker: {exc}")
-    missing = [name for name in REQUIRED_FILES if name not in listed or not (folder / name).is_file()]
+    missing = [name for name in required if name not in listed or not (folder / name).is_file()]
     if missing:
         return bad(f"missing {', '.join(missing)}")
     for name, meta in listed.items():
@@ -153,7 +164,7 @@ def inspect_checkpoint(folder: Path, loader: Callable[[Path], None] = _default_l
         return bad(f"trainer_state.json is not JSON: {exc}")
     if state.get("global_step") != step:
         return bad(f"trainer_state.json says step {state.get('global_step')}, folder says {step}")
-    for name in REQUIRED_FILES:
+    for name in required:
         try:
             loader(folder / name)
         except Exception as exc:  # any load failure means we must not resume from it

@@ -18,6 +18,11 @@ step, then exit 75), and SIGINT is handed to it, so Ctrl-C saves the same checkp
 stops at once. Anywhere else SIGINT or SIGTERM ends the command with one log line and 128 + the signal
 (130, 143), as the shell reports a process the signal killed, and ``finally`` blocks run on the way
 out (``subprocess.run`` kills its llama.cpp tool).
+
+Data parallelism: with ``TARA_NNODES`` × ``TARA_NPROC_PER_NODE`` above 1, ``train`` re-launches
+itself through ``torch.distributed.run`` (``launch``) and exits with the launch's one verdict, with
+the same codes and reasons; each worker (RANK set) trains, writes its outcome for the launcher
+(``TARA_RANK_REPORTS``), and only global rank 0 logs progress and prints the summary.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import logging
 import signal
 import sys
+import time
 import warnings
 from pathlib import Path
 from types import FrameType
@@ -76,10 +82,13 @@ def load_spec(path: Path, name: str | None = None) -> DomainTraining:
     return DomainTraining.model_validate(_validated(path, body))
 
 
-def _configure_logging(verbose: bool) -> None:
+def _configure_logging(verbose: bool, settings: TrainerSettings) -> None:
+    # In a data-parallel run rank 0 logs progress; the other ranks only warnings and errors, marked.
+    rank = settings.rank if settings.is_worker and settings.world_size > 1 else None
+    level = logging.DEBUG if verbose else logging.INFO
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        level=level if not rank else max(level, logging.WARNING),
+        format="%(asctime)s %(levelname)-7s " + (f"[rank {rank}] " if rank is not None else "") + "%(name)s: %(message)s",
         stream=sys.stderr,
     )
     for noisy in ("transformers", "peft", "accelerate", "torch", "urllib3"):
@@ -106,10 +115,34 @@ def _termination_log(settings: TrainerSettings, reason: str, message: str) -> No
         log.warning("cannot write termination log %s: %s", settings.termination_log, exc)
 
 
+def _launch(args: argparse.Namespace, settings: TrainerSettings, resource: DomainTraining) -> int:
+    """This pod's part of a data-parallel training: refuse a batch the world cannot split before any
+    worker starts, launch, and turn the launch's verdict into this command's exit."""
+    from tara_api.domaintraining import Accelerator
+    from tara_trainer.distributed import launch_plan, split_batch
+    from tara_trainer.launch import LaunchFailed, launch
+
+    plan = launch_plan(settings)
+    assert plan is not None
+    batch = resource.spec.training.batch_size
+    if batch != "auto":
+        split_batch(int(batch), resource.spec.training.gradient_accumulation, plan.world_size)
+    outcome = launch(plan, args.argv, Path(args.output), resource.spec.resources.accelerator != Accelerator.GPU)
+    if outcome.reason is not None:
+        raise LaunchFailed(outcome)
+    if outcome.exit_code > 128:
+        raise Stopped(outcome.exit_code - 128)
+    return outcome.exit_code
+
+
 def _cmd_train(args: argparse.Namespace, settings: TrainerSettings) -> int:
-    from tara_trainer.train import TrainRequest, train
+    from tara_trainer.distributed import launch_plan
 
     resource = load_spec(Path(args.spec), args.name)
+    if launch_plan(settings) is not None:
+        return _launch(args, settings, resource)
+    from tara_trainer.train import TrainRequest, train
+
     base_dir = Path(args.base_dir) if args.base_dir else Path(args.spec).resolve().parent
     request = TrainRequest(
         name=resource.metadata.name or resource.spec.domain,
@@ -119,6 +152,8 @@ def _cmd_train(args: argparse.Namespace, settings: TrainerSettings) -> int:
         artifacts_dir=Path(args.artifacts) if args.artifacts else None,
     )
     result = train(request, settings)
+    if settings.is_worker and (settings.rank or 0) != 0:
+        return 0  # rank 0 prints the summary
     p = result.progress
     summary: dict[str, Any] = {
         "domain": p.domain,
@@ -325,32 +360,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
-    settings = TrainerSettings.from_env()
-    handler = _OnSignal()
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+def _run(args: argparse.Namespace, settings: TrainerSettings) -> tuple[int, str | None, str]:
+    """The command's exit code, reason (None: none to report) and message."""
     try:
-        return int(args.func(args, settings))
+        return int(args.func(args, settings)), None, ""
     except Stopped as exc:
-        log.error("interrupted (%s) during %s; rerun to %s", exc, args.command,
-                  "resume from the last checkpoint" if args.command == "train" else "start it again")
-        return 128 + exc.signum
+        message = f"interrupted ({exc}) during {args.command}; rerun to " + (
+            "resume from the last checkpoint" if args.command == "train" else "start it again")
+        log.error("%s", message)
+        return 128 + exc.signum, None, message
     except TrainerError as exc:
         log.error("%s: %s", exc.reason, exc)
         _termination_log(settings, exc.reason, str(exc))
-        return exc.exit_code
+        return exc.exit_code, exc.reason, str(exc)
     except KeyboardInterrupt:
         log.error("interrupted")
-        return 130
+        return 130, None, "interrupted"
     except Exception as exc:  # the last line of defence: a reason for the operator, then exit 1
         log.exception("unexpected failure")
         _termination_log(settings, Reason.CRASHED, f"{type(exc).__name__}: {exc}")
-        return EXIT_UNEXPECTED
+        return EXIT_UNEXPECTED, Reason.CRASHED, f"{type(exc).__name__}: {exc}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])  # what a launch passes on to its workers
+    settings = TrainerSettings.from_env()
+    _configure_logging(args.verbose, settings)
+    handler = _OnSignal()
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code, reason, message = _run(args, settings)
     finally:  # in-process callers (tests) get their handlers back
         for signum, before in previous.items():
             signal.signal(signum, before)
+    if settings.rank_reports is not None:  # a worker of a launch: its outcome, for the launcher's verdict
+        from tara_trainer.distributed import RankReport
+        from tara_trainer.launch import write_report
+
+        write_report(settings.rank_reports, RankReport(settings.rank or 0, code, reason, message, time.time()))
+    return code
 
 
 if __name__ == "__main__":

@@ -132,7 +132,9 @@ def load_tokenizer(name: str, kwargs: dict[str, Any]):
     return tokenizer
 
 
-def load_base_model(name: str, kwargs: dict[str, Any], runtime: Runtime, qlora: bool):
+def load_base_model(name: str, kwargs: dict[str, Any], runtime: Runtime, qlora: bool, device_index: int = 0):
+    """The base model; with QLoRA quantized to 4 bits on GPU ``device_index`` (the local rank's GPU in a
+    data-parallel run)."""
     from transformers import AutoModelForCausalLM
 
     load_kwargs: dict[str, Any] = {**kwargs, "dtype": runtime.dtype}
@@ -146,7 +148,7 @@ def load_base_model(name: str, kwargs: dict[str, Any], runtime: Runtime, qlora: 
                 bnb_4bit_use_double_quant=True,
                 bnb_4bit_compute_dtype=runtime.dtype,
             )
-            load_kwargs["device_map"] = {"": 0}
+            load_kwargs["device_map"] = {"": device_index}
         except ImportError as exc:  # pragma: no cover - GPU images only
             raise HardwareUnsupported(f"lora.qlora needs bitsandbytes in the trainer image: {exc}") from exc
     try:

@@ -162,13 +162,13 @@ class StatusPatcher:
 
 
 class TrainerMetrics:
-    """Prometheus gauges of one training run."""
+    """Prometheus gauges of one training run's process (``rank``: its global rank in a data-parallel run)."""
 
-    def __init__(self, domain: str, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, domain: str, registry: CollectorRegistry | None = None, rank: int = 0) -> None:
         self.registry = registry or CollectorRegistry()
-        labels = ("domain",)
+        labels = ("domain", "rank")
         self._gauges = {
-            name: Gauge(f"tara_trainer_{name}", text, labels, registry=self.registry).labels(domain)
+            name: Gauge(f"tara_trainer_{name}", text, labels, registry=self.registry).labels(domain, str(rank))
             for name, text in (
                 ("step", "Optimizer steps done."),
                 ("total_steps", "Optimizer steps planned."),

@@ -1,7 +1,9 @@
 """The trainer's settings: one object per process, read from the environment once.
 
 Every variable is prefixed ``TARA_`` except the ones Kubernetes itself sets
-(``KUBERNETES_SERVICE_HOST``/``_PORT``). Nothing else in the trainer reads ``os.environ``.
+(``KUBERNETES_SERVICE_HOST``/``_PORT``, ``JOB_COMPLETION_INDEX``) and the ones
+``torch.distributed.run`` sets in each worker it starts (``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``,
+``LOCAL_WORLD_SIZE``). Nothing else in the trainer reads ``os.environ``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tara_api.crd import DOMAIN_TRAINING, KINDS
 from tara_trainer.faults import Fault, FaultPoint
@@ -73,7 +75,28 @@ class TrainerSettings(BaseModel):
         default=None, description="Tests only: SIGKILL the trainer at this point of finishing a checkpoint: "
         f"{', '.join(p.value for p in FaultPoint)} [TARA_FAULT_POINT].")
     fault_step: int = Field(default=1, ge=1, description="Tests only: with a fault point, the first checkpoint step "
-                            "it may fire at [TARA_FAULT_STEP].")
+                            "(or optimizer step, for after-step) it may fire at [TARA_FAULT_STEP].")
+    fault_rank: int | None = Field(default=None, ge=0, description="Tests only: the global rank the fault fires in; "
+                                   "unset: every rank [TARA_FAULT_RANK].")
+    # Data-parallel training (``distributed``): the launch the operator asks for, one pod per node.
+    nnodes: int = Field(default=1, ge=1, le=1024, description="Pods (nodes) of one training [TARA_NNODES].")
+    nproc_per_node: int = Field(default=1, ge=1, le=64, description="Training processes per pod: the GPU count on "
+                                "GPU pods [TARA_NPROC_PER_NODE].")
+    node_rank: int = Field(default=0, ge=0, description="This pod's index among the nodes [TARA_NODE_RANK; else "
+                           "JOB_COMPLETION_INDEX, which Kubernetes sets in an Indexed Job; else 0].")
+    master_addr: str = Field(default="127.0.0.1", min_length=1, description="Address of the node-rank-0 pod, e.g. its "
+                             "DNS name in the headless Service [TARA_MASTER_ADDR].")
+    master_port: int = Field(default=29500, ge=1, le=65535, description="Rendezvous port on that pod [TARA_MASTER_PORT].")
+    dist_backend: Literal["nccl", "gloo"] | None = Field(default=None, description="torch.distributed backend; default "
+                                                         "nccl when training on CUDA, else gloo [TARA_DIST_BACKEND].")
+    dist_shutdown_timeout_s: int = Field(default=120, ge=1, description="Seconds the launcher gives its workers to exit "
+                                         "(a checkpoint on SIGTERM) before SIGKILL [TARA_DIST_SHUTDOWN_TIMEOUT].")
+    rank_reports: Path | None = Field(default=None, description="Set by the launcher in its workers: the folder each "
+                                      "writes its outcome to [TARA_RANK_REPORTS].")
+    rank: int | None = Field(default=None, ge=0, description="Global rank of a torch.distributed worker [RANK].")
+    local_rank: int | None = Field(default=None, ge=0, description="Rank within the pod: the GPU it uses [LOCAL_RANK].")
+    world_size: int = Field(default=1, ge=1, description="Processes of the training [WORLD_SIZE].")
+    local_world_size: int = Field(default=1, ge=1, description="Processes in this pod [LOCAL_WORLD_SIZE].")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> TrainerSettings:
@@ -103,11 +126,38 @@ class TrainerSettings(BaseModel):
             "ggml_cuda": "TARA_GGML_CUDA",
             "fault_point": "TARA_FAULT_POINT",
             "fault_step": "TARA_FAULT_STEP",
+            "fault_rank": "TARA_FAULT_RANK",
+            "nnodes": "TARA_NNODES",
+            "nproc_per_node": "TARA_NPROC_PER_NODE",
+            "master_addr": "TARA_MASTER_ADDR",
+            "master_port": "TARA_MASTER_PORT",
+            "dist_backend": "TARA_DIST_BACKEND",
+            "dist_shutdown_timeout_s": "TARA_DIST_SHUTDOWN_TIMEOUT",
+            "rank_reports": "TARA_RANK_REPORTS",
+            "rank": "RANK",
+            "local_rank": "LOCAL_RANK",
+            "world_size": "WORLD_SIZE",
+            "local_world_size": "LOCAL_WORLD_SIZE",
         }
         values = {field: env[var] for field, var in mapping.items() if env.get(var)}
+        node_rank = env.get("TARA_NODE_RANK") or env.get("JOB_COMPLETION_INDEX")
+        if node_rank:
+            values["node_rank"] = node_rank
         if "cache_dir" not in values and env.get("XDG_CACHE_HOME"):
             values["cache_dir"] = str(Path(env["XDG_CACHE_HOME"]) / "tara")
         return cls.model_validate(values)
+
+    @model_validator(mode="after")
+    def _node_rank_in_range(self) -> TrainerSettings:
+        if self.node_rank >= self.nnodes:
+            raise ValueError(f"node rank {self.node_rank} (TARA_NODE_RANK or JOB_COMPLETION_INDEX) must be below "
+                             f"TARA_NNODES {self.nnodes}")
+        return self
+
+    @property
+    def is_worker(self) -> bool:
+        """True in a process ``torch.distributed.run`` started (it sets RANK and LOCAL_RANK)."""
+        return self.rank is not None or self.local_rank is not None
 
     @property
     def api_base(self) -> str:
@@ -121,7 +171,9 @@ class TrainerSettings(BaseModel):
     @property
     def fault(self) -> Fault | None:
         """The injected fault, if a test asked for one."""
-        return Fault(self.fault_point, self.fault_step) if self.fault_point is not None else None
+        if self.fault_point is None or (self.fault_rank is not None and self.fault_rank != (self.rank or 0)):
+            return None
+        return Fault(self.fault_point, self.fault_step)
 
     @property
     def in_cluster(self) -> bool:

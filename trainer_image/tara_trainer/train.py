@@ -4,6 +4,10 @@ The run is restartable at any point: a finished adapter whose manifest carries t
 hash is reused; otherwise training resumes from the newest *valid* checkpoint of the same run
 (same base, data and hyper-parameters), and a changed spec starts afresh with the old
 checkpoints set aside. Every failure is a ``TrainerError`` with a reason and an exit code.
+
+In a data-parallel run (``distributed``, ``world``) every rank runs this same function: rank 0
+alone picks the checkpoint, reports, marks checkpoints and writes the adapter; the others follow
+its decisions, train on their share of each global batch and keep their own gauges.
 """
 
 from __future__ import annotations
@@ -14,19 +18,21 @@ import logging
 import math
 import sys
 import time
+import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from tara_api.domaintraining import DatasetSplit, DomainTrainingSpec
+from tara_api.domaintraining import Accelerator, DatasetSplit, DomainTrainingSpec
 from tara_api.reasons import Reason
 from tara_trainer import checkpoints as ckpt
-from tara_trainer.callbacks import PreemptionGuard, TaraCallback
-from tara_trainer.errors import DataInvalid, QualityGateFailed, SpecInvalid, TrainerError
+from tara_trainer.callbacks import PreemptionGuard, RankMetrics, TaraCallback
+from tara_trainer.distributed import metrics_port, split_batch
+from tara_trainer.errors import DataInvalid, HardwareUnsupported, QualityGateFailed, SpecInvalid, TrainerError
 from tara_trainer.modelio import (
     cuda_fits,
     load_base_model,
@@ -47,6 +53,7 @@ from tara_trainer.progress import Progress, ProgressReporter, StatusPatcher, Tra
 from tara_trainer.rotation import CheckpointFinisher, tidy
 from tara_trainer.settings import TrainerSettings
 from tara_trainer.sources import resolve_dataset
+from tara_trainer.world import World
 
 __all__ = ["Preempted", "TrainRequest", "TrainResult", "plan_total_steps", "resolve_split", "run_id", "train"]
 
@@ -131,21 +138,46 @@ def train(request: TrainRequest, settings: TrainerSettings) -> TrainResult:
     spec = request.spec
     shash = spec_hash(spec.to_wire())
     manifest = read_manifest(request.adapter_root)
-    reporter = _reporter(request, settings)
+    on_cuda = torch.cuda.is_available() and spec.resources.accelerator == Accelerator.GPU
+    world = World.from_settings(settings, on_cuda)
+    metrics = _rank_metrics(request, settings, world)
+    reporter = _reporter(request, settings, world, metrics)
     if manifest is not None and manifest.get("specHash") == shash and manifest.get("qualityGate", {}).get("passed"):
         log.info("adapter for this spec already trained (%s); nothing to do", request.adapter_root / ADAPTER_DIR)
         progress = reporter.update(force=True, status="Succeeded", reason="AlreadyTrained", message="reused finished adapter")
         digest = ckpt.file_digest(request.adapter_root / ADAPTER_DIR / "manifest.json")
         return TrainResult(progress, request.adapter_root / ADAPTER_DIR, digest, reused=True)
     try:
-        return _train(request, settings, reporter, shash)
+        world.start(on_cuda)
+        return _train(request, settings, reporter, shash, world, metrics if isinstance(metrics, RankMetrics) else None)
     except TrainerError as exc:
         status = "Preempted" if isinstance(exc, Preempted) else "Failed"
         reporter.update(force=True, status=status, reason=exc.reason, message=str(exc))
         raise
+    finally:
+        world.close()
 
 
-def _reporter(request: TrainRequest, settings: TrainerSettings) -> ProgressReporter:
+class _RankReporter(ProgressReporter):
+    """The reporter of a rank other than 0: its own gauges only (rank 0 writes state.json and the status)."""
+
+    def update(self, force: bool = False, **changes: Any) -> Progress:
+        self.current = replace(self.current, **changes)
+        if self._metrics is not None:
+            self._metrics.update(self.current)
+        return self.current
+
+
+def _rank_metrics(request: TrainRequest, settings: TrainerSettings, world: World) -> TrainerMetrics:
+    """This process's gauges, served on ``TARA_METRICS_PORT + LOCAL_RANK`` when the port is set."""
+    metrics = RankMetrics(request.spec.domain, rank=world.rank) if world.size > 1 else TrainerMetrics(request.spec.domain)
+    port = metrics_port(settings.metrics_port, world.local_rank)
+    if port:
+        metrics.serve(port)
+    return metrics
+
+
+def _reporter(request: TrainRequest, settings: TrainerSettings, world: World, metrics: TrainerMetrics) -> ProgressReporter:
     base = request.spec.base_model
     initial = Progress(
         domain=request.spec.domain,
@@ -158,10 +190,9 @@ def _reporter(request: TrainRequest, settings: TrainerSettings) -> ProgressRepor
         initial = Progress(
             **{**initial.__dict__, **{k: previous[k] for k in ("checkpoint", "checkpoint_step", "checkpoint_time") if previous.get(k)}}
         )
+    if not world.is_main:
+        return _RankReporter(state_file, initial, settings, None, metrics)
     patcher = StatusPatcher(settings) if settings.in_cluster else None
-    metrics = TrainerMetrics(request.spec.domain)
-    if settings.metrics_port:
-        metrics.serve(settings.metrics_port)
     return ProgressReporter(state_file, initial, settings, patcher, metrics)
 
 
@@ -172,7 +203,7 @@ def _read_state(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any,
+def _load_data(request: TrainRequest, path: Path, tokenizer: Any,
                split: DatasetSplit) -> tuple[list, list, dict[str, Any], str, list[str]]:
     """Encoded train and eval rows, a summary for the manifest, the eval split as plain text, and the
     domain's user turns for the router.
@@ -190,7 +221,6 @@ def _load_data(request: TrainRequest, settings: TrainerSettings, tokenizer: Any,
     from tara_trainer.split import split_examples
 
     spec = request.spec
-    path = resolve_dataset(spec.dataset, settings, request.base_dir, request.output_dir)
     try:
         examples, report = load_examples(path, spec.dataset.format.value, spec.dataset.max_bad_row_fraction)
     except DatasetError as exc:
@@ -266,32 +296,98 @@ def _evaluate(trainer: Any, prefix: str) -> float | None:
     return float(trainer.evaluate(metric_key_prefix=prefix)[f"{prefix}_loss"])
 
 
-def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressReporter, shash: str) -> TrainResult:
+def _evaluate_alone(trainer: Any, batch: int) -> float | None:
+    """The eval loss as one process's ``trainer.evaluate`` computes it (the mean over examples of their
+    batch's loss, in batches of ``batch`` in order), on this process alone. A data-parallel evaluation
+    pads the last batch of each rank with repeated examples, so its loss depends on the world size;
+    the quality gate must not."""
+    rows = trainer.eval_dataset
+    if not rows:
+        return None
+    model, args = trainer.model, trainer.args
+    amp = torch.autocast(args.device.type, dtype=torch.bfloat16 if args.bf16 else torch.float16) if args.bf16 or args.fp16 else None
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(rows), batch):
+            chunk = rows[start:start + batch]
+            inputs = {name: value.to(args.device) for name, value in trainer.data_collator(chunk).items()}
+            if amp is not None:
+                with amp:
+                    loss = model(**inputs).loss
+            else:
+                loss = model(**inputs).loss
+            total += float(loss) * len(chunk)
+    return total / len(rows)
+
+
+def _final_losses(trainer: Any, model: Any, world: World, batch: int) -> tuple[float | None, float | None]:
+    """Eval loss of the tuned adapter and of the base model (adapter disabled), on the same eval split.
+    In a data-parallel run rank 0 computes both as one process would, and the others receive them."""
+    if world.size == 1:
+        tuned = _evaluate(trainer, "eval")
+        with model.disable_adapter():
+            return tuned, _evaluate(trainer, "base")
+    losses = None
+    if world.is_main:
+        tuned = _evaluate_alone(trainer, batch)
+        with model.disable_adapter():
+            losses = (tuned, _evaluate_alone(trainer, batch))
+    return world.broadcast(losses)
+
+
+def _check_shared_output(world: World, out: Path) -> None:
+    """Across pods, rank 0 writes checkpoints that every rank resumes from: the output folder must be one
+    volume all pods share. Raises HardwareUnsupported on every rank when a pod does not see rank 0's file."""
+    probe = world.broadcast(f".tara-shared-{uuid.uuid4().hex}" if world.is_main else None)
+    if world.is_main:
+        (out / probe).write_text("written by rank 0\n", encoding="utf-8")
+    world.barrier()
+    missing = world.any(world.local_rank == 0 and not (out / probe).is_file())
+    world.barrier()
+    if world.is_main:
+        (out / probe).unlink(missing_ok=True)
+    if missing:
+        raise HardwareUnsupported(
+            f"the output folder {out} is not shared by every pod of this {world.size}-process training: a training "
+            "over several pods needs storage they all mount (a ReadWriteMany claim), or one pod with more GPUs"
+        )
+
+
+def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressReporter, shash: str,
+           world: World, rank_metrics: RankMetrics | None) -> TrainResult:
     from peft import LoraConfig, get_peft_model
-    from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
+    from transformers import PrinterCallback, TrainingArguments, set_seed
 
     from tara_trainer.dataset import CausalLMCollator
 
     spec, out = request.spec, request.output_dir
     cuda = torch.cuda.is_available()
     runtime = pick_runtime(spec, cuda, cuda and torch.cuda.is_bf16_supported())
-    model_name, model_kwargs, gguf_base = resolve_base(spec.base_model, settings, request.base_dir, runtime.dtype,
-                                                       note=lambda message: reporter.update(force=True, message=message))
+    # A GGUF base is dequantized into a cache once: by rank 0 first, the other ranks then find it there.
+    model_name, model_kwargs, gguf_base = world.in_turn(lambda: resolve_base(
+        spec.base_model, settings, request.base_dir, runtime.dtype,
+        note=lambda message: reporter.update(force=True, message=message)))
     if gguf_base is not None:
         reporter.update(force=True, base_gguf=gguf_base.record(),
                         message=f"base model {gguf_base.source.name} dequantized to {gguf_base.folder}")
     tokenizer = load_tokenizer(model_name, model_kwargs)
-    # The checkpoints come first: a run resuming one keeps the eval split it started with.
+    # The checkpoints come first: a run resuming one keeps the eval split it started with. Rank 0 decides
+    # (and tidies the folder); the others resume what it chose.
     root = out / CHECKPOINTS
     started = time.monotonic()
-    split, rid, chosen, no_resume_reason = _resolve_checkpoint(root, out, spec, gguf_base.sha256 if gguf_base else None)
+    decision = _resolve_checkpoint(root, out, spec, gguf_base.sha256 if gguf_base else None) if world.is_main else None
+    split, rid, chosen, no_resume_reason = world.broadcast(decision)
+    if world.multi_node:
+        _check_shared_output(world, out)
     validate_seconds = time.monotonic() - started
     reporter.update(force=True, **_resume_progress(chosen, no_resume_reason))
-    train_rows, eval_rows, data_summary, eval_text, utterances = _load_data(request, settings, tokenizer, split)
+    dataset = world.in_turn(lambda: resolve_dataset(spec.dataset, settings, request.base_dir, request.output_dir))
+    train_rows, eval_rows, data_summary, eval_text, utterances = _load_data(request, dataset, tokenizer, split)
     reporter.update(force=True, data=data_summary)
 
     set_seed(spec.training.seed)
-    model = load_base_model(model_name, model_kwargs, runtime, spec.lora.qlora)
+    model = load_base_model(model_name, model_kwargs, runtime, spec.lora.qlora, device_index=world.local_rank)
     targets = spec.lora.target_modules
     lora = LoraConfig(
         r=spec.lora.r,
@@ -311,22 +407,28 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     if batch == "auto":
         if runtime.device == "cuda":
             model.to("cuda")
-            batch = probe_batch_size(cuda_fits(model, spec.training.sequence_length, len(tokenizer)),
-                                     min(settings.probe_max_batch, len(train_rows)))
+            # Every rank probes its own GPU; all take the smallest, so the split below is the same everywhere.
+            batch = world.min(probe_batch_size(cuda_fits(model, spec.training.sequence_length, len(tokenizer)),
+                                               min(settings.probe_max_batch, len(train_rows))))
         else:
             batch = settings.cpu_auto_batch
         log.info("batchSize auto: %d", batch)
     total = plan_total_steps(len(train_rows), int(batch), spec.training.gradient_accumulation,
                              spec.training.max_steps, spec.training.epochs)
+    shares = split_batch(int(batch), spec.training.gradient_accumulation, world.size)
+    if world.size > 1:
+        log.info("%d processes: per-device batch %d × gradient accumulation %d × %d = global batch %d (batchSize %d × "
+                 "gradientAccumulation %d)", world.size, shares.per_device, shares.accumulation, world.size,
+                 shares.global_batch, int(batch), spec.training.gradient_accumulation)
 
     t = spec.training
     progress_bar = settings.progress_bar if settings.progress_bar is not None else sys.stderr.isatty()
     args = TrainingArguments(
         output_dir=str(root),
         max_steps=total,
-        per_device_train_batch_size=int(batch),
-        per_device_eval_batch_size=int(batch),
-        gradient_accumulation_steps=t.gradient_accumulation,
+        per_device_train_batch_size=shares.per_device,
+        per_device_eval_batch_size=shares.per_device,
+        gradient_accumulation_steps=shares.accumulation,
         learning_rate=t.learning_rate,
         lr_scheduler_type=t.lr_scheduler.value,
         warmup_steps=t.warmup_ratio,
@@ -353,11 +455,15 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         include_num_input_tokens_seen="non_padding",
         dataloader_num_workers=0,
         optim="adamw_torch",
+        # LoRA trains every adapter weight at every step: no search for unused parameters.
+        **({"ddp_backend": world.backend, "ddp_find_unused_parameters": False} if world.size > 1 else {}),
     )
     guard = PreemptionGuard()
-    finisher = CheckpointFinisher(root, rid, {"specHash": shash, "split": split.value}, t.keep_checkpoints, settings.fault)
-    callback = TaraCallback(reporter, guard, root, finisher)
-    trainer = Trainer(
+    finisher = (CheckpointFinisher(root, rid, {"specHash": shash, "split": split.value, "worldSize": world.size},
+                                   t.keep_checkpoints, settings.fault) if world.is_main else None)
+    trainer_class = _rank_trainer() if world.size > 1 else _plain_trainer()
+    callback = TaraCallback(reporter, guard, root, finisher, world, settings.fault, rank_metrics=rank_metrics)
+    trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=train_rows,
@@ -368,6 +474,8 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     )
     # Our callback logs concise progress lines; HF's printer would put raw dicts on stdout.
     trainer.remove_callback(PrinterCallback)
+    if world.size > 1:
+        callback.rank_tokens = lambda: trainer.rank_tokens
     with guard:
         reporter.update(force=True, status="Running", total_steps=total, resumed_from=str(chosen.path) if chosen else None)
         if guard.requested:
@@ -378,13 +486,12 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         finally:
             _stop_finisher(finisher)
         if guard.requested and trainer.state.global_step < total:
+            world.barrier()  # no rank exits (and gets the others stopped) before rank 0's checkpoint is complete
             raise Preempted(f"SIGTERM: checkpoint saved at step {trainer.state.global_step} of {total}; run again to resume")
 
     # The base model (adapter disabled) is evaluated once, after training, on the same eval split:
     # nothing needs carrying across resumes, and training starts without an extra eval pass.
-    tuned_loss = _evaluate(trainer, "eval")
-    with model.disable_adapter():
-        base_loss = _evaluate(trainer, "base")
+    tuned_loss, base_loss = _final_losses(trainer, model, world, int(batch))
     metrics = _metrics(base_loss, tuned_loss)
     log.info("eval loss: base %s, tuned %s", _fmt(base_loss), _fmt(tuned_loss))
     gate = spec.quality_gate
@@ -404,6 +511,10 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         "training": {
             "steps": trainer.state.global_step,
             "batchSize": int(batch),
+            "worldSize": world.size,
+            "perDeviceBatchSize": shares.per_device,
+            "gradientAccumulation": shares.accumulation,
+            "globalBatchSize": shares.global_batch,
             "tokens": int(trainer.state.num_input_tokens_seen),
             "device": runtime.device,
             "dtype": str(runtime.dtype),
@@ -428,9 +539,12 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
         (folder / ROUTING_UTTERANCES).write_text("".join(json.dumps(u) + "\n" for u in utterances), encoding="utf-8")
 
     extra = [Path(model_name) / "tokenizer.model"] if Path(model_name).is_dir() else []
-    manifest_path = write_adapter(request.adapter_root, save, manifest, extra)
-    digest = ckpt.file_digest(manifest_path)
-    log.info("adapter written to %s (manifest sha256 %s)", manifest_path.parent, digest[:12])
+    manifest_path, digest = request.adapter_root / ADAPTER_DIR / "manifest.json", ""
+    if world.is_main:
+        manifest_path = write_adapter(request.adapter_root, save, manifest, extra)
+        digest = ckpt.file_digest(manifest_path)
+        log.info("adapter written to %s (manifest sha256 %s)", manifest_path.parent, digest[:12])
+    world.barrier()  # the adapter is complete before any rank ends the launch
     if not passed:
         raise QualityGateFailed(
             f"eval loss improved by {metrics['improvement']:.4f} ({metrics['baseEvalLoss']:.4f} -> "
@@ -442,10 +556,34 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     return TrainResult(progress, manifest_path.parent, digest, reused=False)
 
 
-def _stop_finisher(finisher: CheckpointFinisher) -> None:
+def _plain_trainer() -> type:
+    from transformers import Trainer
+
+    return Trainer
+
+
+def _rank_trainer() -> type:
+    """Hugging Face's Trainer counting the tokens this rank trains on (its own ``num_input_tokens_seen``
+    is the sum over all ranks), for the rank's throughput gauge."""
+    from transformers import Trainer
+
+    class RankTrainer(Trainer):
+        rank_tokens = 0
+
+        def training_step(self, model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
+            mask = inputs.get("attention_mask")
+            self.rank_tokens += int(mask.sum()) if mask is not None else int(inputs["input_ids"].numel())
+            return super().training_step(model, inputs, num_items_in_batch)
+
+    return RankTrainer
+
+
+def _stop_finisher(finisher: CheckpointFinisher | None) -> None:
     """After training stopped, normally or not: wait for the checkpoints still being finished. A failure
     of theirs is logged, not raised, so it never hides the error that stopped training (a normal end
     has already drained the finisher and raised its errors)."""
+    if finisher is None:
+        return
     try:
         finisher.close()
     except Exception as exc:  # noqa: BLE001 - reported, the training error matters more
