@@ -398,7 +398,8 @@ class SchedulingSpec(ApiModel):
         default=None,
         description="Kueue LocalQueue in the resource's namespace: the Job gets the label kueue.x-k8s.io/queue-name and "
         "is created suspended; Kueue admits (unsuspends) it when the queue has quota. Without Kueue installed the Job "
-        "stays suspended (phase Queued). A change applies to the next Job the operator creates.",
+        "stays suspended (phase Queued). A change moves a Job still waiting to the new queue (the operator recreates "
+        "it); a running Job keeps its queue until its attempt ends.",
     )
     workload_priority_class_name: DnsSubdomain | None = Field(
         default=None,

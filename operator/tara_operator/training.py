@@ -142,6 +142,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     decision = st.decide(outcome, attempts, spec.max_attempts, spec.suspend, settings.backoff_base_s, settings.backoff_max_s,
                          preemptions)
 
+    if job is not None and job.suspended and job.queue != spec.scheduling.queue_name and not spec.suspend:
+        return _requeue(body, ns, job, spec.scheduling.queue_name, old, generation, stamp, extra)
+
     if decision.phase == "Suspended":
         if job and not (job.complete or job.succeeded) and k8s.delete("Job", ns, job_name or ""):
             kopf.event(body, type="Normal", reason="Suspended", message=f"suspended: deleted Job {job_name}; checkpoints kept")
@@ -206,6 +209,18 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     if decision.phase == "Running" and old.get("phase") != "Running":
         announce.append(lambda: _event(body, "Normal", "Running", f"attempt {attempts}: Job {job_name} is running"))
     return _status(old, decision.phase, decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
+
+
+def _requeue(body: dict[str, Any], ns: str, job: st.JobObservation, queue: str | None, old: dict[str, Any],
+             generation: int | None, stamp: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """A Job still waiting (suspended) in a queue the spec no longer names: delete it; the next
+    reconcile, once the watch shows it gone, creates the same attempt in the new queue (or none)."""
+    if k8s.delete("Job", ns, job.name):
+        kopf.event(body, type="Normal", reason="QueueChanged",
+                   message=f"scheduling.queueName is {queue or 'unset'}: deleted the waiting Job {job.name} to recreate it")
+    return _status(old, "Queued" if queue else "Pending", Reason.QUEUED if queue else Reason.SCHEDULING,
+                   f"moving Job {job.name} from queue {job.queue or '(none)'} to {queue or '(none)'}", generation, stamp,
+                   ready=False, extra=extra)
 
 
 def _ensure_service(children: dict[str, Any], seen: Observed) -> None:

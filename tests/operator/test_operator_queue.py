@@ -120,6 +120,15 @@ def test_a_queued_training_without_kueue_waits_and_says_why(operator: Operator, 
     status = _status_where(cluster, ns, "hc", "Queued", lambda s: s.get("phase") == "Queued")
     assert _progressing(status)["reason"] == "Queued" and "is Kueue installed" in _progressing(status)["message"]
     assert not cluster.pods(ns, job.metadata.name)  # nothing runs while queued
+    # another queue: the waiting Job is recreated there, the same attempt (nothing ran yet)
+    cluster.custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", "hc",
+                                                  {"spec": {"scheduling": {"queueName": "team-b"}}})
+    wait_for("the Job in queue team-b", lambda: [j for j in cluster.jobs(ns, "tara.dev/domaintraining=hc")
+                                                 if j.metadata.labels.get("kueue.x-k8s.io/queue-name") == "team-b"])
+    status = _status_where(cluster, ns, "hc", "Queued in team-b", lambda s: "team-b" in _progressing(s)["message"])
+    assert status["attempts"] == 1 and status["jobName"] == job.metadata.name
+    assert not [c for c in status["conditions"] if c["type"] == "SpecChanged"]  # the queue is not part of the run
+    assert cluster.events_with(ns, "hc", "QueueChanged")
 
 
 @pytest.fixture(scope="module")
