@@ -42,10 +42,12 @@ __all__ = [
     "GpuSpec",
     "LoraSpec",
     "Precision",
+    "PreemptionStatus",
     "QualityGate",
     "Resources",
     "RetentionPolicy",
     "SchedulerType",
+    "SchedulingSpec",
     "StorageSpec",
     "TrainingPhase",
     "TrainingSpec",
@@ -101,6 +103,7 @@ class RetentionPolicy(enum.StrEnum):
 
 class TrainingPhase(enum.StrEnum):
     PENDING = "Pending"
+    QUEUED = "Queued"  # the Job waits in a Kueue queue (suspended until Kueue admits it)
     RUNNING = "Running"
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
@@ -350,8 +353,11 @@ class Toleration(ApiModel):
     toleration_seconds: int | None = Field(default=None, ge=0, description="For NoExecute: how long to stay bound.")
 
 
+MAX_NODES = 64
+
+
 class Resources(ApiModel):
-    """Where and how big the training pod runs."""
+    """Where and how big the training pods run: ``nodes`` pods of this size, each using all its GPUs."""
 
     cel_rules: ClassVar[tuple[CelRule, ...]] = (
         CelRule(rule="!has(self.gpu) || self.accelerator == 'gpu'", message="gpu needs accelerator: gpu"),
@@ -364,11 +370,47 @@ class Resources(ApiModel):
     node_selector: dict[str, str] | None = Field(default=None, description="Node labels the pod must match.")
     tolerations: list[Toleration] | None = Field(default=None, max_length=32, description="Pod tolerations.")
     priority_class_name: DnsSubdomain | None = Field(default=None, description="PriorityClass of the training pod.")
+    nodes: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_NODES,
+        description="Pods that train together (torch.distributed, one pod per node, each with every GPU of gpu.count): "
+        "more than 1 renders an Indexed Job and a headless Service for the ranks to meet, and needs "
+        "storage.checkpoints.claimName (an existing ReadWriteMany claim every pod can mount).",
+    )
 
     @model_validator(mode="after")
     def _gpu_needs_gpu(self) -> Resources:
         if self.gpu is not None and self.accelerator != Accelerator.GPU:
             raise ValueError("gpu needs accelerator: gpu")
+        return self
+
+
+class SchedulingSpec(ApiModel):
+    """Queueing with Kueue (kueue.x-k8s.io): the Job waits, suspended, until Kueue admits it."""
+
+    cel_rules: ClassVar[tuple[CelRule, ...]] = (
+        CelRule(rule="!has(self.workloadPriorityClassName) || has(self.queueName)",
+                message="workloadPriorityClassName needs queueName (Kueue reads it)"),
+    )
+
+    queue_name: DnsLabel | None = Field(
+        default=None,
+        description="Kueue LocalQueue in the resource's namespace: the Job gets the label kueue.x-k8s.io/queue-name and "
+        "is created suspended; Kueue admits (unsuspends) it when the queue has quota. Without Kueue installed the Job "
+        "stays suspended (phase Queued). A change moves a Job still waiting to the new queue (the operator recreates "
+        "it); a running Job keeps its queue until its attempt ends.",
+    )
+    workload_priority_class_name: DnsSubdomain | None = Field(
+        default=None,
+        description="Kueue WorkloadPriorityClass (label kueue.x-k8s.io/priority-class): the priority Kueue queues and "
+        "preempts by; without it Kueue uses resources.priorityClassName.",
+    )
+
+    @model_validator(mode="after")
+    def _priority_needs_queue(self) -> SchedulingSpec:
+        if self.workload_priority_class_name is not None and self.queue_name is None:
+            raise ValueError("workloadPriorityClassName needs queueName (Kueue reads it)")
         return self
 
 
@@ -409,6 +451,11 @@ class QualityGate(ApiModel):
     )
 
 
+_MULTI_NODE_STORAGE = ("resources.nodes > 1 needs storage.checkpoints.claimName (and storage.artifacts.claimName when "
+                       "artifacts is set): an existing ReadWriteMany claim every node's pod can mount; a claim the "
+                       "operator creates is ReadWriteOnce")
+
+
 class DomainTrainingSpec(ApiModel):
     """Desired state of a DomainTraining."""
 
@@ -417,6 +464,12 @@ class DomainTrainingSpec(ApiModel):
             rule="!self.lora.qlora || self.resources.accelerator == 'gpu'",
             message="lora.qlora (4-bit) needs resources.accelerator: gpu",
             field_path=".lora.qlora",
+        ),
+        CelRule(
+            rule="!has(self.resources.nodes) || self.resources.nodes == 1 || (has(self.storage.checkpoints.claimName)"
+            " && (!has(self.storage.artifacts) || has(self.storage.artifacts.claimName)))",
+            message=_MULTI_NODE_STORAGE,
+            field_path=".resources.nodes",
         ),
     )
 
@@ -437,14 +490,27 @@ class DomainTrainingSpec(ApiModel):
         default_factory=QualityGate, description="Eval-loss gate.", json_schema_extra={"default": {}}
     )
     max_attempts: int = Field(
-        default=5, ge=1, le=100, description="Pod attempts (preemptions and evictions resume from the checkpoint)."
+        default=5, ge=1, le=100,
+        description="Attempts that may fail before the run fails; preemptions (a Kueue eviction, a pod's DisruptionTarget) "
+        "do not count. Every new attempt resumes from the latest valid checkpoint."
     )
     suspend: bool = Field(default=False, description="Stop the training Job and keep checkpoints; false resumes.")
+    scheduling: SchedulingSpec = Field(
+        default_factory=SchedulingSpec, description="Kueue queue and priority.", json_schema_extra={"default": {}}
+    )
 
     @model_validator(mode="after")
     def _qlora_needs_gpu(self) -> DomainTrainingSpec:
         if self.lora.qlora and self.resources.accelerator != Accelerator.GPU:
             raise ValueError("lora.qlora (4-bit) needs resources.accelerator: gpu")
+        return self
+
+    @model_validator(mode="after")
+    def _multi_node_needs_shared_storage(self) -> DomainTrainingSpec:
+        storage = self.storage
+        if self.resources.nodes > 1 and (storage.checkpoints.claim_name is None
+                                         or (storage.artifacts is not None and storage.artifacts.claim_name is None)):
+            raise ValueError(_MULTI_NODE_STORAGE)
         return self
 
 
@@ -560,6 +626,16 @@ class DataStatus(ApiModel):
     split: SplitStatus | None = Field(default=None, description="How the eval rows were chosen.")
 
 
+class PreemptionStatus(ApiModel):
+    """The latest preemption of the run: who took its pods or its quota."""
+
+    reason: str = Field(max_length=1024, description="Kueue's Preempted or Evicted reason (e.g. InClusterQueue), or the "
+                        "pod's DisruptionTarget reason (e.g. PreemptionByScheduler, DeletionByTaintManager).")
+    message: str | None = Field(default=None, max_length=32768, description="Kueue's or Kubernetes' message: who preempted.")
+    source: Literal["Kueue", "Pod"] = Field(description="Kueue: the Workload was evicted; Pod: a pod was disrupted.")
+    time: datetime | None = Field(default=None, description="When it happened.")
+
+
 class DomainTrainingStatus(ApiModel):
     """Observed state of a DomainTraining (written by the operator and the trainer)."""
 
@@ -580,6 +656,9 @@ class DomainTrainingStatus(ApiModel):
     attempts: int | None = Field(default=None, ge=0, description="Pod attempts so far.")
     last_failure_reason: str | None = Field(default=None, max_length=1024, description="Reason of the last failed attempt.")
     last_failure_message: str | None = Field(default=None, max_length=32768, description="Detail of the last failure.")
+    preemptions: int | None = Field(default=None, ge=0, description="Times the run was preempted (not counted against "
+                                    "maxAttempts).")
+    last_preemption: PreemptionStatus | None = Field(default=None, description="The latest preemption.")
     metrics: EvalMetrics | None = Field(default=None, description="Base versus tuned eval loss.")
     artifacts: TrainingArtifacts | None = Field(default=None, description="Trained adapter.")
     cost: CostStatus | None = Field(default=None, description="Resources consumed and estimated price.")

@@ -61,6 +61,7 @@ class Reason(enum.StrEnum):
     CONTAINER_CONFIG_INVALID = "ContainerConfigInvalid", None, False, "the kubelet could not create the container"
     SCHEDULING = "Scheduling", None, False, "the attempt's pod is not running yet (waiting, not failing)"
     UNSCHEDULABLE = "Unschedulable", None, False, "no node can take the attempt's pod now (waiting, not failing)"
+    QUEUED = "Queued", None, False, "the attempt's Job waits, suspended, for Kueue to admit it (waiting, not failing)"
     # The operator's own decisions about a DomainTraining.
     RETRIES_EXHAUSTED = "RetriesExhausted", None, False, "retried failures used up spec.maxAttempts"
     CLAIM_RECREATED = "ClaimRecreated", None, False, "a claim the operator created was deleted and is created again, empty"

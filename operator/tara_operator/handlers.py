@@ -7,8 +7,10 @@ of GGUFPhases by the trainings they use (filled by kopf from the phases' watch b
 runs) turns a training's phase change into reconciles of the phases that use it, without a LIST.
 
 The other indexes are what the reconcilers read instead of the API (``observed``): the trainings,
-the trainer's Jobs and Pods, and the objects a reconcile creates (the trainer's ServiceAccount,
-Role and RoleBinding, claims, our ConfigMaps). Index functions are coroutines: kopf runs them in its
+the trainer's Jobs and Pods, Kueue's Workloads of those Jobs, and the objects a reconcile creates
+(the trainer's ServiceAccount, Role and RoleBinding, claims, our ConfigMaps, the ranks' Services).
+The Workloads' kind exists only where Kueue is installed: kopf serves a kind once its CRD appears
+and waits for nothing before, so the operator runs the same without Kueue. Index functions are coroutines: kopf runs them in its
 event loop for every event of their kinds, where a sync function would take a worker thread.
 """
 
@@ -35,6 +37,8 @@ SETTINGS = OperatorSettings.from_env()
 MANAGED = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "trainer"}
 BUILDER = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "builder"}
 SERVER = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "server"}
+RANKS = {"app.kubernetes.io/managed-by": names.MANAGED_BY, "app.kubernetes.io/component": "trainer-ranks"}
+KUEUE = "kueue.x-k8s.io"
 PhaseIndex = kopf.Index[tuple[str, str], str]
 
 
@@ -103,7 +107,7 @@ SERIES = metrics.TrainingSeries()
 def _seen(indexes: dict[str, Any]) -> Observed:
     """The reconcilers' view of the indexes a handler receives (by their ids, as keyword arguments)."""
     return Observed(trainings=indexes["trainings"], owned=indexes["owned"], jobs=indexes["trainer_jobs"],
-                    pods=indexes["trainer_pods"])
+                    pods=indexes["trainer_pods"], workloads=indexes["trainer_workloads"])
 
 
 def _run(kind: str, tally: _Phases, reconcile: Any, body: dict[str, Any], seen: Observed) -> None:
@@ -199,6 +203,7 @@ def _trainer_identity(name: str, **_: Any) -> bool:
 @kopf.index("rbac.authorization.k8s.io", "v1", "rolebindings", id="owned", when=_trainer_identity)
 @kopf.index("", "v1", "persistentvolumeclaims", id="owned")  # claims a user made too: the artifacts claim may be one
 @kopf.index("", "v1", "configmaps", id="owned", labels={"app.kubernetes.io/managed-by": names.MANAGED_BY})
+@kopf.index("", "v1", "services", id="owned", labels=RANKS)
 async def owned(namespace: str, name: str, body: kopf.Body, resource: kopf.Resource, **_: Any) -> dict[tuple[str, str, str], Any]:
     """The objects a reconcile creates, that exist: ``(namespace, plural, name) -> True``, or a
     ConfigMap's data (compared with the data it should have)."""
@@ -211,6 +216,39 @@ async def trainer_jobs(namespace: str, body: kopf.Body, **_: Any) -> dict[tuple[
     """The trainer's Jobs by training: ``(namespace, training) -> what the Job's status says``."""
     owner = _owner(body)
     return {(namespace, owner["metadata"]["name"]): st.observe_job(body)} if owner else {}
+
+
+@kopf.index("batch", "v1", "jobs", id="trainer_job_owners", labels=MANAGED)
+async def trainer_job_owners(namespace: str, name: str, body: kopf.Body, **_: Any) -> dict[tuple[str, str], str]:
+    """The training of each trainer Job: ``(namespace, Job name) -> training``, for the Workloads' events."""
+    owner = _owner(body)
+    return {(namespace, name): owner["metadata"]["name"]} if owner else {}
+
+
+def _workload_job(body: kopf.Body | dict[str, Any]) -> str | None:
+    return next((r["name"] for r in body["metadata"].get("ownerReferences") or [] if r.get("kind") == "Job"), None)
+
+
+def _of_trainer_job(body: kopf.Body, **_: Any) -> bool:
+    """A Workload Kueue made for one of our training Jobs (their names have ``-train-``)."""
+    return "-train-" in (_workload_job(body) or "")
+
+
+# No version: the one the cluster prefers (v1beta2 with Kueue 0.15 and later, v1beta1 before); the
+# conditions read are the same in both.
+@kopf.index(KUEUE, "workloads", id="trainer_workloads", when=_of_trainer_job)
+async def trainer_workloads(namespace: str, body: kopf.Body, **_: Any) -> dict[tuple[str, str], st.WorkloadObservation]:
+    """Kueue's Workloads by Job: ``(namespace, Job name) -> whether it is admitted, and why not``."""
+    seen = st.observe_workload(body)
+    return {(namespace, seen.job): seen} if seen else {}
+
+
+@kopf.on.event(KUEUE, "workloads", when=_of_trainer_job)
+def workload_changed(body: kopf.Body, trainer_job_owners: kopf.Index[tuple[str, str], str], **kwargs: Any) -> None:
+    """Kueue admitted, queued or evicted a training's Job: reconcile the training."""
+    ns = body["metadata"]["namespace"]
+    for training in set(trainer_job_owners.get((ns, _workload_job(body) or ""), ())):
+        _reconcile({"metadata": {"namespace": ns, "name": training}}, _seen({"trainer_job_owners": trainer_job_owners, **kwargs}))
 
 
 @kopf.index("", "v1", "pods", id="trainer_pods", labels=MANAGED)

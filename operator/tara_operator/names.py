@@ -23,6 +23,7 @@ __all__ = [
     "label_value",
     "labels",
     "owner_label",
+    "ranks_service_name",
     "router_config_name",
     "selector",
     "spec_config_name",
@@ -43,9 +44,33 @@ def child_name(owner: str, suffix: str, limit: int = _LABEL_MAX) -> str:
     return f"{owner[:keep].rstrip('-')}-{digest}-{suffix}"
 
 
-def training_job_name(owner: str, attempt: int, run: str | None = None) -> str:
-    """``<owner>-<run>-train-<attempt>``: ``run`` (a spec hash) makes a changed spec's Jobs new names."""
-    return child_name(owner, f"{run[:6]}-train-{attempt}" if run else f"train-{attempt}")
+def _dns_label(owner: str) -> str:
+    """A resource name (a DNS-1123 subdomain, dots allowed) as the start of a DNS label: dots become
+    dashes, with a hash of the original when there were any, so ``a.b`` and ``a-b`` stay apart."""
+    if "." not in owner:
+        return owner
+    digest = hashlib.sha256(owner.encode()).hexdigest()[:8]
+    return f"{owner.replace('.', '-')}-{digest}"
+
+
+def training_job_name(owner: str, attempt: int, run: str | None = None, nodes: int = 1) -> str:
+    """``<owner>-<run>-train-<attempt>``: ``run`` (a spec hash) makes a changed spec's Jobs new names.
+
+    With ``nodes`` > 1 the Job is Indexed and each pod's hostname is ``<job>-<index>``, a DNS label:
+    the name then has no dots and leaves room for ``-<index>`` within 63 characters."""
+    suffix = f"{run[:6]}-train-{attempt}" if run else f"train-{attempt}"
+    if nodes <= 1:
+        return child_name(owner, suffix)
+    return child_name(_dns_label(owner), suffix, _LABEL_MAX - len(f"-{nodes - 1}"))
+
+
+def ranks_service_name(owner: str, attempt: int, run: str | None = None) -> str:
+    """The headless Service the pods of a multi-node attempt find each other through (their
+    ``subdomain``): a DNS-1035 label, so it starts with a letter."""
+    base = _dns_label(owner)
+    if not base[0].isalpha():
+        base = f"t{base}"
+    return child_name(base, f"{run[:6]}-ranks-{attempt}" if run else f"ranks-{attempt}")
 
 
 def spec_config_name(owner: str) -> str:

@@ -19,13 +19,13 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tara_operator.status import JobObservation, PodObservation
+from tara_operator.status import JobObservation, PodObservation, WorkloadObservation
 
 __all__ = ["OWNED_PLURALS", "Observed"]
 
 # Kinds the ``owned`` index holds, by the plural its keys use.
 OWNED_PLURALS = {"ServiceAccount": "serviceaccounts", "Role": "roles", "RoleBinding": "rolebindings",
-                 "PersistentVolumeClaim": "persistentvolumeclaims", "ConfigMap": "configmaps"}
+                 "PersistentVolumeClaim": "persistentvolumeclaims", "ConfigMap": "configmaps", "Service": "services"}
 
 Index = Mapping[Any, Collection[Any]]
 
@@ -40,15 +40,17 @@ class Observed:
 
     - ``trainings``: ``(namespace, name)`` → the DomainTraining's body as last seen;
     - ``owned``: ``(namespace, plural, name)`` → a ConfigMap's data, or ``True`` for the trainer's
-      ServiceAccount, Role and RoleBinding and every claim;
+      ServiceAccount, Role and RoleBinding, every claim and the ranks' Services;
     - ``jobs``: ``(namespace, training)`` → the observations of that training's Jobs;
-    - ``pods``: ``(namespace, job name)`` → the observations of that Job's pods.
+    - ``pods``: ``(namespace, job name)`` → the observations of that Job's pods;
+    - ``workloads``: ``(namespace, job name)`` → Kueue's Workload of that Job (empty without Kueue).
     """
 
     trainings: Index = field(default_factory=dict)
     owned: Index = field(default_factory=dict)
     jobs: Index = field(default_factory=dict)
     pods: Index = field(default_factory=dict)
+    workloads: Index = field(default_factory=dict)
 
     def training(self, namespace: str, name: str) -> dict[str, Any] | None:
         return _first(self.trainings, (namespace, name))
@@ -73,3 +75,7 @@ class Observed:
 
     def pods_of(self, namespace: str, job: str) -> list[PodObservation]:
         return sorted(self.pods.get((namespace, job), ()), key=lambda p: p.name)
+
+    def workload_of(self, namespace: str, job: str) -> WorkloadObservation | None:
+        """Kueue's Workload of the Job (Kueue makes one per Job); None without Kueue or before it made it."""
+        return _first(self.workloads, (namespace, job))

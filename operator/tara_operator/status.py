@@ -1,9 +1,17 @@
 """Pure status logic: what a training attempt's Job and Pods mean, what to do next, what it cost.
 
-The operator reads the Job and its Pods, turns them into small observations, and asks this module
-for an ``Outcome`` (running, pending, succeeded, retry with a reason, or a permanent failure) and
-for the next ``Decision``. Conditions follow Kubernetes API conventions; ``phase`` is their summary.
-Nothing here performs I/O or reads the clock: ``now`` is passed in.
+The operator reads the Job, its Pods and, with Kueue, the Job's Workload, turns them into small
+observations, and asks this module for an ``Outcome`` (queued, running, pending, succeeded,
+preempted, retry with a reason, or a permanent failure) and for the next ``Decision``. Conditions
+follow Kubernetes API conventions; ``phase`` is their summary. Nothing here performs I/O or reads
+the clock: ``now`` is passed in.
+
+An attempt may have several pods (one per rank of a multi-node training): it succeeds when the Job
+completes (every index succeeded), runs when rank 0 runs, and fails with the first pod that failed
+on its own (the Job controller then stops the others, which end after it). A suspended Job is
+queued (Kueue admits it by unsuspending it, preempts it by suspending it); the pods a suspension
+deletes are not failures, and neither is a preemption (a Kueue eviction, a pod's DisruptionTarget
+condition): it resumes from the checkpoint without counting against ``maxAttempts``.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tara_api.reasons import Reason
@@ -24,6 +32,8 @@ __all__ = [
     "Outcome",
     "OutcomeKind",
     "PodObservation",
+    "Preemption",
+    "WorkloadObservation",
     "backoff_seconds",
     "classify",
     "condition",
@@ -32,6 +42,7 @@ __all__ = [
     "merge_conditions",
     "observe_job",
     "observe_pod",
+    "observe_workload",
     "run_cost",
 ]
 
@@ -43,10 +54,15 @@ PERMANENT_WAITING = {"ImagePullBackOff": Reason.IMAGE_PULL_FAILED, "ErrImagePull
 
 class OutcomeKind(enum.StrEnum):
     PENDING = "Pending"
+    QUEUED = "Queued"  # the Job is suspended: Kueue has not admitted it (or evicted it)
     RUNNING = "Running"
     SUCCEEDED = "Succeeded"
+    PREEMPTED = "Preempted"  # a new attempt resumes; not counted against maxAttempts
     RETRY = "Retry"
     FAILED = "Failed"
+
+
+JOB_COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,11 @@ class PodObservation:
     unschedulable: str | None = None  # the scheduler's message when no node can take the pod
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    index: int | None = None  # the rank: an Indexed Job's completion index
+    deleting: bool = False  # has a deletionTimestamp (deleted by a suspension, a failed Job, a person)
+    disruption_reason: str | None = None  # the DisruptionTarget condition's reason, e.g. PreemptionByScheduler
+    disruption_message: str | None = None
+    disrupted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,34 @@ class JobObservation:
     suspended: bool = False
     start_time: datetime | None = None
     completion_time: datetime | None = None
+    completions: int = 1  # pods that must succeed (one per rank)
+    queue: str | None = None  # the kueue.x-k8s.io/queue-name label
+
+
+@dataclass(frozen=True)
+class WorkloadObservation:
+    """What Kueue's Workload of a Job says: whether it holds quota, and why not or why it lost it."""
+
+    name: str
+    job: str  # the owning Job's name
+    admitted: bool = False
+    waiting_reason: str | None = None  # QuotaReserved=False: Pending, Inadmissible, ...
+    waiting_message: str | None = None  # e.g. couldn't assign flavors to pod set main: insufficient quota ...
+    evicted_reason: str | None = None  # Evicted=True: Preempted, PodsReadyTimeout, ClusterQueueStopped, ...
+    evicted_message: str | None = None
+    evicted_at: datetime | None = None
+    preempted_reason: str | None = None  # Preempted=True: InClusterQueue, InCohortReclamation, ...
+    preempted_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Preemption:
+    """Who preempted an attempt: Kueue (its Workload was evicted) or Kubernetes (a pod was disrupted)."""
+
+    source: str  # Kueue or Pod
+    reason: str
+    message: str
+    time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +132,7 @@ class Outcome:
     kind: OutcomeKind
     reason: str = ""
     message: str = ""
+    preemption: Preemption | None = None
 
 
 def _time(value: Any) -> datetime | None:
@@ -104,6 +154,34 @@ def observe_job(body: Mapping[str, Any]) -> JobObservation:
         suspended=bool((body.get("spec") or {}).get("suspend")),
         start_time=_time(status.get("startTime")),
         completion_time=_time(status.get("completionTime")),
+        completions=int((body.get("spec") or {}).get("completions") or 1),
+        queue=(body["metadata"].get("labels") or {}).get("kueue.x-k8s.io/queue-name"),
+    )
+
+
+def _condition(conditions: Sequence[Mapping[str, Any]], type_: str) -> Mapping[str, Any] | None:
+    return next((c for c in conditions if c.get("type") == type_), None)
+
+
+def observe_workload(body: Mapping[str, Any]) -> WorkloadObservation | None:
+    """A Kueue Workload (any served version: the conditions are the same); None unless a Job owns it."""
+    job = next((r["name"] for r in body["metadata"].get("ownerReferences") or []
+                if r.get("kind") == "Job" and str(r.get("apiVersion", "")).startswith("batch/")), None)
+    if job is None:
+        return None
+    conditions = (body.get("status") or {}).get("conditions") or []
+    quota, admitted = _condition(conditions, "QuotaReserved"), _condition(conditions, "Admitted")
+    evicted, preempted = _condition(conditions, "Evicted"), _condition(conditions, "Preempted")
+    evicted = evicted if evicted and evicted.get("status") == "True" else None
+    preempted = preempted if preempted and preempted.get("status") == "True" else None
+    waiting = quota if quota and quota.get("status") == "False" else None
+    return WorkloadObservation(
+        name=body["metadata"]["name"], job=job,
+        admitted=bool(admitted and admitted.get("status") == "True"),
+        waiting_reason=(waiting or {}).get("reason"), waiting_message=(waiting or {}).get("message"),
+        evicted_reason=(evicted or {}).get("reason"), evicted_message=(evicted or {}).get("message"),
+        evicted_at=_time((evicted or {}).get("lastTransitionTime")),
+        preempted_reason=(preempted or {}).get("reason"), preempted_message=(preempted or {}).get("message"),
     )
 
 
@@ -114,7 +192,9 @@ def observe_pod(body: Mapping[str, Any]) -> PodObservation:
     waiting = state.get("waiting") or {}
     terminated = state.get("terminated") or {}
     conditions = status.get("conditions") or []
-    disrupted = any(c.get("type") == "DisruptionTarget" and c.get("status") == "True" for c in conditions)
+    disruption = next((c for c in conditions if c.get("type") == "DisruptionTarget" and c.get("status") == "True"), None)
+    meta = body["metadata"]
+    index = (meta.get("annotations") or {}).get(JOB_COMPLETION_INDEX) or (meta.get("labels") or {}).get(JOB_COMPLETION_INDEX)
     unschedulable = next((c.get("message") or "no node can take it" for c in conditions if c.get("type") == "PodScheduled"
                           and c.get("status") == "False" and c.get("reason") == "Unschedulable"), None)
     return PodObservation(
@@ -126,10 +206,15 @@ def observe_pod(body: Mapping[str, Any]) -> PodObservation:
         exit_code=terminated.get("exitCode"),
         terminated_reason=terminated.get("reason"),
         termination_message=terminated.get("message"),
-        disrupted=disrupted,
+        disrupted=disruption is not None,
         unschedulable=unschedulable,
         started_at=_time(terminated.get("startedAt") or (state.get("running") or {}).get("startedAt") or status.get("startTime")),
         finished_at=_time(terminated.get("finishedAt")),
+        index=int(index) if index is not None and str(index).isdigit() else None,
+        deleting=bool(meta.get("deletionTimestamp")),
+        disruption_reason=(disruption or {}).get("reason"),
+        disruption_message=(disruption or {}).get("message"),
+        disrupted_at=_time((disruption or {}).get("lastTransitionTime")),
     )
 
 
@@ -145,49 +230,97 @@ def _trainer_message(pod: PodObservation) -> tuple[str | None, str]:
     return None, text[-1024:]
 
 
-def classify(job: JobObservation | None, pods: Sequence[PodObservation]) -> Outcome:
-    """What one attempt's Job and Pods mean.
+def _queued(job: JobObservation, workload: WorkloadObservation | None) -> Outcome:
+    """A suspended Job: waiting for Kueue's admission, or evicted by Kueue (a preemption)."""
+    if workload is None:
+        where = f"LocalQueue {job.queue!r} in this namespace" if job.queue else "a queue label on the Job"
+        return Outcome(OutcomeKind.QUEUED, Reason.QUEUED, f"Job {job.name} waits, suspended, for Kueue to admit it; no "
+                       f"Workload yet (is Kueue installed, with {where}?)")
+    if workload.evicted_reason:
+        who = workload.preempted_message or workload.evicted_message or ""
+        detail = f"{workload.preempted_reason or workload.evicted_reason}: {who}".rstrip(": ")
+        said = f": {who}" if who else ""
+        message = (f"Kueue evicted Workload {workload.name} ({workload.evicted_reason}){said}; the Job waits to be "
+                   "admitted again and resumes from the checkpoint")
+        preemption = Preemption("Kueue", workload.preempted_reason or workload.evicted_reason, detail, workload.evicted_at)
+        return Outcome(OutcomeKind.QUEUED, Reason.PREEMPTED, message, preemption)
+    if workload.admitted:
+        return Outcome(OutcomeKind.QUEUED, Reason.QUEUED, f"Workload {workload.name} is admitted; Kueue starts Job {job.name}")
+    why = f"{workload.waiting_reason}: {workload.waiting_message}" if workload.waiting_reason else "waiting for quota"
+    return Outcome(OutcomeKind.QUEUED, Reason.QUEUED, f"Workload {workload.name} in queue {job.queue or '?'}: {why}")
 
-    A preempted, evicted or OOM-killed pod is a retry (the next attempt resumes from the checkpoint);
-    an exit code of a permanent trainer error, or an image that cannot be pulled, is a failure.
+
+def _root_cause(job: JobObservation, pods: Sequence[PodObservation]) -> PodObservation | None:
+    """The failed pod that ended the attempt. A pod being deleted counts only once the Job failed: a
+    suspension deletes pods without failing the Job (their tracking finalizer is removed first). Of
+    several, the first to end on its own: the Job controller stops the other ranks after it."""
+    job_failed = bool(job.failed_condition) or job.failed > 0
+    failed = [p for p in pods if p.phase == "Failed" and (job_failed or not p.deleting)]
+    if not failed:
+        return None
+    latest = datetime.max.replace(tzinfo=UTC)
+    return min(failed, key=lambda p: (p.deleting and not p.disrupted, p.finished_at or latest, p.name))
+
+
+def _failed(pod: PodObservation) -> Outcome:
+    reason, message = _trainer_message(pod)
+    where = f"pod {pod.name}"
+    if pod.terminated_reason == "OOMKilled":
+        return Outcome(OutcomeKind.RETRY, Reason.OOM_KILLED, f"{where} ran out of memory (exit {pod.exit_code})")
+    if pod.disrupted or pod.reason in ("Preempting", "Shutdown", "Terminated"):
+        by = pod.disruption_reason or pod.reason or "disrupted"
+        reason_ = Reason.EVICTED if pod.reason == "Evicted" else Reason.PREEMPTED
+        detail = f"{by}: {pod.disruption_message}" if pod.disruption_message else by
+        return Outcome(OutcomeKind.PREEMPTED, reason_, f"{where} was {detail}; the next attempt resumes from the checkpoint",
+                       Preemption("Pod", by, f"{where}: {pod.disruption_message or by}", pod.disrupted_at or pod.finished_at))
+    if pod.reason in ("Evicted", "DeadlineExceeded"):
+        return Outcome(OutcomeKind.RETRY, Reason.EVICTED if pod.reason == "Evicted" else Reason.POD_FAILED,
+                       f"{where} was {pod.reason}; the next attempt resumes from the checkpoint")
+    code = pod.exit_code
+    known = Reason.for_exit_code(code)
+    if known is not None:
+        kind = OutcomeKind.RETRY if known.retryable else OutcomeKind.FAILED
+        return Outcome(kind, reason or known, message or f"{where} exited {code}")
+    return Outcome(OutcomeKind.RETRY, reason or Reason.POD_FAILED, message or f"{where} failed (exit {code})")
+
+
+def classify(job: JobObservation | None, pods: Sequence[PodObservation], workload: WorkloadObservation | None = None) -> Outcome:
+    """What one attempt's Job, Pods and (with Kueue) Workload mean.
+
+    A preempted pod (DisruptionTarget) is a preemption and an evicted or OOM-killed pod a retry: the
+    next attempt resumes from the checkpoint; an exit code of a permanent trainer error, or an image
+    that cannot be pulled, is a failure. A suspended Job is queued, whatever its deleted pods say.
     """
     if job is None:
         return Outcome(OutcomeKind.PENDING, "JobMissing", "the attempt's Job does not exist yet")
-    if job.complete or job.succeeded > 0:
+    if job.complete or job.succeeded >= max(1, job.completions):
         return Outcome(OutcomeKind.SUCCEEDED, "Trained", f"Job {job.name} completed")
-    for pod in pods:
+    if job.suspended and not (job.failed_condition or job.failed > 0):
+        return _queued(job, workload)
+    live = [p for p in pods if not p.deleting]
+    for pod in live:
         if pod.waiting_reason in PERMANENT_WAITING:
             return Outcome(OutcomeKind.FAILED, PERMANENT_WAITING[pod.waiting_reason],
                            f"pod {pod.name}: {pod.waiting_reason}: {pod.waiting_message or ''}".strip())
-    failed = [p for p in pods if p.phase == "Failed"]
-    if failed:
-        pod = failed[-1]
-        reason, message = _trainer_message(pod)
-        where = f"pod {pod.name}"
-        if pod.terminated_reason == "OOMKilled":
-            return Outcome(OutcomeKind.RETRY, Reason.OOM_KILLED, f"{where} ran out of memory (exit {pod.exit_code})")
-        if pod.disrupted or pod.reason in ("Evicted", "Preempting", "DeadlineExceeded", "Shutdown", "Terminated"):
-            return Outcome(OutcomeKind.RETRY, Reason.EVICTED if pod.reason == "Evicted" else Reason.PREEMPTED,
-                           f"{where} was {pod.reason or 'disrupted'}; the next attempt resumes from the checkpoint")
-        code = pod.exit_code
-        known = Reason.for_exit_code(code)
-        if known is not None:
-            kind = OutcomeKind.RETRY if known.retryable else OutcomeKind.FAILED
-            return Outcome(kind, reason or known, message or f"{where} exited {code}")
-        return Outcome(OutcomeKind.RETRY, reason or Reason.POD_FAILED, message or f"{where} failed (exit {code})")
+    root = _root_cause(job, pods)
+    if root is not None:
+        return _failed(root)
     if job.failed_condition or job.failed > 0:
         return Outcome(OutcomeKind.RETRY, job.failed_condition or Reason.JOB_FAILED, f"Job {job.name} failed")
-    if any(p.phase == "Running" for p in pods):
+    rank0 = {p.phase for p in live if p.index in (None, 0)}  # a single pod has no index
+    if "Running" in rank0 or ("Succeeded" in rank0 and any(p.phase == "Running" for p in live)):
         return Outcome(OutcomeKind.RUNNING, "Training", f"Job {job.name} is running")
-    for pod in pods:
+    for pod in live:
         if pod.unschedulable:
             return Outcome(OutcomeKind.PENDING, Reason.UNSCHEDULABLE, f"pod {pod.name} cannot be scheduled: {pod.unschedulable}")
+    if job.completions > 1:
+        return Outcome(OutcomeKind.PENDING, Reason.SCHEDULING, f"Job {job.name} is waiting for its rank 0 pod")
     return Outcome(OutcomeKind.PENDING, Reason.SCHEDULING, f"Job {job.name} is waiting for its pod")
 
 
 @dataclass(frozen=True)
 class Decision:
-    phase: str  # Pending, Running, Succeeded, Failed, Suspended
+    phase: str  # Pending, Queued, Running, Succeeded, Failed, Suspended
     start_attempt: int | None = None  # create the Job of this attempt
     delay_s: float = 0.0  # ... after this long
     reason: str = ""
@@ -199,8 +332,10 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(0, attempt - 2))
 
 
-def decide(outcome: Outcome, attempt: int, max_attempts: int, suspended: bool, base: float = 10.0, cap: float = 600.0) -> Decision:
-    """What to do after ``outcome`` of attempt ``attempt`` (1-based; 0 = none started yet)."""
+def decide(outcome: Outcome, attempt: int, max_attempts: int, suspended: bool, base: float = 10.0, cap: float = 600.0,
+           preemptions: int = 0) -> Decision:
+    """What to do after ``outcome`` of attempt ``attempt`` (1-based; 0 = none started yet), of which
+    ``preemptions`` ended preempted (they do not count against ``max_attempts``)."""
     if suspended:
         return Decision("Suspended", reason="Suspended", message="spec.suspend is true; checkpoints are kept")
     if attempt == 0:
@@ -212,12 +347,17 @@ def decide(outcome: Outcome, attempt: int, max_attempts: int, suspended: bool, b
         return Decision("Succeeded", reason=outcome.reason, message=outcome.message)
     if outcome.kind == OutcomeKind.FAILED:
         return Decision("Failed", reason=outcome.reason, message=outcome.message)
+    if outcome.kind == OutcomeKind.PREEMPTED:  # resume at once: the scheduler or Kueue decides when it runs
+        return Decision("Pending", start_attempt=attempt + 1, reason=outcome.reason, message=outcome.message)
     if outcome.kind == OutcomeKind.RETRY:
-        if attempt >= max_attempts:
+        failures = attempt - preemptions
+        if failures >= max_attempts:
             return Decision("Failed", reason=Reason.RETRIES_EXHAUSTED,
-                            message=f"{attempt} of maxAttempts {max_attempts} used; last: {outcome.reason}: {outcome.message}")
-        return Decision("Pending", start_attempt=attempt + 1, delay_s=backoff_seconds(attempt + 1, base, cap),
+                            message=f"{failures} of maxAttempts {max_attempts} used; last: {outcome.reason}: {outcome.message}")
+        return Decision("Pending", start_attempt=attempt + 1, delay_s=backoff_seconds(failures + 1, base, cap),
                         reason=outcome.reason, message=outcome.message)
+    if outcome.kind == OutcomeKind.QUEUED:
+        return Decision("Queued", reason=outcome.reason, message=outcome.message)
     return Decision("Running" if outcome.kind == OutcomeKind.RUNNING else "Pending", reason=outcome.reason, message=outcome.message)
 
 

@@ -38,12 +38,12 @@ log = logging.getLogger(__name__)
 TERMINAL = ("Succeeded", "Failed")
 
 
-_NOT_A_RUN = ("suspend", "maxAttempts")  # changing these does not restart a run
+_NOT_A_RUN = ("suspend", "maxAttempts", "scheduling")  # changing these does not restart a run
 
 
 def run_spec_hash(spec: DomainTrainingSpec) -> str:
-    """Hash of what defines a run: the spec's fields that differ from their defaults, but suspend and
-    maxAttempts. A field a newer CRD adds with a default (which the API server then fills in when it
+    """Hash of what defines a run: the spec's fields that differ from their defaults, but suspend,
+    maxAttempts and scheduling (the queue a run waits in is not what it computes). A field a newer CRD adds with a default (which the API server then fills in when it
     reads older objects) or a default written out by hand changes nothing, so a CRD upgrade restarts
     no training."""
     relevant = {k: v for k, v in spec.model_dump(mode="json", by_alias=True, exclude_defaults=True).items()
@@ -134,11 +134,16 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     k8s.replace_config_map_data(children["configMap"], seen.config_data(ns, children["configMap"]["metadata"]["name"]))
     created_claims = k8s.ensure(seen.missing(children["claims"]))
 
-    job_name = names.training_job_name(name, attempts, run) if attempts else None
+    job_name = names.training_job_name(name, attempts, run, spec.resources.nodes) if attempts else None
     job = seen.job(ns, name, job_name) if job_name else None
     pods = seen.pods_of(ns, job_name) if job_name else []
-    outcome = st.classify(job, pods)
-    decision = st.decide(outcome, attempts, spec.max_attempts, spec.suspend, settings.backoff_base_s, settings.backoff_max_s)
+    outcome = st.classify(job, pods, seen.workload_of(ns, job_name) if job_name else None)
+    preemptions = int(old.get("preemptions") or 0)
+    decision = st.decide(outcome, attempts, spec.max_attempts, spec.suspend, settings.backoff_base_s, settings.backoff_max_s,
+                         preemptions)
+
+    if job is not None and job.suspended and job.queue != spec.scheduling.queue_name and not spec.suspend:
+        return _requeue(body, ns, job, spec.scheduling.queue_name, old, generation, stamp, extra)
 
     if decision.phase == "Suspended":
         if job and not (job.complete or job.succeeded) and k8s.delete("Job", ns, job_name or ""):
@@ -146,30 +151,38 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
         return _status(old, "Suspended", "Suspended", decision.message, generation, stamp, ready=False,
                        extra={**extra, "jobName": None, "cost": _cost(ns, name, res, settings, now, seen)})
 
+    ended = outcome.kind in (st.OutcomeKind.RETRY, st.OutcomeKind.PREEMPTED)  # the attempt is over; another resumes
     if decision.start_attempt is not None:
-        if attempts and outcome.kind == st.OutcomeKind.RETRY:
+        if attempts and ended:
             extra.update(lastFailureReason=outcome.reason, lastFailureMessage=outcome.message[:32768])
+            if outcome.preemption is not None:
+                extra.update(_preempted(old, outcome.preemption))
             failed_at = max((p.finished_at for p in pods if p.finished_at), default=None) or (job.completion_time if job else None)
             if failed_at and now < failed_at + timedelta(seconds=decision.delay_s):
                 wait = (failed_at + timedelta(seconds=decision.delay_s) - now).total_seconds()
                 return _status(old, "Pending", outcome.reason, f"{outcome.message}; attempt {decision.start_attempt} starts in "
                                f"{wait:.0f} s", generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now, seen)})
         attempt = decision.start_attempt
-        new_job = (children if attempt == max(1, attempts) else render_training(res, settings, attempt, uid, run))["job"]
+        attempt_children = children if attempt == max(1, attempts) else render_training(res, settings, attempt, uid, run)
+        new_job = attempt_children["job"]
         job_name = new_job["metadata"]["name"]
+        _ensure_service(attempt_children, seen)  # before the Job: the ranks look each other up at start
         if k8s.create_if_missing(new_job):
             verb = "resuming from the latest checkpoint" if attempt > 1 else "starting"
             claims = f" and claim {', '.join(created_claims)}" if created_claims else ""
             kopf.event(body, type="Normal", reason="AttemptStarted", message=f"attempt {attempt}: created Job {job_name}{claims}, {verb}")
         extra.update(attempts=attempt, jobName=job_name, startTime=old.get("startTime") or stamp)
-        if attempt > 1 and outcome.kind == st.OutcomeKind.RETRY:
+        if attempt > 1 and ended:
             announce.append(lambda: _attempt_failed(body, spec.domain, outcome.reason, f"attempt {attempts} ended: {outcome.message}"))
         extra["cost"] = _cost(ns, name, res, settings, now, seen)
         # What the next reconcile will say of the new Job while its pod is not running (the AttemptStarted
         # Event says that it started and whether it resumes): the Job's first events then change no status.
-        waiting = st.classify(st.JobObservation(job_name), [])
-        return _status(old, "Pending", waiting.reason, waiting.message, generation, stamp, ready=False, extra=extra,
+        waiting = st.classify(st.observe_job(new_job), [])
+        phase = "Queued" if waiting.kind == st.OutcomeKind.QUEUED else "Pending"
+        return _status(old, phase, waiting.reason, waiting.message, generation, stamp, ready=False, extra=extra,
                        spec_changed=spec_changed)
+
+    _ensure_service(children, seen)  # a Service deleted by hand comes back while the attempt lives
 
     extra["cost"] = _cost(ns, name, res, settings, now, seen)
     if created_claims:  # a claim deleted by hand while the resource lives
@@ -188,9 +201,42 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
         extra.update(lastFailureReason=decision.reason, lastFailureMessage=decision.message[:32768],
                      completionTime=old.get("completionTime") or stamp)
         return _status(old, "Failed", decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
+    if decision.phase == "Queued" and outcome.preemption is not None:
+        preempted = _preempted(old, outcome.preemption)
+        if preempted:  # a new eviction: said once
+            extra.update(preempted)
+            announce.append(lambda: _event(body, "Warning", Reason.PREEMPTED, f"attempt {attempts}: {outcome.message}"))
     if decision.phase == "Running" and old.get("phase") != "Running":
         announce.append(lambda: _event(body, "Normal", "Running", f"attempt {attempts}: Job {job_name} is running"))
     return _status(old, decision.phase, decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
+
+
+def _requeue(body: dict[str, Any], ns: str, job: st.JobObservation, queue: str | None, old: dict[str, Any],
+             generation: int | None, stamp: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """A Job still waiting (suspended) in a queue the spec no longer names: delete it; the next
+    reconcile, once the watch shows it gone, creates the same attempt in the new queue (or none)."""
+    if k8s.delete("Job", ns, job.name):
+        kopf.event(body, type="Normal", reason="QueueChanged",
+                   message=f"scheduling.queueName is {queue or 'unset'}: deleted the waiting Job {job.name} to recreate it")
+    return _status(old, "Queued" if queue else "Pending", Reason.QUEUED if queue else Reason.SCHEDULING,
+                   f"moving Job {job.name} from queue {job.queue or '(none)'} to {queue or '(none)'}", generation, stamp,
+                   ready=False, extra=extra)
+
+
+def _ensure_service(children: dict[str, Any], seen: Observed) -> None:
+    """The headless Service of a multi-node attempt, created when the watches do not show it."""
+    if children.get("service") is not None:
+        k8s.ensure(seen.missing([children["service"]]))
+
+
+def _preempted(old: dict[str, Any], preemption: st.Preemption) -> dict[str, Any]:
+    """The status fields of a preemption not yet counted (none when ``lastPreemption`` already is
+    this one): level-based, the status remembers which eviction it counted by its time."""
+    last = {"source": preemption.source, "reason": preemption.reason[:1024], "message": preemption.message[:32768],
+            **({"time": _iso(preemption.time)} if preemption.time else {})}
+    if old.get("lastPreemption") == last:
+        return {}
+    return {"preemptions": int(old.get("preemptions") or 0) + 1, "lastPreemption": last}
 
 
 def _attempt_failed(body: dict[str, Any], domain: str, reason: str, message: str) -> None:
@@ -215,7 +261,7 @@ def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, n
 
 def _status(old: dict[str, Any], phase: str, reason: str, message: str, generation: int | None, now: str, *, ready: bool,
             extra: dict[str, Any], spec_changed: bool = False) -> dict[str, Any]:
-    progressing = phase in ("Pending", "Running")
+    progressing = phase in ("Pending", "Queued", "Running")
     degraded = phase == "Failed" or bool(extra.get("lastFailureReason"))
     conditions = [
         st.condition("Ready", ready, reason, message, generation, now),

@@ -70,7 +70,7 @@ def test_schema_is_structural(kind: str) -> None:
         ("DomainTraining", ".spec.training.saveSteps", {"default": 100}),
         ("DomainTraining", ".spec.training.keepCheckpoints", {"default": 3}),
         ("DomainTraining", ".spec.resources.accelerator", {"enum": ["gpu", "cpu"], "default": "gpu"}),
-        ("DomainTraining", ".status.phase", {"enum": ["Pending", "Running", "Succeeded", "Failed", "Suspended"]}),
+        ("DomainTraining", ".status.phase", {"enum": ["Pending", "Queued", "Running", "Succeeded", "Failed", "Suspended"]}),
         ("DomainTraining", ".spec.training.batchSize", {"x-kubernetes-int-or-string": True, "default": 4}),
         ("GGUFPhase", ".spec.quantization", {"x-kubernetes-list-type": "set", "minItems": 1}),
         ("GGUFPhase", ".spec.quantization[]", {"enum": ["Q2_K", "Q4_K_M", "Q5_K_M", "Q8_0"]}),

@@ -49,7 +49,10 @@ REQUIRED_NAMESPACED: set[Permission] = (
     | _perms("", ["configmaps"], ["create", "get", "patch", "list", "watch"])
     # claims: create_if_missing; training_deleted deletes them with retention Delete; kopf.index(claims).
     | _perms("", ["persistentvolumeclaims"], ["create", "delete", "list", "watch"])
-    | _perms("", ["services"], ["create"])
+    # the phase's serving Service; the ranks' Service of a multi-node training: create_if_missing, kopf.index(services).
+    | _perms("", ["services"], ["create", "list", "watch"])
+    # kopf.index/on.event(kueue workloads): why a queued training's Job waits or was evicted.
+    | _perms("kueue.x-k8s.io", ["workloads"], ["list", "watch"])
     # the trainer's ServiceAccount: create_if_missing; kopf.index(serviceaccounts).
     | _perms("", ["serviceaccounts"], ["create", "list", "watch"])
     # phase: create_if_missing, get, patch (rollout, rollback); kopf.on.event(deployments).

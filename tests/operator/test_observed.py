@@ -170,8 +170,9 @@ def test_index_functions(fn: Any, kwargs: dict[str, Any], expected: Any) -> None
 def test_the_indexes_are_registered_under_the_names_handlers_receive_them_by() -> None:
     registered = {(h.id, h.selector.any_name) for h in kopf.get_default_registry()._indexing.get_all_handlers()}
     assert {("owned", p) for p in ("serviceaccounts", "roles", "rolebindings", "persistentvolumeclaims", "configmaps")} <= registered
-    assert {("trainings", "domaintrainings"), ("trainer_jobs", "jobs"), ("trainer_pods", "pods")} <= registered
-    assert handlers._seen({"trainings": {}, "owned": {}, "trainer_jobs": {}, "trainer_pods": {}}) == Observed()
+    assert {("trainings", "domaintrainings"), ("trainer_jobs", "jobs"), ("trainer_pods", "pods"),
+            ("trainer_workloads", "workloads"), ("owned", "services")} <= registered
+    assert handlers._seen({"trainings": {}, "owned": {}, "trainer_jobs": {}, "trainer_pods": {}, "trainer_workloads": {}}) == Observed()
 
 
 def test_the_newest_body_at_hand_is_used_and_a_written_one_dropped_once_the_index_has_caught_up() -> None:

@@ -46,7 +46,7 @@ def _msg(reason: str, message: str) -> str:
         (FAILED_JOB, [_failed(exit_code=75, termination_message=_msg("Preempted", "saved checkpoint-40"))], OutcomeKind.RETRY, "Preempted"),
         # evicted or disrupted before the trainer could say anything
         (FAILED_JOB, [_failed(reason="Evicted")], OutcomeKind.RETRY, "Evicted"),
-        (FAILED_JOB, [_failed(disrupted=True, exit_code=143)], OutcomeKind.RETRY, "Preempted"),
+        (FAILED_JOB, [_failed(disrupted=True, exit_code=143)], OutcomeKind.PREEMPTED, "Preempted"),  # not counted
         (FAILED_JOB, [_failed(exit_code=137, terminated_reason="OOMKilled")], OutcomeKind.RETRY, "OOMKilled"),
         (FAILED_JOB, [_failed(exit_code=1, termination_message="Traceback ...")], OutcomeKind.RETRY, "Crashed"),
         (FAILED_JOB, [_failed(exit_code=10)], OutcomeKind.RETRY, "ToolFailed"),

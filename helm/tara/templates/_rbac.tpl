@@ -30,10 +30,16 @@ a ClusterRole when every namespace is watched; cluster-scoped rules always go in
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]
   verbs: ["create", "list", "watch", "delete"]
-# The serving Service of a phase.
+# The serving Service of a phase; the headless Service of a multi-node training's ranks (created
+# when the watch does not show it).
 - apiGroups: [""]
   resources: ["services"]
-  verbs: ["create"]
+  verbs: ["create", "list", "watch"]
+# Kueue's Workloads of queued training Jobs: read only (admitted, waiting, evicted and why).
+# Harmless without Kueue: the operator watches the kind only once its CRD exists.
+- apiGroups: ["kueue.x-k8s.io"]
+  resources: ["workloads"]
+  verbs: ["list", "watch"]
 # The serving Deployment: created, read, patched for a rollout or rollback, watched by kopf.
 - apiGroups: ["apps"]
   resources: ["deployments"]

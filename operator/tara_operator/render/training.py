@@ -6,6 +6,20 @@ The pod is restricted (non-root, read-only root filesystem, no capabilities, no 
 escalation, RuntimeDefault seccomp) and writes only to its volumes and an emptyDir ``/tmp``. The
 Job never retries by itself (``backoffLimit: 0``): the operator decides, because only it can tell
 a preemption (resume) from a permanent failure (stop).
+
+Distributed training (``resources.nodes`` > 1) is an Indexed Job, not Kubeflow Trainer's TrainJob:
+no other operator to install, it works on a bare cluster. Completions = parallelism = nodes, so
+each rank is one pod whose index Kubernetes sets as ``JOB_COMPLETION_INDEX``; ``backoffLimit: 0``
+fails the whole attempt when one rank fails, and the operator's next attempt resumes every rank
+from the shared checkpoint. A headless Service (``publishNotReadyAddresses``) gives each pod the
+DNS name ``<job>-<index>.<service>``: rank 0's is the rendezvous address. The trainer's contract
+is the environment: ``TARA_NNODES``, ``TARA_NPROC_PER_NODE`` (the pod's GPUs, 1 on CPU),
+``TARA_MASTER_ADDR``, ``TARA_MASTER_PORT`` and ``TARA_DIST_BACKEND`` (nccl on GPUs, gloo on CPU),
+set only when there is more than one process; a single-process pod renders exactly as before
+(the same Job, so no running training changes).
+
+With ``scheduling.queueName`` the Job carries Kueue's queue label and is created suspended: Kueue
+admits it by unsuspending it, and preempts it by suspending it again.
 """
 
 from __future__ import annotations
@@ -23,9 +37,13 @@ __all__ = [
     "MOUNTS",
     "dump_yaml",
     "OUTPUT_DIR",
+    "KUEUE_PRIORITY_LABEL",
+    "KUEUE_QUEUE_LABEL",
+    "MASTER_PORT",
     "TrainingChildren",
     "restricted_container_security",
     "restricted_pod_security",
+    "processes_per_pod",
     "render_training",
 ]
 
@@ -37,8 +55,11 @@ SPEC_KEY = "domaintraining.yaml"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_PRODUCT_LABEL = "nvidia.com/gpu.product"
 GRACE_SECONDS = 180  # SIGTERM → the trainer saves a checkpoint, then exits 75
+MASTER_PORT = 29500  # torch.distributed's default rendezvous port
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
 
-TrainingChildren = dict[str, Any]  # configMap, claims[], job
+TrainingChildren = dict[str, Any]  # configMap, claims[], job, service (None unless nodes > 1)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: ~20x faster at 500 resources
 
 
@@ -146,9 +167,52 @@ def _volumes(res: DomainTraining, checkpoints: str, artifacts: str | None) -> tu
     return volumes, mounts
 
 
+def processes_per_pod(res: DomainTraining) -> int:
+    """One process per GPU of the pod; one on CPU."""
+    r = res.spec.resources
+    return (r.gpu.count if r.gpu else 1) if r.accelerator == Accelerator.GPU else 1
+
+
+def _distributed_env(res: DomainTraining, job_name: str, service: str | None) -> list[dict[str, Any]]:
+    """The trainer's torch.distributed contract; nothing for a single process (the Job stays as it was)."""
+    nodes, nproc = res.spec.resources.nodes, processes_per_pod(res)
+    if nodes * nproc == 1:
+        return []
+    gpu = res.spec.resources.accelerator == Accelerator.GPU
+    return [
+        {"name": "TARA_NNODES", "value": str(nodes)},
+        {"name": "TARA_NPROC_PER_NODE", "value": str(nproc)},
+        # rank 0's pod: <hostname>.<subdomain>, resolved through the pod's search path (<namespace>.svc.<domain>)
+        {"name": "TARA_MASTER_ADDR", "value": f"{job_name}-0.{service}" if service else "127.0.0.1"},
+        {"name": "TARA_MASTER_PORT", "value": str(MASTER_PORT)},
+        {"name": "TARA_DIST_BACKEND", "value": "nccl" if gpu else "gloo"},
+    ]
+
+
+def _ranks_service(res: DomainTraining, name: str, job_name: str, uid: str | None) -> dict[str, Any]:
+    """Headless: no virtual IP, one DNS record per pod, published before the pods are ready (rank 0
+    must be found while every rank waits for the others)."""
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": _meta(res, name, "trainer-ranks", uid),
+            "spec": {"clusterIP": "None", "publishNotReadyAddresses": True,
+                     "selector": {"batch.kubernetes.io/job-name": job_name},
+                     "ports": [{"name": "rendezvous", "port": MASTER_PORT, "targetPort": MASTER_PORT, "protocol": "TCP"}]}}
+
+
+def _queue_labels(res: DomainTraining) -> dict[str, str]:
+    scheduling = res.spec.scheduling
+    labels = {}
+    if scheduling.queue_name:
+        labels[KUEUE_QUEUE_LABEL] = scheduling.queue_name
+    if scheduling.workload_priority_class_name:
+        labels[KUEUE_PRIORITY_LABEL] = scheduling.workload_priority_class_name
+    return labels
+
+
 def render_training(res: DomainTraining, settings: OperatorSettings, attempt: int, uid: str | None = None,
                     run: str | None = None) -> TrainingChildren:
-    """The ConfigMap, claims to create, and the Job of attempt ``attempt`` (1-based) of run ``run``.
+    """The ConfigMap, claims to create, the Job of attempt ``attempt`` (1-based) of run ``run``, and
+    for several nodes the headless Service its pods meet through.
 
     ``res`` must be validated and carry ``metadata.name`` and ``metadata.namespace``.
     """
@@ -188,21 +252,34 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
         {"name": "TARA_GGUF_CACHE_DIR", "value": f"{OUTPUT_DIR}/.cache/tara/gguf-base"},
         {"name": "PYTHONUNBUFFERED", "value": "1"},
     ]
+    nodes = spec.resources.nodes
+    job_name = names.training_job_name(name, attempt, run, nodes)
+    service = names.ranks_service_name(name, attempt, run) if nodes > 1 else None
+    env += _distributed_env(res, job_name, service)
+    ports = [{"name": "metrics", "containerPort": settings.trainer_metrics_port}]
+    if service:
+        ports.append({"name": "rendezvous", "containerPort": MASTER_PORT})
     container = {
         "name": "trainer", "image": settings.trainer_image, "imagePullPolicy": settings.image_pull_policy,
         "command": command, "env": env, "volumeMounts": mounts, "resources": _resources(res),
-        "ports": [{"name": "metrics", "containerPort": settings.trainer_metrics_port}],
+        "ports": ports,
         "securityContext": restricted_container_security(),
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
-    job_name = names.training_job_name(name, attempt, run)
     job_labels = {"attempt": str(attempt), **({"run": run} if run else {})}
     pod_labels = names.labels("DomainTraining", name, "trainer", attempt=str(attempt))
+    job_meta = _meta(res, job_name, "trainer", uid, **job_labels)
+    job_meta["labels"].update(_queue_labels(res))
+    job_spec: dict[str, Any] = {"backoffLimit": 0}
+    if service:
+        job_spec.update(completionMode="Indexed", completions=nodes, parallelism=nodes)
+    if res.spec.scheduling.queue_name:
+        job_spec["suspend"] = True  # Kueue admits it by unsuspending it
     job = {
         "apiVersion": "batch/v1", "kind": "Job",
-        "metadata": _meta(res, job_name, "trainer", uid, **job_labels),
+        "metadata": job_meta,
         "spec": {
-            "backoffLimit": 0,
+            **job_spec,
             "template": {
                 # The label value of a long name is shortened; the annotation names the owner in full.
                 "metadata": {"labels": pod_labels, "annotations": {names.label_key("DomainTraining"): name}},
@@ -213,9 +290,11 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
                     "securityContext": restricted_pod_security(),
                     "containers": [container],
                     "volumes": volumes,
+                    **({"subdomain": service} if service else {}),
                     **_scheduling(res),
                 },
             },
         },
     }
-    return {"configMap": config_map, "claims": claims, "job": job}
+    return {"configMap": config_map, "claims": claims, "job": job,
+            "service": _ranks_service(res, service, job_name, uid) if service else None}
