@@ -31,6 +31,7 @@ __all__ = [
     "BaseModelStatus",
     "BuiltinDataset",
     "DataStatus",
+    "DatasetColumns",
     "DatasetFormat",
     "DatasetSource",
     "DatasetSplit",
@@ -40,6 +41,7 @@ __all__ = [
     "GgufBaseStatus",
     "GgufVerification",
     "GpuSpec",
+    "HuggingFaceDataset",
     "LoraSpec",
     "Precision",
     "PreemptionStatus",
@@ -186,13 +188,33 @@ class BaseModelSource(ApiModel):
         return self
 
 
-class HuggingFaceDataset(ApiModel):
-    """A dataset on the Hugging Face Hub (needs network access from the training pod)."""
+class DatasetColumns(ApiModel):
+    """Which of the dataset's columns hold the fields the trainer reads (each defaults to its own name)."""
 
-    name: str = Field(min_length=1, max_length=200, description="Dataset repository id, e.g. org/dataset.")
-    config: str | None = Field(default=None, max_length=200, description="Dataset configuration name.")
+    messages: str | None = Field(default=None, min_length=1, max_length=200, description="Column of chat messages.")
+    text: str | None = Field(default=None, min_length=1, max_length=200, description="Column of plain text.")
+    instruction: str | None = Field(default=None, min_length=1, max_length=200, description="Column of instructions.")
+    input: str | None = Field(default=None, min_length=1, max_length=200, description="Column of instruction inputs.")
+    output: str | None = Field(default=None, min_length=1, max_length=200, description="Column of instruction outputs.")
+
+
+class HuggingFaceDataset(ApiModel):
+    """A dataset read with the Hugging Face ``datasets`` package: a local copy, or a Hub id."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="A folder written by save_to_disk, or a folder or file of data files (jsonl, json, csv, parquet): "
+        "inside dataset.claimName when set, otherwise a path on the node or, locally, relative to the manifest. A name "
+        "that is no such path is a Hub dataset id (org/dataset), read from the Hugging Face datasets cache "
+        "(HF_DATASETS_OFFLINE=1 reads only the cache; otherwise it downloads, which needs network access).",
+    )
+    config: str | None = Field(default=None, max_length=200, description="Configuration name (a Hub id or data folder).")
     split: str = Field(default="train", min_length=1, max_length=200, description="Split to train on.")
-    revision: str | None = Field(default=None, max_length=255, description="Branch, tag or commit.")
+    revision: str | None = Field(default=None, max_length=255, description="Branch, tag or commit (a Hub id only).")
+    columns: DatasetColumns | None = Field(
+        default=None, description="Map the dataset's column names onto messages, text, instruction, input and output."
+    )
 
 
 def _exactly_one(*flags: bool) -> bool:
@@ -208,7 +230,8 @@ class DatasetSource(ApiModel):
             " + (has(self.builtin) ? 1 : 0) == 1",
             message="set exactly one of path, configMap, huggingFace or builtin",
         ),
-        CelRule(rule="!has(self.claimName) || has(self.path)", message="claimName needs path"),
+        CelRule(rule="!has(self.claimName) || has(self.path) || has(self.huggingFace)",
+                message="claimName needs path or huggingFace"),
     )
 
     path: str | None = Field(
@@ -218,7 +241,9 @@ class DatasetSource(ApiModel):
         description="JSONL (chat, instruction or text rows) or .txt file. Inside claimName when set; "
         "locally, relative to the manifest.",
     )
-    claim_name: DnsSubdomain | None = Field(default=None, description="PersistentVolumeClaim that holds path.")
+    claim_name: DnsSubdomain | None = Field(
+        default=None, description="PersistentVolumeClaim that holds path, or the folder or file huggingFace.name names."
+    )
     config_map: ConfigMapKeyRef | None = Field(default=None, description="ConfigMap key holding JSONL rows.")
     hugging_face: HuggingFaceDataset | None = Field(default=None, description="Hugging Face dataset by name.")
     builtin: BuiltinDataset | None = Field(
@@ -255,8 +280,8 @@ class DatasetSource(ApiModel):
         sources = (self.path, self.config_map, self.hugging_face, self.builtin)
         if not _exactly_one(*(s is not None for s in sources)):
             raise ValueError("set exactly one of path, configMap, huggingFace or builtin")
-        if self.claim_name is not None and self.path is None:
-            raise ValueError("claimName needs path")
+        if self.claim_name is not None and self.path is None and self.hugging_face is None:
+            raise ValueError("claimName needs path or huggingFace")
         return self
 
 
@@ -552,7 +577,11 @@ class TrainingArtifacts(ApiModel):
 
     adapter_path: str | None = Field(default=None, description="Adapter folder (safetensors + config + tokenizer).")
     manifest_path: str | None = Field(default=None, description="Manifest with sha256 of every file.")
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="sha256 of the manifest.")
+    sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="sha256 of the adapter's manifest.json, which lists the sha256 of every adapter file (so this one "
+        "hash covers them all); written by the trainer when the adapter passed the quality gate.",
+    )
 
 
 class CostStatus(ApiModel):
@@ -624,6 +653,11 @@ class DataStatus(ApiModel):
     train: int = Field(ge=0, description="Examples trained on (after truncation).")
     eval: int = Field(ge=0, description="Examples held out for evaluation (after truncation).")
     split: SplitStatus | None = Field(default=None, description="How the eval rows were chosen.")
+    rows_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="sha256 of the rows in the training split, each as canonical JSON of its content, in dataset "
+        "order: the same rows give the same hash whatever file format or source they came from.",
+    )
 
 
 class PreemptionStatus(ApiModel):

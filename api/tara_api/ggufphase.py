@@ -31,12 +31,14 @@ from tara_api.quant import QUANT_TYPES, QuantType
 __all__ = [
     "ArtifactKind",
     "BuildSpec",
+    "DomainLineage",
     "DomainRef",
     "DomainState",
     "GGUFArtifact",
     "GGUFPhase",
     "GGUFPhaseSpec",
     "GGUFPhaseStatus",
+    "LineageFile",
     "MergeCheck",
     "MergeSpec",
     "MergeStrategy",
@@ -368,6 +370,34 @@ class MergeCheck(ApiModel):
     passed: bool = Field(description="Whether the loss is within the allowed value.")
 
 
+class LineageFile(ApiModel):
+    """A GGUF file made from a domain's adapter (its LoRA, or a merged model that includes it)."""
+
+    kind: ArtifactKind = Field(description="lora or merged.")
+    quantization: Literal["F16", "Q2_K", "Q4_K_M", "Q5_K_M", "Q8_0"] = Field(description="Tensor type.")
+    path: str = Field(max_length=4096, description="File path on the artifact volume.")
+    bytes: int = Field(ge=0, description="File size.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the file.")
+
+
+class DomainLineage(ApiModel):
+    """Where one domain's served files came from: dataset rows → adapter → GGUF files → build revision."""
+
+    domain: DnsLabel = Field(description="Domain name.")
+    training: str | None = Field(default=None, max_length=253, description="DomainTraining that trained the adapter.")
+    dataset_sha256: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{64}$",
+        description="The training's status.data.rowsSha256: sha256 of the rows it trained on.",
+    )
+    adapter_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="sha256 of the adapter's manifest.json (the training's status.artifacts.sha256).",
+    )
+    run_id: str | None = Field(default=None, max_length=64, description="The training run's identity (checkpoints).")
+    files: list[LineageFile] = Field(default_factory=list, max_length=64, description="GGUF files made from the adapter.")
+    revision: int | None = Field(default=None, ge=0, description="Build revision that made the files.")
+
+
 class GGUFPhaseStatus(ApiModel):
     """Observed state of a GGUFPhase."""
 
@@ -384,7 +414,19 @@ class GGUFPhaseStatus(ApiModel):
     artifacts: list[GGUFArtifact] | None = Field(default=None, max_length=1024, description="Validated GGUF files.")
     revision: int | None = Field(default=None, ge=0, description="Build revision (increments on each rebuild).")
     served_revision: int | None = Field(default=None, ge=0, description="Revision currently serving.")
-    served_quantization: str | None = Field(default=None, max_length=16, description="Quantization type serving.")
+    served_quantization: str | None = Field(
+        default=None, max_length=16,
+        description="Quantization type servedRevision serves: the one serving.quantization (or the first of "
+        "spec.quantization) names, or with auto builtQuantization of that revision; unset while it is not known.",
+    )
+    built_revision: int | None = Field(default=None, ge=0, description="Revision whose build reported artifacts and lineage.")
+    built_quantization: str | None = Field(
+        default=None, max_length=16,
+        description="The type the build of builtRevision chose to serve (with auto, the smallest that passed).",
+    )
+    lineage: list[DomainLineage] | None = Field(
+        default=None, max_length=64, description="Per domain: dataset rows → adapter → GGUF files of builtRevision."
+    )
     served_reason: str | None = Field(
         default=None, max_length=4096, description="Why the build chose that type (auto, serving.targets, the gate)."
     )

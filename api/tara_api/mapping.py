@@ -1,7 +1,8 @@
 """``DomainModelMapping``: the domain → base-model mapping file of the original design.
 
 A configuration file (like the kubelet's ``KubeletConfiguration``), not a cluster resource:
-``tara validate`` checks it with the same machinery, and tools that create manifests read it.
+``tara validate`` checks it with the same machinery, and the tests hold the example manifests in
+``configs/`` to it; no command reads it to make or run manifests.
 """
 
 from __future__ import annotations

@@ -62,11 +62,14 @@ def inputs_hash(spec: dict[str, Any], trainings: dict[str, dict[str, Any]]) -> s
     return hashlib.sha256(json.dumps([relevant, runs], sort_keys=True).encode()).hexdigest()[:16]
 
 
-def served_quantization(res: GGUFPhase, old: dict[str, Any]) -> str | None:
-    """The type a deployed revision serves: the one the spec names, or with ``auto`` the build's
-    choice, which the build Job patched into ``status.servedQuantization`` (None if it could not)."""
+def served_quantization(res: GGUFPhase, old: dict[str, Any], revision: int) -> str | None:
+    """The type ``revision`` serves once deployed (pure): the one the spec names, or with ``auto`` the
+    build's choice, which that revision's build Job patched into ``status.builtQuantization`` with
+    ``builtRevision``. None while that is not known (never the word auto, never another revision's)."""
     requested = res.spec.serving.quantization or res.spec.quantization[0]
-    return old.get("servedQuantization") if requested == "auto" else str(requested)
+    if requested != "auto":
+        return str(requested)
+    return old.get("builtQuantization") if old.get("builtRevision") == revision else None
 
 
 def domain_outputs(trainings: dict[str, dict[str, Any]]) -> list[DomainOutput]:
@@ -246,10 +249,12 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
         endpoint = f"http://{deploy_name}.{ns}.svc:80"
         if old.get("servedRevision") != revision:
             kopf.event(body, type="Normal", reason="Deployed", message=f"revision {revision} is serving at {endpoint}")
-        chosen = served_quantization(res, old)
-        return _status(old, "Deployed", gen, now, [*built, ("Ready", True, "Deployed", f"revision {revision} serving")],
-                       {**extra, "servedRevision": revision, "endpoint": endpoint,
-                        **({"servedQuantization": chosen} if chosen else {})})
+        chosen = served_quantization(res, old, revision)
+        unknown = "" if chosen else (f"; the type serving.quantization auto chose is unknown: revision {revision}'s build "
+                                     "did not report it into status.builtQuantization (see the build Job's log)")
+        # None removes an earlier revision's type (a merge patch's null), so the status never names one not serving
+        return _status(old, "Deployed", gen, now, [*built, ("Ready", True, "Deployed", f"revision {revision} serving{unknown}")],
+                       {**extra, "servedRevision": revision, "endpoint": endpoint, "servedQuantization": chosen})
     keep = f"; revision {served} serves meanwhile" if served and served != revision else ""
     return _status(old, "Deploying", gen, now, [*built, ("Ready", bool(served), "Deploying", f"rolling out revision {revision}{keep}")],
                    extra)

@@ -128,7 +128,8 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
         if prev_job and k8s.delete("Job", ns, prev_job):
             kopf.event(body, type="Normal", reason="SpecChanged", message=f"spec changed: stopped Job {prev_job}; starting a new run")
         attempts = 0
-        extra.update(attempts=0, jobName=None, completionTime=None, lastFailureReason=None, lastFailureMessage=None)
+        extra.update(attempts=0, jobName=None, completionTime=None, lastFailureReason=None, lastFailureMessage=None,
+                     artifacts=None)  # the old run's adapter (and its sha256) is replaced when the new run ends
 
     children = render_training(res, settings, attempt=max(1, attempts), uid=uid, run=run)
     k8s.replace_config_map_data(children["configMap"], seen.config_data(ns, children["configMap"]["metadata"]["name"]))
@@ -192,7 +193,8 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
             announce.append(lambda: _event(body, "Normal", "Trained", f"training finished; adapter in {OUTPUT_DIR}/{name}/adapter"))
         adapter_root = "/mnt/tara/artifacts" if spec.storage.artifacts is not None else OUTPUT_DIR
         extra.update(completionTime=old.get("completionTime") or _iso(job.completion_time if job else now),
-                     artifacts={"adapterPath": f"{adapter_root}/{name}/adapter",
+                     # the trainer's sha256 of the manifest (written before its pod ended) is kept
+                     artifacts={**(old.get("artifacts") or {}), "adapterPath": f"{adapter_root}/{name}/adapter",
                                 "manifestPath": f"{adapter_root}/{name}/adapter/manifest.json"})
         return _status(old, "Succeeded", "Trained", decision.message, generation, stamp, ready=True, extra=extra)
     if decision.phase == "Failed":

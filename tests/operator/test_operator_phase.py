@@ -6,11 +6,12 @@ quality gate, a rollout that cannot progress) that leave the previous revision s
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
-from operator_support import GROUP, VERSION, Operator, deployment_ready, finish_training, wait_for
+from operator_support import GROUP, VERSION, Operator, deployment_ready, finish_training, trainer_patcher, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -135,6 +136,54 @@ def test_phase_waits_builds_deploys_rebuilds_and_keeps_serving_on_failure(operat
         _cordon(cluster, False)
     reasons = [r for r, _ in cluster.events_with(ns, "phase-1", "Deployed", "QualityGateFailed", "RolloutFailed")]
     assert reasons.count("BuildStarted") == 3 and "Deployed" in reasons and "QualityGateFailed" in reasons and "RolloutFailed" in reasons
+
+
+def _build_manifest(domain: str, quantizations: list[str], chosen: str) -> dict:
+    """What a finished build's manifest says (export.build): base files, the domain's LoRA with its lineage."""
+    lineage = {"domains": {domain: {"adapterManifestSha256": "a" * 64, "datasetSha256": "d" * 64, "training": domain,
+                                    "runId": "0123456789abcdef"}}}
+    files = [{"kind": "base", "quantization": q, "domain": None, "path": f"base-{q}.gguf", "bytes": 1000 + i,
+              "sha256": f"{i}" * 64, "domains": [domain], "lineage": lineage} for i, q in enumerate(["F16", *quantizations])]
+    files.append({"kind": "lora", "quantization": "F16", "domain": domain, "path": f"lora-{domain}.gguf", "bytes": 34000,
+                  "sha256": "c" * 64, "domains": [domain], "lineage": lineage})
+    return {"domains": [domain], "artifacts": files, "served": {"quantization": chosen, "reason": f"auto: {chosen} passes"}}
+
+
+def test_auto_reports_the_type_its_revision_serves_and_each_domains_lineage(operator: Operator, cluster, control_plane,
+                                                                            tmp_path) -> None:
+    from tara_trainer.export.build import phase_status
+
+    ns = cluster.namespace("auto-serving")
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("healthcare"))
+    finish_training(cluster, ns, "healthcare")
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(
+        ["healthcare"], quantization=["Q4_K_M", "Q5_K_M"], serving={"quantization": "auto"}))
+
+    # revision 1: its build reports what it chose (Strict: the schema has every field), then ends
+    job = _build_job(cluster, ns, 1)
+    cluster.run_pod(ns, job.metadata.name)
+    report = phase_status(_build_manifest("healthcare", ["Q4_K_M", "Q5_K_M"], "Q5_K_M"), Path("/mnt/tara/phases/phase-1/rev-1"))
+    assert trainer_patcher(control_plane, ns, "phase-1", tmp_path / "sa", plural="ggufphases").patch({"status": report})
+    s = _status(cluster, ns)
+    assert s["builtRevision"] == 1 and s["builtQuantization"] == "Q5_K_M" and "servedQuantization" not in s  # not serving yet
+    cluster.end_pod(ns, job.metadata.name, 0)
+    deployment_ready(cluster, ns, "phase-1-serve")
+    s = _until(cluster, ns, "Deployed", lambda s: s.get("phase") == "Deployed" and s.get("servedRevision") == 1)
+    assert s["servedQuantization"] == "Q5_K_M" and "auto" not in json.dumps(_cond(s, "Ready"))
+    assert s["lineage"] == [{"domain": "healthcare", "training": "healthcare", "datasetSha256": "d" * 64, "adapterSha256": "a" * 64,
+                             "runId": "0123456789abcdef", "revision": 1,
+                             "files": [{"kind": "lora", "quantization": "F16", "path": "/mnt/tara/phases/phase-1/rev-1/lora-healthcare.gguf",
+                                        "bytes": 34000, "sha256": "c" * 64}]}]
+
+    # revision 2's build ends without reporting its choice: once it serves, no type is claimed and Ready says why
+    cluster.custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"quantization": ["Q8_0"]}})
+    job2 = _build_job(cluster, ns, 2)
+    cluster.run_pod(ns, job2.metadata.name)
+    cluster.end_pod(ns, job2.metadata.name, 0)
+    deployment_ready(cluster, ns, "phase-1-serve")
+    s = _until(cluster, ns, "revision 2 Deployed", lambda s: s.get("phase") == "Deployed" and s.get("servedRevision") == 2)
+    assert "servedQuantization" not in s and s["builtRevision"] == 1
+    assert "the type serving.quantization auto chose is unknown" in _cond(s, "Ready")["message"]
 
 
 def test_invalid_phase_is_refused_by_the_server(operator: Operator, cluster) -> None:

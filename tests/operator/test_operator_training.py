@@ -7,6 +7,7 @@ conditions and Events asserted."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from cluster_support import chart_credentials
@@ -90,9 +91,14 @@ def test_happy_path_children_status_events_and_cost(operator: Operator, cluster,
     assert f"tara_training_last_progress_timestamp_seconds{series} 1.767323045e+09" in text  # the trainer's updatedAt
     assert 'tara_resource_phase{kind="DomainTraining",name="hc",namespace="happy",phase="Running"} 1.0' in text
 
+    # the finished run reports the rows it trained on and its adapter's sha256 (Strict: the schema has them)
+    data = {"rows": 270, "badRows": 0, "train": 241, "eval": 29, "rowsSha256": "e" * 64}
+    assert patcher.patch(status_patch(replace(progress, status="Succeeded", data=data, artifacts={"sha256": "a" * 64})))
     cluster.end_pod(ns, job.metadata.name, 0)
     status = _phase(cluster, ns, "hc", "Succeeded")
-    assert status["artifacts"]["adapterPath"] == "/mnt/tara/output/hc/adapter"
+    assert status["artifacts"] == {"adapterPath": "/mnt/tara/output/hc/adapter", "sha256": "a" * 64,
+                                   "manifestPath": "/mnt/tara/output/hc/adapter/manifest.json"}  # the trainer's hash kept
+    assert status["data"]["rowsSha256"] == "e" * 64
     assert status["completionTime"] and status["cost"]["cpuHours"] >= 0 and status["progress"]["step"] == 40
     assert {c["type"]: c["status"] for c in status["conditions"]} == {"Ready": "True", "Progressing": "False", "Degraded": "False"}
     reasons = [r for r, _ in cluster.events_with(ns, "hc", "Trained")]

@@ -126,12 +126,17 @@ def test_inputs_hash_ignores_serving_but_not_domains_or_retraining() -> None:
 @pytest.mark.parametrize(
     ("serving", "old", "expected"),
     [({}, {}, "Q4_K_M"), ({"quantization": "Q8_0"}, {"servedQuantization": "Q4_K_M"}, "Q8_0"),
-     ({"quantization": "auto"}, {"servedQuantization": "Q5_K_M"}, "Q5_K_M"),  # what the build chose and patched
-     ({"quantization": "auto"}, {}, None)],  # never the word auto
+     # auto: what the build of the revision being served chose and patched
+     ({"quantization": "auto"}, {"builtQuantization": "Q5_K_M", "builtRevision": 2}, "Q5_K_M"),
+     # never the word auto, never another revision's choice, never a type the operator itself wrote before
+     ({"quantization": "auto"}, {}, None),
+     ({"quantization": "auto"}, {"builtQuantization": "Q5_K_M", "builtRevision": 1, "servedQuantization": "Q8_0"}, None),
+     ({"quantization": "auto"}, {"builtQuantization": "Q5_K_M"}, None)],
+    ids=["first-type", "named", "auto-built", "auto-unknown", "auto-other-revision", "auto-no-revision"],
 )
 def test_served_quantization(serving, old, expected) -> None:
     res = _phase(quantization=["Q4_K_M", "Q5_K_M", "Q8_0"], serving=serving)
-    assert served_quantization(res, old) == expected
+    assert served_quantization(res, old, revision=2) == expected
 
 
 @pytest.mark.parametrize(

@@ -224,11 +224,15 @@ def test_status_patch_shape() -> None:
 
 def test_status_patch_carries_the_data_summary() -> None:
     split = {"kind": "grouped", "groups": 65, "largestGroup": 8, "rowsMoved": 43}
-    summary = {"path": "/data/x.jsonl", "rows": 270, "usable": 270, "badRows": 0, "train": 241, "eval": 29,
-               "trainTokens": 1000, "split": split}
+    summary = {"path": "/data/x.jsonl", "sha256": "f" * 64, "rows": 270, "usable": 270, "badRows": 0, "train": 241,
+               "eval": 29, "trainTokens": 1000, "split": split, "rowsSha256": "e" * 64}
     body = status_patch(Progress(domain="healthcare", data=summary))["status"]
-    assert body["data"] == {"rows": 270, "badRows": 0, "train": 241, "eval": 29, "split": split}
+    assert body["data"] == {"rows": 270, "badRows": 0, "train": 241, "eval": 29, "split": split, "rowsSha256": "e" * 64}
     assert DomainTrainingStatus.model_validate(body).data.split.kind is DatasetSplit.GROUPED
+    assert "artifacts" not in body  # until the adapter is finished
+    done = status_patch(Progress(domain="healthcare", status="Succeeded", data=summary, artifacts={"sha256": "a" * 64}))
+    assert done["status"]["artifacts"] == {"sha256": "a" * 64}  # the operator adds the paths, keeping this
+    assert DomainTrainingStatus.model_validate(done["status"]).artifacts.sha256 == "a" * 64
 
 
 class _Clock:

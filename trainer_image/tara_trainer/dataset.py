@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["IGNORE", "REASONS", "BadRow", "CausalLMCollator", "DatasetError", "EncodeReport", "Example", "LoadReport",
-           "encode_dataset", "encode_example", "load_examples", "render_messages"]
+           "encode_dataset", "encode_example", "load_examples", "render_messages", "rows_sha256"]
 
 FORMATS = ("chat", "instruction", "text")
 ROLES = ("system", "user", "assistant")
@@ -277,6 +277,17 @@ def load_examples(path: str | Path, fmt: str = "auto",
         raise DatasetError(f"{path}: {len(bad)} of {len(rows)} rows are bad, more than maxBadRowFraction "
                            f"{max_bad_fraction} ({_first_bad(bad)})")
     return examples, report
+
+
+def rows_sha256(examples: Sequence[Example]) -> str:
+    """sha256 of the rows, in order, each by ``Example.key`` (a digest of its content as the trainer reads
+    it: the text, or the role/content pairs). The same rows hash the same from JSONL, a ConfigMap or a
+    Hugging Face dataset, and an instruction row the same as the chat row it becomes; line numbers,
+    bad rows, key order and JSON formatting do not count."""
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(example.key.encode() + b"\n")
+    return digest.hexdigest()
 
 
 def routing_utterances(examples: Sequence[Example], limit: int = 2000, max_chars: int = 600) -> list[str]:

@@ -70,6 +70,7 @@ class Progress:
     output_dir: str | None = None
     metrics: dict[str, float | None] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    artifacts: dict[str, Any] = field(default_factory=dict)  # the finished adapter: {"sha256": of its manifest.json}
     reason: str | None = None
     message: str | None = None
     updated_at: str = field(default_factory=_now)
@@ -115,9 +116,12 @@ def status_patch(progress: Progress) -> dict[str, Any]:
     metrics = {k: _finite(v) for k, v in progress.metrics.items() if _finite(v) is not None}
     if metrics:
         body["metrics"] = metrics
-    data = {k: progress.data[k] for k in ("rows", "badRows", "train", "eval", "split") if progress.data.get(k) is not None}
+    data = {k: progress.data[k] for k in ("rows", "badRows", "train", "eval", "split", "rowsSha256")
+            if progress.data.get(k) is not None}
     if {"rows", "train", "eval"} <= data.keys():  # the data summary (train._load_data) as status.data
         body["data"] = data
+    if progress.artifacts.get("sha256"):  # merged with the adapter's paths, which the operator writes
+        body["artifacts"] = {"sha256": progress.artifacts["sha256"]}
     return {"status": body}
 
 

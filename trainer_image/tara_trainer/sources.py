@@ -2,7 +2,8 @@
 
 The operator mounts claims at ``<mounts>/claims/<name>`` and ConfigMaps at
 ``<mounts>/configmaps/<name>``; bundled datasets ship inside this package; local runs resolve
-relative paths against the manifest's folder.
+relative paths against the manifest's folder; a ``huggingFace`` source is read with the
+``datasets`` package and written as JSONL into the run's folder (``hfdata``).
 """
 
 from __future__ import annotations
@@ -12,33 +13,10 @@ from pathlib import Path
 
 from tara_api.domaintraining import DatasetSource
 from tara_trainer.errors import DataInvalid
+from tara_trainer.hfdata import export_hugging_face
 from tara_trainer.settings import TrainerSettings
 
 __all__ = ["builtin_dataset_path", "resolve_dataset"]
-
-
-def _export_hugging_face(source: DatasetSource, work_dir: Path) -> Path:
-    """Download a Hub dataset (needs network and the optional ``datasets`` package) to JSONL once."""
-    ref = source.hugging_face
-    assert ref is not None
-    target = work_dir / "hf-dataset.jsonl"
-    if target.is_file():
-        return target
-    try:
-        import datasets  # optional: not installed in the offline test environment
-    except ImportError as exc:
-        raise DataInvalid(
-            f"dataset.huggingFace {ref.name} needs the 'datasets' package in the trainer image; "
-            "or export the data to JSONL and use dataset.path"
-        ) from exc
-    try:
-        rows = datasets.load_dataset(ref.name, ref.config, split=ref.split, revision=ref.revision)
-    except Exception as exc:  # network, auth, unknown name: all end the same way for the user
-        raise DataInvalid(f"cannot load Hugging Face dataset {ref.name} (split {ref.split}): {exc}") from exc
-    tmp = target.with_suffix(".tmp")
-    rows.to_json(str(tmp), lines=True)
-    tmp.replace(target)
-    return target
 
 
 def builtin_dataset_path(name: str) -> Path:
@@ -52,7 +30,8 @@ def resolve_dataset(source: DatasetSource, settings: TrainerSettings, base_dir: 
     elif source.config_map is not None:
         path = settings.mounts_root / "configmaps" / source.config_map.name / source.config_map.key
     elif source.hugging_face is not None:
-        path = _export_hugging_face(source, work_dir)
+        root = settings.mounts_root / "claims" / source.claim_name if source.claim_name is not None else None
+        path = export_hugging_face(source.hugging_face, root, base_dir, work_dir)
     elif source.claim_name is not None:
         path = settings.mounts_root / "claims" / source.claim_name / str(source.path).lstrip("/")
     else:

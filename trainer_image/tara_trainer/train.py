@@ -144,8 +144,9 @@ def train(request: TrainRequest, settings: TrainerSettings) -> TrainResult:
     reporter = _reporter(request, settings, world, metrics)
     if manifest is not None and manifest.get("specHash") == shash and manifest.get("qualityGate", {}).get("passed"):
         log.info("adapter for this spec already trained (%s); nothing to do", request.adapter_root / ADAPTER_DIR)
-        progress = reporter.update(force=True, status="Succeeded", reason="AlreadyTrained", message="reused finished adapter")
         digest = ckpt.file_digest(request.adapter_root / ADAPTER_DIR / "manifest.json")
+        progress = reporter.update(force=True, status="Succeeded", reason="AlreadyTrained", message="reused finished adapter",
+                                   data=manifest.get("data") or {}, artifacts={"sha256": digest})
         return TrainResult(progress, request.adapter_root / ADAPTER_DIR, digest, reused=True)
     try:
         world.start(on_cuda)
@@ -217,6 +218,7 @@ def _load_data(request: TrainRequest, path: Path, tokenizer: Any,
         load_examples,
         render_messages,
         routing_utterances,
+        rows_sha256,
     )
     from tara_trainer.split import split_examples
 
@@ -235,6 +237,7 @@ def _load_data(request: TrainRequest, path: Path, tokenizer: Any,
     summary = {
         "path": str(path),
         "sha256": ckpt.file_digest(path),
+        "rowsSha256": rows_sha256(train_ex),  # the rows trained on, whatever the source's format (status.data)
         "format": report.format,
         "rows": report.total_rows,
         "usable": len(examples),
@@ -552,7 +555,8 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
             f"{gate.min_eval_loss_improvement}; the adapter is kept in {manifest_path.parent} for inspection"
         )
     progress = reporter.update(force=True, status="Succeeded", step=trainer.state.global_step, eval_loss=tuned_loss,
-                               metrics=metrics, reason="Trained", message=f"adapter at {manifest_path.parent}")
+                               metrics=metrics, reason="Trained", message=f"adapter at {manifest_path.parent}",
+                               artifacts={"sha256": digest})
     return TrainResult(progress, manifest_path.parent, digest, reused=False)
 
 

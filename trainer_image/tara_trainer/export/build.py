@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import time
 from collections.abc import Callable, Mapping
@@ -34,13 +35,14 @@ from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain
 from tara_trainer.outputs import library_versions, spec_hash
 from tara_trainer.settings import TrainerSettings
 
-__all__ = ["BUILD_MANIFEST", "BuildRequest", "BuildResult", "build", "phase_status"]
+__all__ = ["BUILD_MANIFEST", "BuildRequest", "BuildResult", "build", "build_revision", "domain_lineage", "phase_status"]
 
 log = logging.getLogger(__name__)
 
 BUILD_MANIFEST = "manifest.json"
 REPORT = "build-report.json"
 LOGIT_TOKENS = 48
+_REVISION = re.compile(r"rev-([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -193,15 +195,51 @@ def build(request: BuildRequest, settings: TrainerSettings) -> BuildResult:
     return BuildResult(out, manifest, reused=False)
 
 
+def build_revision(output_dir: Path) -> int | None:
+    """The GGUFPhase revision a build folder holds, by the operator's naming (``<phase>/rev-<N>``); None
+    for a folder named otherwise (a local build)."""
+    match = _REVISION.fullmatch(output_dir.name)
+    return int(match.group(1)) if match else None
+
+
+def domain_lineage(manifest: dict[str, Any], output_dir: Path) -> list[dict[str, Any]]:
+    """Per domain, from the build manifest (pure): the training's rows hash and adapter manifest sha256,
+    then every shipped file made from that adapter (its LoRA, or a merged model) with its sha256 and
+    size, and the revision. The base model's files are not made from any adapter and are not listed."""
+    revision = build_revision(output_dir)
+    sources: dict[str, dict[str, Any]] = {}
+    for a in manifest["artifacts"]:
+        for domain, info in ((a.get("lineage") or {}).get("domains") or {}).items():
+            sources.setdefault(domain, info or {})
+    out = []
+    for domain in manifest.get("domains") or []:
+        files = [a for a in manifest["artifacts"] if a["kind"] != ArtifactKind.BASE.value and domain in (a.get("domains") or [])]
+        source = sources.get(domain, {})
+        entry = {
+            "domain": domain, "training": source.get("training"), "datasetSha256": source.get("datasetSha256"),
+            "adapterSha256": source.get("adapterManifestSha256"), "runId": source.get("runId"),
+            "files": [{"kind": a["kind"], "quantization": a["quantization"], "path": str(output_dir / a["path"]),
+                       "bytes": a["bytes"], "sha256": a["sha256"]} for a in files],
+            "revision": revision,
+        }
+        out.append({k: v for k, v in entry.items() if v is not None})
+    return out
+
+
 def phase_status(manifest: dict[str, Any], output_dir: Path) -> dict[str, Any]:
     """What a finished build reports into its GGUFPhase's status (the CRD's field names): the
-    artifacts with their paths on the volume, the served type and why, and a merge's per-domain check."""
+    artifacts with their paths on the volume, each domain's lineage, the type this revision serves
+    and why (``builtQuantization``; the operator reports ``servedQuantization`` once the revision
+    serves), and a merge's per-domain check."""
     keys = ("kind", "quantization", "domain", "bytes", "sha256", "bitsPerWeight", "perplexity", "perplexityIncrease")
     status: dict[str, Any] = {
         "artifacts": [{**{k: a[k] for k in keys if a.get(k) is not None}, "path": str(output_dir / a["path"])}
                       for a in manifest["artifacts"]],
-        "servedQuantization": manifest["served"]["quantization"],
+        "builtQuantization": manifest["served"]["quantization"],
+        "lineage": domain_lineage(manifest, output_dir),
     }
+    if build_revision(output_dir) is not None:
+        status["builtRevision"] = build_revision(output_dir)
     if manifest["served"].get("reason"):
         status["servedReason"] = manifest["served"]["reason"][:4096]
     merge_keys = ("domain", "adapterPerplexity", "mergedPerplexity", "loss", "allowed", "passed")
@@ -413,7 +451,8 @@ def _artifact_entries(the_plan: plan.BuildPlan, domains: list[inp.DomainInput], 
                       work: Path, ppl: quality.Perplexities, decision: quality.Decision) -> list[dict[str, Any]]:
     """The manifest's ``artifacts``: every shipped file with its hash, size, perplexity and lineage."""
     lineage_domains = {
-        d.domain: {"adapterManifestSha256": d.manifest_sha256, "datasetSha256": (d.manifest.get("data") or {}).get("sha256"),
+        # datasetSha256: the rows the adapter trained on (status.data.rowsSha256), not the bytes of a file
+        d.domain: {"adapterManifestSha256": d.manifest_sha256, "datasetSha256": (d.manifest.get("data") or {}).get("rowsSha256"),
                    "training": d.manifest.get("resource"), "runId": d.manifest.get("runId")}
         for d in domains
     }
