@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from tara_api.domaintraining import Accelerator
+from tara_api.domaintraining import Accelerator, RetentionPolicy
 from tara_api.meta import (
     API_VERSION,
     ApiModel,
@@ -42,6 +42,7 @@ __all__ = [
     "MergeStrategy",
     "PhaseGate",
     "PhaseState",
+    "PhaseStorage",
     "QualityGateSpec",
     "RouterWeights",
     "ServingSpec",
@@ -267,6 +268,22 @@ class BuildSpec(ApiModel):
     image: str | None = Field(default=None, min_length=1, max_length=512, description="Trainer image override.")
 
 
+class PhaseStorage(ApiModel):
+    """The phase's folders on the namespace's artifacts claim: how many builds stay, and what deletion does."""
+
+    keep_revisions: int = Field(
+        default=2, ge=1, le=100,
+        description="Build revisions kept on the artifacts claim: the newest N revision numbers (the one just built "
+        "included); older folders are removed after each successful build. The revision serving and any newer one "
+        "are never removed.",
+    )
+    retention: RetentionPolicy = Field(
+        default=RetentionPolicy.RETAIN,
+        description="Retain keeps the phase's folders when the resource is deleted; Delete removes them (a cleanup "
+        "Job) before the resource goes.",
+    )
+
+
 class GGUFPhaseSpec(ApiModel):
     """Desired state of a GGUFPhase."""
 
@@ -312,6 +329,10 @@ class GGUFPhaseSpec(ApiModel):
     build: BuildSpec = Field(default_factory=BuildSpec, description="Build Job resources.", json_schema_extra={"default": {}})
     serving: ServingSpec = Field(
         default_factory=ServingSpec, description="Inference Deployment.", json_schema_extra={"default": {}}
+    )
+    storage: PhaseStorage = Field(
+        default_factory=PhaseStorage, description="Revisions kept, and what deletion does to the phase's folders.",
+        json_schema_extra={"default": {}},
     )
 
     @model_validator(mode="after")
