@@ -31,6 +31,8 @@ from tara_api.quant import QUANT_TYPES, QuantType
 __all__ = [
     "ArtifactKind",
     "BuildSpec",
+    "CostFigures",
+    "DomainCost",
     "DomainRef",
     "DomainState",
     "GGUFArtifact",
@@ -40,11 +42,13 @@ __all__ = [
     "MergeCheck",
     "MergeSpec",
     "MergeStrategy",
+    "PhaseCost",
     "PhaseGate",
     "PhaseState",
     "PhaseStorage",
     "QualityGateSpec",
     "RouterWeights",
+    "ServingCost",
     "ServingSpec",
     "ServingTargets",
 ]
@@ -389,6 +393,40 @@ class MergeCheck(ApiModel):
     passed: bool = Field(description="Whether the loss is within the allowed value.")
 
 
+class CostFigures(ApiModel):
+    """GPU-hours, CPU core-hours and their estimated price."""
+
+    accelerator_hours: float = Field(default=0.0, ge=0, description="GPU-hours.")
+    cpu_hours: float = Field(default=0.0, ge=0, description="CPU core-hours requested.")
+    estimated_cost: float | None = Field(default=None, ge=0, description="Price at the operator's rates (unset: no prices).")
+
+
+class DomainCost(CostFigures):
+    """One domain's cost: its training, and an equal share of the phase's build and serving."""
+
+    domain: str = Field(max_length=63, description="Domain.")
+    training: CostFigures | None = Field(default=None, description="The domain's DomainTraining (its status.cost).")
+    build: CostFigures | None = Field(default=None, description="Its share of the phase's build Jobs.")
+    serving: CostFigures | None = Field(default=None, description="Its share of the phase's serving Deployment.")
+
+
+class ServingCost(CostFigures):
+    """Serving replica time so far, integrated at each reconcile."""
+
+    ready_replicas: int | None = Field(default=None, ge=0, description="Ready replicas at the last observation.")
+    observed_at: datetime | None = Field(default=None, description="When serving time was last added up.")
+
+
+class PhaseCost(ApiModel):
+    """What the phase cost: per domain and in total (the domains' figures add up to the total)."""
+
+    currency: str | None = Field(default=None, max_length=8, description="Currency of every estimatedCost, e.g. USD.")
+    domains: list[DomainCost] | None = Field(default=None, max_length=64, description="Per domain.")
+    build: CostFigures | None = Field(default=None, description="Every build Job of the phase that exists.")
+    serving: ServingCost | None = Field(default=None, description="The serving Deployment.")
+    total: CostFigures | None = Field(default=None, description="Trainings, builds and serving together.")
+
+
 class GGUFPhaseStatus(ApiModel):
     """Observed state of a GGUFPhase."""
 
@@ -416,6 +454,7 @@ class GGUFPhaseStatus(ApiModel):
     build_job_name: str | None = Field(default=None, max_length=253, description="Current build Job.")
     deployment_name: str | None = Field(default=None, max_length=253, description="Serving Deployment.")
     last_transition_time: datetime | None = Field(default=None, description="When phase last changed.")
+    cost: PhaseCost | None = Field(default=None, description="Training, build and serving cost, per domain and in total.")
 
 
 class GGUFPhase(ApiModel):

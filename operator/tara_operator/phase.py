@@ -26,6 +26,7 @@ from tara_api.validate import Document, model_problems
 from tara_operator import k8s, names
 from tara_operator import status as st
 from tara_operator.observed import Observed
+from tara_operator.phase_cost import observe_cost
 from tara_operator.reconciler import reconcile_latest
 from tara_operator.render.phase import HASH_ANNOTATION, DomainOutput, render_build, render_serving
 from tara_operator.render.rbac import render_trainer_rbac
@@ -146,7 +147,8 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed)
     res = GGUFPhase.model_validate(manifest)
     states, trainings, missing = _domains(res, ns, seen)
     complete = sum(1 for s in states if s["state"] == "Complete")
-    base = {"domains": states, "domainsReady": f"{complete}/{len(states)}"}
+    base = {"domains": states, "domainsReady": f"{complete}/{len(states)}",
+            "cost": observe_cost(res, trainings, old, settings, datetime.now(tz=UTC))}
     serving = _serving_conditions(old)
     if missing:
         return _status(old, "Planning", gen, now, [("DomainsReady", False, Reason.MISSING_TRAINING, "; ".join(missing)), *serving], base)

@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tara_operator.cost import Prices
+
 __all__ = ["OperatorSettings", "SettingsError"]
 
 
@@ -133,9 +135,9 @@ class OperatorSettings(BaseModel):
             raise ValueError(f"{value!r} is not a CPU quantity above 0 (e.g. 1, 500m, 2.5)")
         return text
 
-    def gpu_price(self, product: str | None) -> float:
-        """The hourly price of one GPU of ``product``: its entry in ``gpu_hour_prices``, else ``gpu_hour_price``."""
-        return self.gpu_hour_prices.get(product or "", self.gpu_hour_price)
+    def prices(self) -> Prices:
+        """The cost estimates' prices: per GPU product (``gpu_hour_prices``, else ``gpu_hour_price``) and per core."""
+        return Prices(gpu=self.gpu_hour_price, cpu=self.cpu_hour_price, gpu_by_product=self.gpu_hour_prices, currency=self.currency)
 
     @property
     def effective_priority(self) -> int:
