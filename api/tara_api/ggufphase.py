@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from tara_api.domaintraining import Accelerator
+from tara_api.domaintraining import Accelerator, RetentionPolicy
 from tara_api.meta import (
     API_VERSION,
     ApiModel,
@@ -32,6 +32,8 @@ __all__ = [
     "ArtifactKind",
     "BuildSpec",
     "DomainLineage",
+    "CostFigures",
+    "DomainCost",
     "DomainRef",
     "DomainState",
     "GGUFArtifact",
@@ -42,10 +44,13 @@ __all__ = [
     "MergeCheck",
     "MergeSpec",
     "MergeStrategy",
+    "PhaseCost",
     "PhaseGate",
     "PhaseState",
+    "PhaseStorage",
     "QualityGateSpec",
     "RouterWeights",
+    "ServingCost",
     "ServingSpec",
     "ServingTargets",
 ]
@@ -269,6 +274,22 @@ class BuildSpec(ApiModel):
     image: str | None = Field(default=None, min_length=1, max_length=512, description="Trainer image override.")
 
 
+class PhaseStorage(ApiModel):
+    """The phase's folders on the namespace's artifacts claim: how many builds stay, and what deletion does."""
+
+    keep_revisions: int = Field(
+        default=2, ge=1, le=100,
+        description="Build revisions kept on the artifacts claim: the newest N revision numbers (the one just built "
+        "included); older folders are removed after each successful build. The revision serving and any newer one "
+        "are never removed.",
+    )
+    retention: RetentionPolicy = Field(
+        default=RetentionPolicy.RETAIN,
+        description="Retain keeps the phase's folders when the resource is deleted; Delete removes them (a cleanup "
+        "Job) before the resource goes.",
+    )
+
+
 class GGUFPhaseSpec(ApiModel):
     """Desired state of a GGUFPhase."""
 
@@ -314,6 +335,10 @@ class GGUFPhaseSpec(ApiModel):
     build: BuildSpec = Field(default_factory=BuildSpec, description="Build Job resources.", json_schema_extra={"default": {}})
     serving: ServingSpec = Field(
         default_factory=ServingSpec, description="Inference Deployment.", json_schema_extra={"default": {}}
+    )
+    storage: PhaseStorage = Field(
+        default_factory=PhaseStorage, description="Revisions kept, and what deletion does to the phase's folders.",
+        json_schema_extra={"default": {}},
     )
 
     @model_validator(mode="after")
@@ -398,6 +423,40 @@ class DomainLineage(ApiModel):
     revision: int | None = Field(default=None, ge=0, description="Build revision that made the files.")
 
 
+class CostFigures(ApiModel):
+    """GPU-hours, CPU core-hours and their estimated price."""
+
+    accelerator_hours: float = Field(default=0.0, ge=0, description="GPU-hours.")
+    cpu_hours: float = Field(default=0.0, ge=0, description="CPU core-hours requested.")
+    estimated_cost: float | None = Field(default=None, ge=0, description="Price at the operator's rates (unset: no prices).")
+
+
+class DomainCost(CostFigures):
+    """One domain's cost: its training, and an equal share of the phase's build and serving."""
+
+    domain: str = Field(max_length=63, description="Domain.")
+    training: CostFigures | None = Field(default=None, description="The domain's DomainTraining (its status.cost).")
+    build: CostFigures | None = Field(default=None, description="Its share of the phase's build Jobs.")
+    serving: CostFigures | None = Field(default=None, description="Its share of the phase's serving Deployment.")
+
+
+class ServingCost(CostFigures):
+    """Serving replica time so far, integrated at each reconcile."""
+
+    ready_replicas: int | None = Field(default=None, ge=0, description="Ready replicas at the last observation.")
+    observed_at: datetime | None = Field(default=None, description="When serving time was last added up.")
+
+
+class PhaseCost(ApiModel):
+    """What the phase cost: per domain and in total (the domains' figures add up to the total)."""
+
+    currency: str | None = Field(default=None, max_length=8, description="Currency of every estimatedCost, e.g. USD.")
+    domains: list[DomainCost] | None = Field(default=None, max_length=64, description="Per domain.")
+    build: CostFigures | None = Field(default=None, description="Every build Job of the phase that exists.")
+    serving: ServingCost | None = Field(default=None, description="The serving Deployment.")
+    total: CostFigures | None = Field(default=None, description="Trainings, builds and serving together.")
+
+
 class GGUFPhaseStatus(ApiModel):
     """Observed state of a GGUFPhase."""
 
@@ -437,6 +496,7 @@ class GGUFPhaseStatus(ApiModel):
     build_job_name: str | None = Field(default=None, max_length=253, description="Current build Job.")
     deployment_name: str | None = Field(default=None, max_length=253, description="Serving Deployment.")
     last_transition_time: datetime | None = Field(default=None, description="When phase last changed.")
+    cost: PhaseCost | None = Field(default=None, description="Training, build and serving cost, per domain and in total.")
 
 
 class GGUFPhase(ApiModel):

@@ -73,6 +73,8 @@ class Reason(enum.StrEnum):
     ROLLOUT_FAILED = "RolloutFailed", None, False, "the new revision did not become ready in time and was rolled back"
     PROGRESS_DEADLINE_EXCEEDED = "ProgressDeadlineExceeded", None, False, "the serving Deployment's own reason on the way to RolloutFailed"
     NOT_DEPLOYED = "NotDeployed", None, False, "nothing serves yet"
+    CLEANUP_FAILED = "CleanupFailed", None, True, ("the cleanup Job of a deleted phase (storage.retention: Delete) failed; "
+                                                   "retried, the finalizer stays until it succeeds")
     # What the API server answered the operator, on either kind.
     CHILD_INVALID = "ChildInvalid", None, False, "the API server refused (422) an object the operator rendered for the resource"
     FORBIDDEN = "Forbidden", None, True, "the API server refused (403) the operator a request it needs; retried after a delay"

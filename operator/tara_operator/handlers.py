@@ -29,6 +29,7 @@ from tara_operator import k8s, metrics, names, reconciler
 from tara_operator import status as st
 from tara_operator.observed import Observed
 from tara_operator.phase import reconcile_phase
+from tara_operator.phase_cleanup import finalize_phase
 from tara_operator.settings import OperatorSettings
 from tara_operator.training import TERMINAL, reconcile_training
 
@@ -296,6 +297,14 @@ def phase_observed(body: kopf.Body, type: str | None, **_: Any) -> None:
         PHASE_STATES.track(body)
 
 
+@kopf.on.delete(GROUP, VERSION, GGUF_PHASE.plural, id="phase_deleted")
+def phase_deleted(body: kopf.Body, **kwargs: Any) -> None:
+    """Stop the builds; keep or remove the phase's folders as storage.retention says. Registering it puts
+    kopf's finalizer on every GGUFPhase; it stays until this returns (a cleanup Job may take a while)."""
+    reason, message = finalize_phase(dict(body), SETTINGS, _seen(kwargs))
+    kopf.event(body, type="Normal", reason=reason, message=message)  # kopf.info obeys posting.level (WARNING): never posted
+
+
 @kopf.on.delete(GROUP, VERSION, DOMAIN_TRAINING.plural)
 def training_deleted(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
     """Stop the run; keep or delete the claims the operator created, as storage.retention says."""
@@ -309,6 +318,6 @@ def training_deleted(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
     if storage.get("retention", "Retain") == "Delete":
         for claim in created:
             k8s.delete("PersistentVolumeClaim", ns, claim)
-        kopf.info(body, reason="Deleted", message=f"deleted claims {', '.join(created) or '(none created)'}")
+        kopf.event(body, type="Normal", reason="Deleted", message=f"deleted claims {', '.join(created) or '(none created)'}")
     elif created:
-        kopf.info(body, reason="Retained", message=f"kept claims {', '.join(created)} (storage.retention: Retain)")
+        kopf.event(body, type="Normal", reason="Retained", message=f"kept claims {', '.join(created)} (storage.retention: Retain)")

@@ -17,7 +17,7 @@ import sys
 
 import kopf
 
-from tara_operator.settings import OperatorSettings
+from tara_operator.settings import OperatorSettings, SettingsError
 
 __all__ = ["main"]
 
@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr)
     if not args.verbose:  # kopf logs every handler run at INFO: one line per event, too many at scale
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
-    settings = OperatorSettings.from_env()
+    try:
+        settings = OperatorSettings.from_env()
+    except SettingsError as exc:  # before kopf starts: one clear line, exit 2
+        print(f"tara-operator: {exc}", file=sys.stderr)
+        return 2
     import tara_operator.handlers  # noqa: F401 - registers the handlers
 
     liveness = f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None

@@ -26,6 +26,7 @@ from tara_api.validate import Document, model_problems
 from tara_operator import k8s, names
 from tara_operator import status as st
 from tara_operator.observed import Observed
+from tara_operator.phase_cost import observe_cost
 from tara_operator.reconciler import reconcile_latest
 from tara_operator.render.phase import HASH_ANNOTATION, DomainOutput, render_build, render_serving
 from tara_operator.render.rbac import render_trainer_rbac
@@ -48,7 +49,7 @@ def inputs_hash(spec: dict[str, Any], trainings: dict[str, dict[str, Any]]) -> s
     estimated at, and then the requested type too, which the build checks against them); switching
     between types already built, without targets, is a serving-only change. A phase with neither
     hashes as it always did."""
-    relevant = {k: v for k, v in spec.items() if k != "serving"}
+    relevant = {k: v for k, v in spec.items() if k not in ("serving", "storage")}  # storage changes no file built
     serving = spec.get("serving") or {}
     if serving.get("targets"):
         relevant["servingTargets"] = serving["targets"]
@@ -149,7 +150,8 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed)
     res = GGUFPhase.model_validate(manifest)
     states, trainings, missing = _domains(res, ns, seen)
     complete = sum(1 for s in states if s["state"] == "Complete")
-    base = {"domains": states, "domainsReady": f"{complete}/{len(states)}"}
+    base = {"domains": states, "domainsReady": f"{complete}/{len(states)}",
+            "cost": observe_cost(res, trainings, old, settings, datetime.now(tz=UTC))}
     serving = _serving_conditions(old)
     if missing:
         return _status(old, "Planning", gen, now, [("DomainsReady", False, Reason.MISSING_TRAINING, "; ".join(missing)), *serving], base)
@@ -178,7 +180,10 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed)
         if job_body is not None and not st.observe_job(job_body).complete:
             k8s.delete("Job", ns, job_body["metadata"]["name"])  # inputs changed under a running build
         revision += 1
-        rendered = render_build(res, settings, revision, domain_outputs(trainings), uid, inputs_hash=digest)
+        # never pruned by the new build: the revision serving, and the one the Deployment runs or rolls out to
+        current = k8s.get("Deployment", ns, names.deployment_name(name))
+        protect = (int(old.get("servedRevision") or 0), (_revision_of(current) if current else None) or 0)
+        rendered = render_build(res, settings, revision, domain_outputs(trainings), uid, inputs_hash=digest, protect=protect)
         k8s.replace_config_map_data(rendered["configMap"], seen.config_data(ns, rendered["configMap"]["metadata"]["name"]))
         k8s.create_if_missing(rendered["job"])
         kopf.event(body, type="Normal", reason="BuildStarted", message=f"revision {revision}: build Job {rendered['job']['metadata']['name']}")

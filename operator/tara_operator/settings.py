@@ -1,17 +1,27 @@
 """The operator's settings: one object per process, read from the environment once.
 
-Every variable is prefixed ``TARA_``. Nothing else in the operator reads ``os.environ``.
+Every variable is prefixed ``TARA_``. Nothing else in the operator reads ``os.environ``. A bad
+value stops the operator at start (``SettingsError`` names the variable and what it needs), never
+later in a reconcile.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["OperatorSettings"]
+from tara_operator.cost import Prices
+
+__all__ = ["OperatorSettings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """The environment holds a value the operator cannot run with; the message names each variable."""
 
 _FIELDS = {
     "namespaces": "TARA_NAMESPACES",
@@ -29,6 +39,8 @@ _FIELDS = {
     "backoff_base_s": "TARA_BACKOFF_BASE",
     "backoff_max_s": "TARA_BACKOFF_MAX",
     "gpu_hour_price": "TARA_GPU_HOUR_PRICE",
+    "gpu_hour_prices": "TARA_GPU_HOUR_PRICES",
+    "default_cpu_request": "TARA_DEFAULT_CPU_REQUEST",
     "cpu_hour_price": "TARA_CPU_HOUR_PRICE",
     "currency": "TARA_CURRENCY",
     "service_monitor": "TARA_SERVICE_MONITOR",
@@ -63,8 +75,17 @@ class OperatorSettings(BaseModel):
     trainer_metrics_port: int = Field(default=9400, ge=1, le=65535, description="Port of the trainer's metrics [TARA_TRAINER_METRICS_PORT].")
     backoff_base_s: float = Field(default=10.0, ge=0, description="First retry delay after a recoverable failure [TARA_BACKOFF_BASE].")
     backoff_max_s: float = Field(default=600.0, ge=0, description="Largest retry delay [TARA_BACKOFF_MAX].")
-    gpu_hour_price: float = Field(default=0.0, ge=0, description="Price of one GPU-hour, 0 = no estimate [TARA_GPU_HOUR_PRICE].")
-    cpu_hour_price: float = Field(default=0.0, ge=0, description="Price of one CPU core-hour [TARA_CPU_HOUR_PRICE].")
+    gpu_hour_price: float = Field(default=0.0, ge=0, allow_inf_nan=False,
+                                  description="Price of one GPU-hour of a GPU product not in TARA_GPU_HOUR_PRICES (and of "
+                                  "pods that name no product), 0 = no estimate [TARA_GPU_HOUR_PRICE].")
+    gpu_hour_prices: dict[str, float] = Field(
+        default_factory=dict,
+        description="Price of one GPU-hour per GPU product, as a JSON object of the node label nvidia.com/gpu.product's "
+        "values, e.g. {\"NVIDIA-A100-SXM4-80GB\": 2.5} [TARA_GPU_HOUR_PRICES].")
+    default_cpu_request: str = Field(
+        default="1", description="CPU requested (not limited) by training, build and serving pods whose spec sets none; "
+        "the cost counts it [TARA_DEFAULT_CPU_REQUEST].")
+    cpu_hour_price: float = Field(default=0.0, ge=0, allow_inf_nan=False, description="Price of one CPU core-hour [TARA_CPU_HOUR_PRICE].")
     currency: str = Field(default="USD", max_length=8, description="Currency of the estimates [TARA_CURRENCY].")
     service_monitor: bool = Field(default=False, description="Create a ServiceMonitor per serving phase [TARA_SERVICE_MONITOR].")
     trainer_service_account: str = Field(default="tara-trainer",
@@ -85,6 +106,39 @@ class OperatorSettings(BaseModel):
             return tuple(ns.strip() for ns in value.split(",") if ns.strip())
         return value
 
+    @field_validator("gpu_hour_prices", mode="before")
+    @classmethod
+    def _prices(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError as exc:
+                raise ValueError(f"not JSON ({exc}); expected an object of GPU product to hourly price") from exc
+        if not isinstance(value, Mapping):
+            raise ValueError("expected a JSON object of GPU product to hourly price, e.g. {\"NVIDIA-H100-80GB-HBM3\": 4.0}")
+        for product, price in value.items():
+            if not isinstance(product, str) or not 0 < len(product) <= 63:
+                raise ValueError(f"GPU product {product!r}: expected the node label's value (1 to 63 characters)")
+            if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price < 0:
+                raise ValueError(f"GPU product {product}: price {price!r} is not a number >= 0")
+        return dict(value)
+
+    @field_validator("default_cpu_request")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        text = value.strip()
+        try:
+            cores = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+        except ValueError:
+            cores = math.nan
+        if not math.isfinite(cores) or cores <= 0:
+            raise ValueError(f"{value!r} is not a CPU quantity above 0 (e.g. 1, 500m, 2.5)")
+        return text
+
+    def prices(self) -> Prices:
+        """The cost estimates' prices: per GPU product (``gpu_hour_prices``, else ``gpu_hour_price``) and per core."""
+        return Prices(gpu=self.gpu_hour_price, cpu=self.cpu_hour_price, gpu_by_product=self.gpu_hour_prices, currency=self.currency)
+
     @property
     def effective_priority(self) -> int:
         """kopf pauses every replica when two share a priority, so replicas must differ: the pod name
@@ -97,5 +151,12 @@ class OperatorSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OperatorSettings:
+        """Raises SettingsError naming each variable whose value is invalid."""
         env = os.environ if env is None else env
-        return cls.model_validate({field: env[var] for field, var in _FIELDS.items() if env.get(var)})
+        try:
+            return cls.model_validate({field: env[var] for field, var in _FIELDS.items() if env.get(var)})
+        except ValidationError as exc:
+            problems = [f"{_FIELDS.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'settings'}: "
+                        f"{e['msg'].removeprefix('Value error, ')} (got {env.get(_FIELDS.get(str(e['loc'][0]), ''), '')!r})"
+                        for e in exc.errors()]
+            raise SettingsError("invalid operator settings: " + "; ".join(problems)) from None

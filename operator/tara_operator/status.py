@@ -1,4 +1,4 @@
-"""Pure status logic: what a training attempt's Job and Pods mean, what to do next, what it cost.
+"""Pure status logic: what a training attempt's Job and Pods mean and what to do next (what it cost: ``cost``).
 
 The operator reads the Job, its Pods and, with Kueue, the Job's Workload, turns them into small
 observations, and asks this module for an ``Outcome`` (queued, running, pending, succeeded,
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from tara_api.reasons import Reason
+from tara_operator.cost import PodUsage, pod_usage
 
 __all__ = [
     "Decision",
@@ -37,13 +37,11 @@ __all__ = [
     "backoff_seconds",
     "classify",
     "condition",
-    "cpu_cores",
     "decide",
     "merge_conditions",
     "observe_job",
     "observe_pod",
     "observe_workload",
-    "run_cost",
 ]
 
 # Container waiting reasons that never fix themselves. The trainer's exit codes and whether a
@@ -99,6 +97,8 @@ class JobObservation:
     completion_time: datetime | None = None
     completions: int = 1  # pods that must succeed (one per rank)
     queue: str | None = None  # the kueue.x-k8s.io/queue-name label
+    usage: PodUsage | None = None  # what its pods request (cost), from the Job's own pod template
+    ended_at: datetime | None = None  # completionTime, or when a failed Job failed (it has no completionTime)
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,8 @@ def observe_job(body: Mapping[str, Any]) -> JobObservation:
         suspended=bool((body.get("spec") or {}).get("suspend")),
         start_time=_time(status.get("startTime")),
         completion_time=_time(status.get("completionTime")),
+        usage=_job_usage(body.get("spec") or {}),
+        ended_at=_time(status.get("completionTime") or (conditions.get("Failed") or {}).get("lastTransitionTime")),
         completions=int((body.get("spec") or {}).get("completions") or 1),
         queue=(body["metadata"].get("labels") or {}).get("kueue.x-k8s.io/queue-name"),
     )
@@ -183,6 +185,14 @@ def observe_workload(body: Mapping[str, Any]) -> WorkloadObservation | None:
         evicted_at=_time((evicted or {}).get("lastTransitionTime")),
         preempted_reason=(preempted or {}).get("reason"), preempted_message=(preempted or {}).get("message"),
     )
+
+
+def _job_usage(spec: Mapping[str, Any]) -> PodUsage | None:
+    template = (spec.get("template") or {}).get("spec")
+    if not template:
+        return None
+    parallel = [int(v) for v in (spec.get("parallelism"), spec.get("completions")) if v is not None]
+    return pod_usage(template, min(parallel) if parallel else 1)
 
 
 def observe_pod(body: Mapping[str, Any]) -> PodObservation:
@@ -359,23 +369,6 @@ def decide(outcome: Outcome, attempt: int, max_attempts: int, suspended: bool, b
     if outcome.kind == OutcomeKind.QUEUED:
         return Decision("Queued", reason=outcome.reason, message=outcome.message)
     return Decision("Running" if outcome.kind == OutcomeKind.RUNNING else "Pending", reason=outcome.reason, message=outcome.message)
-
-
-def cpu_cores(quantity: str | int | float | None) -> float:
-    """CPU quantity → cores: 2, "2", "3500m", "0.5"."""
-    if quantity is None:
-        return 0.0
-    text = str(quantity)
-    return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
-
-
-def run_cost(attempt_seconds: Sequence[float], gpus: int, cores: float, gpu_price: float, cpu_price: float) -> dict[str, Any]:
-    """Accelerator-hours, CPU core-hours and the estimated price of all attempts so far."""
-    hours = sum(max(0.0, s) for s in attempt_seconds) / 3600
-    gpu_hours, cpu_hours = hours * gpus, hours * cores
-    price = gpu_hours * gpu_price + cpu_hours * cpu_price
-    return {"acceleratorHours": round(gpu_hours, 6), "cpuHours": round(cpu_hours, 6),
-            "estimatedCost": round(price, 4) if (gpu_price or cpu_price) and math.isfinite(price) else None}
 
 
 def condition(type_: str, status: bool, reason: str, message: str, generation: int | None, now: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from tara_api.crd import DOMAIN_TRAINING
 from tara_api.domaintraining import DomainTrainingSpec
 from tara_api.reasons import Reason
 from tara_api.validate import Document, model_problems
-from tara_operator import k8s, metrics, names
+from tara_operator import cost, k8s, metrics, names
 from tara_operator import status as st
 from tara_operator.observed import Observed
 from tara_operator.reconciler import Announce, reconcile_latest
@@ -247,18 +247,21 @@ def _attempt_failed(body: dict[str, Any], domain: str, reason: str, message: str
 
 
 def _cost(ns: str, name: str, res: DomainTraining, settings: OperatorSettings, now: datetime, seen: Observed) -> dict[str, Any]:
-    """Accelerator- and CPU-hours of every attempt Job of this resource (running ones up to now)."""
-    seconds = []
-    for obs in seen.jobs_of(ns, name):
-        if obs.start_time:
-            seconds.append(((obs.completion_time or now) - obs.start_time).total_seconds())
+    """GPU- and CPU-hours of every attempt Job of this resource (running ones up to now), from what each
+    Job's pods request (a Job read without its template: what the spec asks), priced per GPU product."""
     r = res.spec.resources
     gpus = (r.gpu.count if r.gpu else 1) if r.accelerator.value == "gpu" else 0
-    cost = st.run_cost(seconds, gpus, st.cpu_cores(r.cpu), settings.gpu_hour_price, settings.cpu_hour_price)
-    if cost["estimatedCost"] is not None:
-        cost["currency"] = settings.currency
-    # No nulls: a merge patch's null deletes the key, so the stored cost would never equal this one.
-    return {k: v for k, v in cost.items() if v is not None}
+    from_spec = cost.PodUsage(cores=cost.cores_of(r.cpu), gpus=gpus, gpu_product=r.gpu.product if gpus and r.gpu else None)
+    prices, default_cores = settings.prices(), cost.cores_of(settings.default_cpu_request)
+    total = cost.Figures()
+    for obs in seen.jobs_of(ns, name):
+        if obs.start_time:
+            seconds = ((obs.ended_at or obs.completion_time or now) - obs.start_time).total_seconds()
+            total = total + cost.priced(seconds, obs.usage or from_spec, prices, default_cores)
+    out = total.to_status(prices)
+    if "estimatedCost" in out:
+        out["currency"] = settings.currency
+    return out
 
 
 def _status(old: dict[str, Any], phase: str, reason: str, message: str, generation: int | None, now: str, *, ready: bool,

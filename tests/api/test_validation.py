@@ -170,6 +170,9 @@ INVALID: list[tuple[str, dict, str, str]] = [
      "spec.serving.targets.maxQualityLoss", "0"),
     ("phase-target-unknown", _set(P, "spec.serving.targets", {"maxSize": "2Gi"}), "spec.serving.targets.maxSize",
      "unknown field"),
+    ("phase-keep-revisions-zero", _set(P, "spec.storage", {"keepRevisions": 0}), "spec.storage.keepRevisions", "1"),
+    ("phase-keep-revisions-word", _set(P, "spec.storage", {"keepRevisions": "all"}), "spec.storage.keepRevisions", "integer"),
+    ("phase-unknown-retention", _set(P, "spec.storage", {"retention": "Keep"}), "spec.storage.retention", "Keep"),
 ]
 
 # Rejected before the schema layers run (metadata and type identity), so not part of the agreement check.

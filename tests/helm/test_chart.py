@@ -147,6 +147,9 @@ BAD_VALUES = [
     ("bad-operator-pull-policy", {"operator": {"imagePullPolicy": "always"}}, ["imagePullPolicy"]),
     ("port-zero", {"operator": {"metricsPort": 0}}, ["metricsPort"]),
     ("negative-price", {"operator": {"gpuHourPrice": -1}}, ["gpuHourPrice"]),
+    ("negative-product-price", {"operator": {"gpuHourPrices": {"NVIDIA-A100-SXM4-80GB": -2}}}, ["gpuHourPrices"]),
+    ("product-price-word", {"operator": {"gpuHourPrices": {"NVIDIA-A100-SXM4-80GB": "cheap"}}}, ["gpuHourPrices"]),
+    ("bad-default-cpu", {"operator": {"defaultCpuRequest": "one core"}}, ["defaultCpuRequest"]),
     ("bad-interval", {"serviceMonitor": {"interval": "soon"}}, ["interval"]),
     ("bad-namespace", {"watchNamespaces": ["Not_A_Namespace"]}, ["watchNamespaces"]),
     ("bad-peer", {"networkPolicy": {"metricsFrom": [{"podSelektor": {}}]}}, ["podSelektor"]),
@@ -287,6 +290,13 @@ def test_values_reach_the_operator(render) -> None:
                                                                      "currency": "EUR", "gpuHourPrice": 1.25}}), "Deployment")))
     assert (custom.trainer_image, custom.server_image, custom.backoff_base_s, custom.currency, custom.gpu_hour_price) == (
         "reg/t:9", "reg/t:9", 2.5, "EUR", 1.25)
+    priced = OperatorSettings.from_env(_env(one(render({"operator": {
+        "gpuHourPrice": 1.25, "gpuHourPrices": {"NVIDIA-H100-80GB-HBM3": 4, "NVIDIA-A100-SXM4-80GB": 2.5},
+        "defaultCpuRequest": "500m"}}), "Deployment")))
+    prices = priced.prices()
+    assert (prices.gpu_hour("NVIDIA-H100-80GB-HBM3"), prices.gpu_hour("NVIDIA-A100-SXM4-80GB"), prices.gpu_hour("Tesla-T4"),
+            prices.gpu_hour(None)) == (4, 2.5, 1.25, 1.25)
+    assert priced.default_cpu_request == "500m"
 
 
 def _pod_templates(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:

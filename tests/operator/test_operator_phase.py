@@ -196,3 +196,78 @@ def test_invalid_phase_is_refused_by_the_server(operator: Operator, cluster) -> 
         cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare"], quantization=["Q3_X"]))
     assert refused.value.status == 422 and "Q3_X" in refused.value.body
     assert not cluster.jobs(ns)
+
+
+def _gone(cluster, ns: str, name: str) -> bool:
+    try:
+        cluster.custom.get_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", name)
+    except ApiException as exc:
+        return exc.status == 404
+    return False
+
+
+def _flag(command: list[str], flag: str) -> list[str]:
+    return [command[i + 1] for i, c in enumerate(command) if c == flag]
+
+
+def test_revisions_are_pruned_and_a_deleted_phase_is_cleaned_through_its_finalizer(operator: Operator, cluster) -> None:
+    """keepRevisions reaches the build with the serving revision protected; deleting a phase with
+    retention Delete holds it with the finalizer until the cleanup Job succeeded, a failed cleanup Job
+    is a condition and a Warning and is tried again; retention Retain lets the phase go at once."""
+    ns = cluster.namespace("phase-storage")
+    custom = cluster.custom
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("healthcare"))
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases",
+                                           _phase(["healthcare"], storage={"keepRevisions": 1, "retention": "Delete"}))
+    finish_training(cluster, ns, "healthcare")
+    job1 = _build_job(cluster, ns, 1)
+    command = job1.spec.template.spec.containers[0].command
+    assert _flag(command, "--keep-revisions") == ["1"] and _flag(command, "--protect-revision") == []
+    assert "--keep-training-outputs" in command and "--no-cleanup" not in command
+    assert "tara.dev/cleanup" in custom.get_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1")["metadata"]["finalizers"]
+    cluster.run_pod(ns, job1.metadata.name)
+    cluster.end_pod(ns, job1.metadata.name, 0)
+    deployment_ready(cluster, ns, "phase-1-serve")
+    _until(cluster, ns, "Deployed", lambda s: s.get("phase") == "Deployed" and s.get("servedRevision") == 1)
+
+    # revision 2 may prune revision 1's folder only once revision 1 no longer serves: it is protected
+    custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"quantization": ["Q8_0"]}})
+    job2 = _build_job(cluster, ns, 2)
+    command = job2.spec.template.spec.containers[0].command
+    assert _flag(command, "--keep-revisions") == ["1"] and _flag(command, "--protect-revision") == ["1"]
+    cluster.run_pod(ns, job2.metadata.name)  # still building when the phase is deleted
+
+    # delete: the build stops, the cleanup Job runs; its failure holds the phase and says why
+    custom.delete_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1")
+    cleanup = wait_for("cleanup Job", lambda: [j for j in cluster.jobs(ns, "tara.dev/ggufphase=phase-1,app.kubernetes.io/component=cleanup")])[0]
+    c = cleanup.spec.template.spec.containers[0]
+    assert c.command == ["tara-trainer", "remove-phase", "--phases-dir", "/mnt/tara/phases", "--phase", "phase-1"]
+    assert [v.persistent_volume_claim.claim_name for v in cleanup.spec.template.spec.volumes if v.persistent_volume_claim] == ["tara-artifacts"]
+    wait_for("build Job 2 deleted", lambda: not cluster.jobs(ns, "tara.dev/ggufphase=phase-1,tara.dev/revision=2"))
+    cluster.end_pod(ns, cleanup.metadata.name, 1, "rm: cannot remove '/mnt/tara/phases/phase-1': Device or resource busy")
+    s = _until(cluster, ns, "CleanupFailed", lambda s: _cond(s, "StorageCleaned").get("reason") == "CleanupFailed"
+               if any(c["type"] == "StorageCleaned" for c in s.get("conditions") or []) else False)
+    message = _cond(s, "StorageCleaned")["message"]
+    assert "Device or resource busy" in message and '{"metadata":{"finalizers":null}}' in message
+    assert not _gone(cluster, ns, "phase-1")
+    assert "CleanupFailed" in [r for r, _ in cluster.events_with(ns, "phase-1", "CleanupFailed")]
+
+    # the next try: a fresh Job; it succeeds, the finalizer goes, and with the phase its children
+    def fresh_job():
+        jobs = cluster.jobs(ns, "tara.dev/ggufphase=phase-1,app.kubernetes.io/component=cleanup")
+        return [j for j in jobs if j.metadata.uid != cleanup.metadata.uid]
+    again = wait_for("a fresh cleanup Job", fresh_job)[0]
+    cluster.run_pod(ns, again.metadata.name)
+    cluster.end_pod(ns, again.metadata.name, 0)
+    wait_for("phase deleted", lambda: _gone(cluster, ns, "phase-1"))
+    assert any("removed /mnt/tara/phases/phase-1" in m for r, m in cluster.events_with(ns, "phase-1", "Deleted") if r == "Deleted")
+    wait_for("serving Deployment collected", lambda: not cluster.apps.list_namespaced_deployment(ns).items, timeout=60)
+
+    # retention Retain (the default): the phase goes at once and no cleanup Job is made
+    custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", {**_phase(["healthcare"]), "metadata": {"name": "phase-2"}})
+    wait_for("phase-2 finalizer", lambda: custom.get_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-2")
+             ["metadata"].get("finalizers"))
+    custom.delete_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-2")
+    wait_for("phase-2 deleted", lambda: _gone(cluster, ns, "phase-2"))
+    assert not cluster.jobs(ns, "tara.dev/ggufphase=phase-2,app.kubernetes.io/component=cleanup")
+    assert any("storage.retention: Retain" in m for r, m in cluster.events_with(ns, "phase-2", "Retained") if r == "Retained")

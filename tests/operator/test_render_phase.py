@@ -12,7 +12,7 @@ from specs import with_fields
 
 from tara_api import GGUFPhase
 from tara_operator.phase import domain_outputs, inputs_hash, served_quantization
-from tara_operator.render.phase import DomainOutput, render_build, render_serving
+from tara_operator.render.phase import DomainOutput, render_build, render_cleanup, render_serving
 from tara_operator.settings import OperatorSettings
 
 SETTINGS = OperatorSettings(trainer_image="reg/trainer:1", server_image="reg/server:1", router_image="reg/router:1")
@@ -172,3 +172,59 @@ def test_a_gguf_base_dequantized_by_the_training_is_read_from_its_output_volume(
     # a Hub or folder base: no override, the build reads the manifests' base as before
     plain = domain_outputs({"healthcare": {**t, "status": {}}})
     assert "--base-model" not in render_build(_phase(), SETTINGS, revision=1, outputs=plain)["job"]["spec"]["template"]["spec"]["containers"][0]["command"]
+
+
+def _flags(command: list[str], flag: str) -> list[str]:
+    return [command[i + 1] for i, c in enumerate(command) if c == flag]
+
+
+@pytest.mark.parametrize(
+    ("spec", "revision", "protect", "keep", "protected"),
+    [
+        ({}, 1, (), ["2"], []),
+        ({"storage": {"keepRevisions": 1}}, 4, (3, 0), ["1"], ["3"]),
+        ({"storage": {"keepRevisions": 5}}, 4, (2, 3), ["5"], ["2", "3"]),
+        ({}, 4, (4, 2, 2), ["2"], ["2"]),  # the revision being built is never named, a repeat once
+    ],
+    ids=["default", "serving-protected", "serving-and-rollout", "dedup"],
+)
+def test_build_prunes_older_revisions_and_leaves_training_outputs(spec, revision, protect, keep, protected) -> None:
+    c = render_build(_phase(**spec), SETTINGS, revision=revision, outputs=OUTPUTS, protect=protect)["job"]["spec"]["template"]["spec"]["containers"][0]
+    assert _flags(c["command"], "--keep-revisions") == keep and _flags(c["command"], "--protect-revision") == protected
+    # the training claims are read-only here: their leftovers are their trainings' own
+    assert "--keep-training-outputs" in c["command"] and "--no-cleanup" not in c["command"]
+
+
+@pytest.mark.parametrize(
+    ("build", "requests", "limits"),
+    [({}, {"cpu": "1"}, None), ({"cpu": "4", "memory": "16Gi"}, {"cpu": "4", "memory": "16Gi"}, {"cpu": "4", "memory": "16Gi"}),
+     ({"memory": "8Gi"}, {"memory": "8Gi", "cpu": "1"}, {"memory": "8Gi"})],
+    ids=["default-cpu-requested-not-limited", "sized", "memory-only"],
+)
+def test_build_and_serving_request_a_cpu_by_default(build, requests, limits) -> None:
+    c = render_build(_phase(build=build), SETTINGS, revision=1, outputs=OUTPUTS)["job"]["spec"]["template"]["spec"]["containers"][0]
+    assert c["resources"].get("requests") == requests and c["resources"].get("limits") == limits
+    server = render_serving(_phase(), OperatorSettings(default_cpu_request="250m"), 1)["deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert server["resources"] == {"requests": {"cpu": "250m"}}
+
+
+def test_cleanup_job_removes_only_the_phase_folder() -> None:
+    job = render_cleanup("ml", "phase-1", SETTINGS, uid="u")
+    assert job["metadata"]["name"] == "phase-1-cleanup" and job["metadata"]["labels"]["app.kubernetes.io/component"] == "cleanup"
+    assert job["metadata"]["ownerReferences"][0]["uid"] == "u" and job["spec"]["backoffLimit"] == 0
+    pod = job["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["command"] == ["tara-trainer", "remove-phase", "--phases-dir", "/mnt/tara/phases", "--phase", "phase-1"]
+    assert c["image"] == "reg/trainer:1" and c["securityContext"]["readOnlyRootFilesystem"]
+    assert [v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"] if "persistentVolumeClaim" in v] == ["tara-artifacts"]
+    assert {m["mountPath"]: m.get("subPath") for m in c["volumeMounts"]} == {"/mnt/tara/phases": "phases", "/tmp": None}
+    assert pod["automountServiceAccountToken"] is False
+    _load(job, "V1Job")
+
+
+def test_storage_changes_no_revision() -> None:
+    trainings = {"healthcare": {"metadata": {"uid": "a"}, "status": {"specHash": "h", "completionTime": "t"}}}
+    spec = _phase().spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    other = {**spec, "storage": {"keepRevisions": 7, "retention": "Delete"}}
+    assert inputs_hash(spec, trainings) == inputs_hash(other, trainings)
+    assert inputs_hash({k: v for k, v in spec.items() if k != "storage"}, trainings) == inputs_hash(spec, trainings)

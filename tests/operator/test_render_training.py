@@ -39,15 +39,16 @@ def _pod(children) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("spec", "limits", "requests", "selector", "tolerations"),
     [
-        ({}, {"nvidia.com/gpu": "1"}, None, None, [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]),
+        # an unset cpu is requested at TARA_DEFAULT_CPU_REQUEST (1), never limited
+        ({}, {"nvidia.com/gpu": "1"}, {"cpu": "1"}, None, [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]),
         ({"resources.gpu": {"count": 2, "product": "NVIDIA-A100-SXM4-80GB"}, "resources.memory": "64Gi"},
-         {"nvidia.com/gpu": "2", "memory": "64Gi"}, {"memory": "64Gi"}, {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"},
+         {"nvidia.com/gpu": "2", "memory": "64Gi"}, {"memory": "64Gi", "cpu": "1"}, {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"},
          [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]),
         ({"resources.accelerator": "cpu", "resources.cpu": "3500m", "resources.memory": "8Gi"},
          {"cpu": "3500m", "memory": "8Gi"}, {"cpu": "3500m", "memory": "8Gi"}, None, None),
         ({"resources.accelerator": "cpu", "resources.nodeSelector": {"pool": "batch"},
           "resources.tolerations": [{"key": "batch", "operator": "Exists", "effect": "NoSchedule"}]},
-         None, None, {"pool": "batch"}, [{"key": "batch", "operator": "Exists", "effect": "NoSchedule"}]),
+         None, {"cpu": "1"}, {"pool": "batch"}, [{"key": "batch", "operator": "Exists", "effect": "NoSchedule"}]),
     ],
     ids=["gpu-default", "gpu-product-memory", "cpu-sized", "cpu-scheduling"],
 )

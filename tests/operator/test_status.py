@@ -13,12 +13,10 @@ from tara_operator.status import (
     PodObservation,
     backoff_seconds,
     classify,
-    cpu_cores,
     decide,
     merge_conditions,
     observe_job,
     observe_pod,
-    run_cost,
 )
 
 JOB = JobObservation(name="hc-train-1", active=1)
@@ -99,17 +97,6 @@ def test_decide(kind, reason, attempt, max_attempts, suspended, phase, start, de
 
 def test_backoff_is_capped() -> None:
     assert [backoff_seconds(a, 10, 60) for a in (2, 3, 4, 5, 6)] == [10, 20, 40, 60, 60]
-
-
-@pytest.mark.parametrize(("q", "cores"), [(None, 0.0), ("2", 2.0), (4, 4.0), ("3500m", 3.5), ("0.5", 0.5)])
-def test_cpu_cores(q, cores) -> None:
-    assert cpu_cores(q) == cores
-
-
-def test_run_cost() -> None:
-    cost = run_cost([1800, 1800], gpus=2, cores=8, gpu_price=2.48, cpu_price=0.05)
-    assert cost == {"acceleratorHours": 2.0, "cpuHours": 8.0, "estimatedCost": round(2 * 2.48 + 8 * 0.05, 4)}
-    assert run_cost([3600], gpus=0, cores=4, gpu_price=0, cpu_price=0)["estimatedCost"] is None
 
 
 def test_observe_job_and_pod_from_bodies() -> None:

@@ -208,8 +208,10 @@ def _cmd_build(args: argparse.Namespace, settings: TrainerSettings) -> int:
         trainings_dir=Path(args.trainings) if args.trainings else None,
         adapters=overrides,
         base_model=Path(args.base_model) if args.base_model else None,
-        cleanup=not args.no_cleanup,
+        cleanup=not (args.no_cleanup or args.keep_training_outputs),
         keep_checkpoints=args.keep_checkpoints,
+        keep_revisions=None if args.no_cleanup else _keep_revisions(args),
+        protect_revisions=tuple(args.protect_revision or ()),
     )
     result = build(request, settings)
     m = result.manifest
@@ -223,7 +225,32 @@ def _cmd_build(args: argparse.Namespace, settings: TrainerSettings) -> int:
         "artifacts": [{k: a.get(k) for k in ("path", "bytes", "bitsPerWeight", "perplexity", "perplexityIncrease")}
                       for a in m["artifacts"]],
         "rejected": m["rejected"],
+        **({"pruned": result.pruned} if result.pruned is not None else {}),
     }, indent=2))
+    return 0
+
+
+def _keep_revisions(args: argparse.Namespace) -> int | None:
+    from tara_trainer.export.revisions import revision_of
+
+    if args.keep_revisions is None:
+        return None
+    if args.keep_revisions < 1:
+        raise SpecInvalid(f"--keep-revisions must be at least 1 (the revision just built), got {args.keep_revisions}")
+    name = Path(args.output).name
+    if revision_of(name) is None or "." in name:
+        raise SpecInvalid(f"--keep-revisions needs --output to be a revision folder named rev-<N>, got {name!r}")
+    return args.keep_revisions
+
+
+def _cmd_remove_phase(args: argparse.Namespace, _settings: TrainerSettings) -> int:
+    from tara_trainer.export.revisions import remove_phase
+
+    try:
+        report = remove_phase(Path(args.phases_dir), args.phase)
+    except ValueError as exc:
+        raise SpecInvalid(str(exc)) from exc
+    print(json.dumps({"phase": args.phase, **report.to_dict()}, indent=2))
     return 0
 
 
@@ -329,9 +356,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adapter", action="append", metavar="DOMAIN=PATH",
                    help="a domain's training output or adapter folder (repeatable; overrides --trainings)")
     p.add_argument("--base-model", help="base model folder (default: the one the adapters' manifests name)")
-    p.add_argument("--no-cleanup", action="store_true", help="leave temporary files, logs and old checkpoints in place")
+    p.add_argument("--no-cleanup", action="store_true",
+                   help="clean nothing: neither the training outputs' leftovers nor older revisions (--keep-revisions)")
+    p.add_argument("--keep-training-outputs", action="store_true",
+                   help="leave the training outputs' temporary files, logs and old checkpoints in place (read-only inputs)")
+    p.add_argument("--keep-revisions", type=int, metavar="N",
+                   help="after a successful build into rev-<N>: remove the phase's older rev-* folders beside it, "
+                        "keeping the newest N (default: remove none)")
+    p.add_argument("--protect-revision", type=int, action="append", metavar="N",
+                   help="a revision --keep-revisions never removes, e.g. the one serving (repeatable)")
     p.add_argument("--keep-checkpoints", type=int, default=1, help="checkpoints kept per finished training (default 1)")
     p.set_defaults(func=_cmd_build)
+    p = sub.add_parser("remove-phase", help="remove a deleted GGUFPhase's folder of builds (storage.retention: Delete)")
+    p.add_argument("--phases-dir", required=True, help="the folder holding one folder per phase")
+    p.add_argument("--phase", required=True, help="the phase's name")
+    p.set_defaults(func=_cmd_remove_phase)
     p = sub.add_parser("verify-build", help="re-check every artifact of a build against its manifest's sha256")
     p.add_argument("--build", required=True, help="a finished build folder")
     p.set_defaults(func=_cmd_verify)

@@ -45,6 +45,10 @@ replica derives a distinct priority from HOSTNAME, its pod name.
   value: {{ $o.fieldValidation | quote }}
 - name: TARA_GPU_HOUR_PRICE
   value: {{ $o.gpuHourPrice | quote }}
+- name: TARA_GPU_HOUR_PRICES
+  value: {{ $o.gpuHourPrices | default dict | toJson | quote }}
+- name: TARA_DEFAULT_CPU_REQUEST
+  value: {{ $o.defaultCpuRequest | quote }}
 - name: TARA_CPU_HOUR_PRICE
   value: {{ $o.cpuHourPrice | quote }}
 - name: TARA_CURRENCY

@@ -7,6 +7,14 @@ artifacts claim; the server container (``tara-trainer serve``) re-checks that fo
 starts llama-server with the base (or merged) model and one LoRA per domain; the router sidecar
 in front of it picks the domain per request. A new revision changes the pod template (its
 annotation), so the Deployment rolls out and the old pods serve until the new ones are ready.
+
+Storage: a successful build removes the phase's older ``rev-<N>`` folders beyond
+``spec.storage.keepRevisions``, never the revisions the operator names as protected (the one serving,
+one a rollout is moving to). The training claims are mounted read-only (several phases may read one
+training, and its files are its own: its checkpoints are rotated by the trainer, kept or deleted
+with its ``storage.retention``), so the build leaves the training outputs alone
+(``--keep-training-outputs``). A deleted phase with ``storage.retention: Delete`` gets a cleanup Job
+(``render_cleanup``) that removes ``<phases>/<phase>``.
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from tara_operator.render.training import (
 )
 from tara_operator.settings import OperatorSettings
 
-__all__ = ["HASH_ANNOTATION", "DomainOutput", "ROUTER_PORT", "SERVER_PORT", "build_dir", "render_build", "render_serving"]
+__all__ = ["HASH_ANNOTATION", "DomainOutput", "ROUTER_PORT", "SERVER_PORT", "build_dir", "cleanup_job_name", "render_build",
+           "render_cleanup", "render_serving"]
 
 PHASES_DIR = f"{MOUNTS}/phases"
 HASH_ANNOTATION = f"{GROUP}/inputs-hash"
@@ -88,17 +97,22 @@ def _claim_mounts(outputs: list[DomainOutput]) -> tuple[list[dict], list[dict]]:
     return volumes, mounts
 
 
-def _pod_resources(cpu: Any, memory: Any, gpus: int = 0) -> dict[str, Any]:
+def _pod_resources(cpu: Any, memory: Any, gpus: int = 0, default_cpu: str | None = None) -> dict[str, Any]:
+    """Requests = limits for what the spec sets; an unset CPU is requested at ``default_cpu`` with no
+    limit (the scheduler reserves it and the cost counts it; the pod may use more when it is free)."""
     values = {k: str(v) for k, v in (("cpu", cpu), ("memory", memory)) if v is not None}
     out: dict[str, Any] = {"requests": dict(values), "limits": dict(values)} if values else {}
+    if cpu is None and default_cpu:
+        out.setdefault("requests", {})["cpu"] = default_cpu
     if gpus:
         out.setdefault("limits", {})["nvidia.com/gpu"] = str(gpus)
     return out
 
 
 def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outputs: list[DomainOutput],
-                 uid: str | None = None, inputs_hash: str | None = None) -> dict[str, Any]:
-    """The phase ConfigMap and the build Job of ``revision``: convert, merge, quantize, validate, gate.
+                 uid: str | None = None, inputs_hash: str | None = None, protect: tuple[int, ...] = ()) -> dict[str, Any]:
+    """The phase ConfigMap and the build Job of ``revision``: convert, merge, quantize, validate, gate,
+    then remove the older revisions beyond ``spec.storage.keepRevisions`` except those in ``protect``.
 
     ``inputs_hash`` goes on the Job (``HASH_ANNOTATION``): it says which inputs the revision was built from."""
     name = res.metadata.name or ""
@@ -115,7 +129,10 @@ def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outp
                {"name": "artifacts", "mountPath": PHASES_DIR, "subPath": "phases"},
                {"name": "tmp", "mountPath": "/tmp"}]
     command = ["tara-trainer", "build", "--phase", f"/etc/tara/phase/{PHASE_KEY}", "--output", build_dir(name, revision),
-               "--no-cleanup"]  # training volumes are mounted read-only here
+               "--keep-training-outputs",  # mounted read-only: they belong to their trainings
+               "--keep-revisions", str(res.spec.storage.keep_revisions)]
+    for kept in sorted({r for r in protect if 0 < r != revision}):
+        command += ["--protect-revision", str(kept)]
     for o in outputs:
         command += ["--adapter", f"{o.domain}={MOUNTS}/claims/{o.claim}/{o.subpath}"]
     first = outputs[0] if outputs else None
@@ -148,13 +165,45 @@ def render_build(res: GGUFPhase, settings: OperatorSettings, revision: int, outp
                 "containers": [{
                     "name": "build", "image": res.spec.build.image or settings.trainer_image,
                     "imagePullPolicy": settings.image_pull_policy, "command": command, "env": env,
-                    "volumeMounts": mounts, "resources": _pod_resources(res.spec.build.cpu, res.spec.build.memory),
+                    "volumeMounts": mounts,
+                    "resources": _pod_resources(res.spec.build.cpu, res.spec.build.memory, default_cpu=settings.default_cpu_request),
                     "securityContext": restricted_container_security(), "terminationMessagePolicy": "FallbackToLogsOnError",
                 }],
                 "volumes": volumes,
             }}},
     }
     return {"configMap": config_map, "job": job}
+
+
+def cleanup_job_name(phase: str) -> str:
+    return names.child_name(phase, "cleanup", 63)
+
+
+def render_cleanup(namespace: str, phase: str, settings: OperatorSettings, uid: str | None = None) -> dict[str, Any]:
+    """The Job that removes a deleted phase's folder ``<phases>/<phase>`` from the artifacts claim
+    (``storage.retention: Delete``). Owned by the phase, so it goes with it once the finalizer is released."""
+    owner = [{"apiVersion": f"{GROUP}/v1alpha1", "kind": "GGUFPhase", "name": phase, "uid": uid,
+              "controller": True, "blockOwnerDeletion": False}] if uid else []
+    labels = names.labels("GGUFPhase", phase, "cleanup")
+    return {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": cleanup_job_name(phase), "namespace": namespace, "labels": labels, "ownerReferences": owner},
+        "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels}, "spec": {
+            "restartPolicy": "Never", "serviceAccountName": settings.trainer_service_account,
+            "automountServiceAccountToken": False, "securityContext": restricted_pod_security(),
+            "containers": [{
+                "name": "cleanup", "image": settings.trainer_image, "imagePullPolicy": settings.image_pull_policy,
+                "command": ["tara-trainer", "remove-phase", "--phases-dir", PHASES_DIR, "--phase", phase],
+                "env": [{"name": "HOME", "value": "/tmp"}],
+                "volumeMounts": [{"name": "artifacts", "mountPath": PHASES_DIR, "subPath": "phases"},
+                                 {"name": "tmp", "mountPath": "/tmp"}],
+                "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+                "securityContext": restricted_container_security(), "terminationMessagePolicy": "FallbackToLogsOnError",
+            }],
+            "volumes": [{"name": "artifacts", "persistentVolumeClaim": {"claimName": settings.artifacts_claim}},
+                        {"name": "tmp", "emptyDir": {}}],
+        }}},
+    }
 
 
 def router_config(res: GGUFPhase, revision: int) -> dict[str, Any]:
@@ -191,7 +240,7 @@ def render_serving(res: GGUFPhase, settings: OperatorSettings, revision: int, ui
                 {"name": "TARA_BUILD_TOOLCHAIN", "value": "false"}],
         "volumeMounts": [{"name": "artifacts", "mountPath": PHASES_DIR, "subPath": "phases", "readOnly": True},
                          {"name": "tmp", "mountPath": "/tmp"}],
-        "resources": _pod_resources(s.resources.cpu, s.resources.memory, gpus),
+        "resources": _pod_resources(s.resources.cpu, s.resources.memory, gpus, default_cpu=settings.default_cpu_request),
         "securityContext": restricted_container_security(),
         "startupProbe": {"httpGet": {"path": "/health", "port": SERVER_PORT}, "periodSeconds": 5, "failureThreshold": 120},
     }

@@ -101,12 +101,14 @@ def _claim(res: DomainTraining, name: str, vol: VolumeSpec, settings: OperatorSe
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec}
 
 
-def _resources(res: DomainTraining) -> dict[str, Any]:
+def _resources(res: DomainTraining, default_cpu: str | None = None) -> dict[str, Any]:
     r = res.spec.resources
     requests: dict[str, str] = {}
     limits: dict[str, str] = {}
     if r.cpu is not None:
         requests["cpu"] = limits["cpu"] = str(r.cpu)
+    elif default_cpu:  # requested, not limited: reserved by the scheduler and counted by the cost
+        requests["cpu"] = default_cpu
     if r.memory is not None:
         requests["memory"] = limits["memory"] = str(r.memory)
     if r.accelerator == Accelerator.GPU:
@@ -261,7 +263,7 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
         ports.append({"name": "rendezvous", "containerPort": MASTER_PORT})
     container = {
         "name": "trainer", "image": settings.trainer_image, "imagePullPolicy": settings.image_pull_policy,
-        "command": command, "env": env, "volumeMounts": mounts, "resources": _resources(res),
+        "command": command, "env": env, "volumeMounts": mounts, "resources": _resources(res, settings.default_cpu_request),
         "ports": ports,
         "securityContext": restricted_container_security(),
         "terminationMessagePolicy": "FallbackToLogsOnError",

@@ -9,7 +9,8 @@ domains' utterances embedded for the router) → manifest. Everything is written
 ``<output>.partial`` and the folder is renamed to ``<output>`` only when every check passed, so a
 build folder is either complete or absent; a failed build is kept as ``<output>.failed`` with
 ``build-report.json`` saying why (the gates' readings included). A rerun whose inputs are unchanged
-reuses the finished build.
+reuses the finished build. With ``keep_revisions`` (the cluster's builds: ``spec.storage.keepRevisions``)
+a successful build then removes the phase's older ``rev-<N>`` folders beside it (``revisions``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tara_api.quant import QUANT_TYPES, QuantType
 from tara_trainer.checkpoints import file_digest
 from tara_trainer.errors import ArtifactInvalid, DiskFull, ModelUnavailable, QualityGateFailed, TrainerError
 from tara_trainer.export import inputs as inp
-from tara_trainer.export import merge, plan, quality, routing, tools, verify
+from tara_trainer.export import merge, plan, quality, revisions, routing, tools, verify
 from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain
 from tara_trainer.outputs import library_versions, spec_hash
 from tara_trainer.settings import TrainerSettings
@@ -52,8 +53,11 @@ class BuildRequest:
     trainings_dir: Path | None = None
     adapters: Mapping[str, Path] = field(default_factory=dict)  # domain -> training output or adapter folder
     base_model: Path | None = None
-    cleanup: bool = True
+    cleanup: bool = True  # remove the training outputs' leftovers (needs them writable)
     keep_checkpoints: int = 1
+    # after a successful build into rev-<N>: keep the newest N revisions beside it, and these (the one serving)
+    keep_revisions: int | None = None
+    protect_revisions: tuple[int, ...] = ()
     # called as on_step(done, total, what) when a step starts and on_step(done, total, None) when it ends
     on_step: Callable[[int, int, str | None], None] | None = None
 
@@ -63,6 +67,7 @@ class BuildResult:
     output_dir: Path
     manifest: dict[str, Any]
     reused: bool
+    pruned: dict[str, Any] | None = None  # the older revisions removed (revisions.PruneReport), when asked
 
 
 class _Steps:
@@ -87,7 +92,8 @@ class _Steps:
 
 def _fingerprint(request: BuildRequest, domains: list[inp.DomainInput], base_dir: Path, tc: LlamaCpp) -> str:
     parts = {
-        "spec": spec_hash(request.phase.spec.model_dump(mode="json", by_alias=True, exclude_none=True)),
+        # storage (revisions kept, retention) changes no file of the build
+        "spec": spec_hash(request.phase.spec.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"storage"})),
         "domains": {d.domain: d.manifest_sha256 for d in domains},
         "base": {p.name: file_digest(p) for p in sorted(base_dir.iterdir()) if p.is_file() and p.suffix == ".json"},
         "llama": tc.version,
@@ -167,7 +173,7 @@ def build(request: BuildRequest, settings: TrainerSettings) -> BuildResult:
         manifest = json.loads(previous.read_text(encoding="utf-8"))
         if manifest.get("fingerprint") == fingerprint and not verify.verify_manifest(out):
             log.info("build for these inputs already complete in %s; reusing it", out)
-            return BuildResult(out, manifest, reused=True)
+            return BuildResult(out, manifest, reused=True, pruned=_prune(request))
     work = out.with_name(out.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -192,7 +198,22 @@ def build(request: BuildRequest, settings: TrainerSettings) -> BuildResult:
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(out.with_name(out.name + ".failed"), ignore_errors=True)
     log.info("build complete: %d artifact(s) in %s, serving %s", len(manifest["artifacts"]), out, manifest["served"]["quantization"])
-    return BuildResult(out, manifest, reused=False)
+    return BuildResult(out, manifest, reused=False, pruned=_prune(request))
+
+
+def _prune(request: BuildRequest) -> dict[str, Any] | None:
+    """After a successful build: the phase's older revisions beyond ``keep_revisions`` go (never the one
+    just built, a protected one or a newer one); what cannot be removed is logged, the build stands."""
+    if request.keep_revisions is None:
+        return None
+    report = revisions.prune_revisions(request.output_dir, request.keep_revisions, request.protect_revisions)
+    if report.removed:
+        log.info("removed older revision folder(s) %s (%.1f MiB): keeping the newest %d and %s",
+                 ", ".join(report.removed), report.freed_bytes / 2**20, request.keep_revisions,
+                 ", ".join(f"rev-{r}" for r in request.protect_revisions) or "no protected one")
+    for warning in report.warnings:
+        log.warning("%s", warning)
+    return report.to_dict()
 
 
 def build_revision(output_dir: Path) -> int | None:
