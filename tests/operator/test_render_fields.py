@@ -44,12 +44,14 @@ def test_every_toleration_field_reaches_the_pod() -> None:
 
 
 def test_claim_sizes_and_storage_classes_reach_the_claims() -> None:
-    storage = {"checkpoints": {"size": "120Gi", "storageClassName": "fast-ssd"}, "artifacts": {"size": "7Gi"}}
+    storage = {"checkpoints": {"size": "120Gi", "storageClassName": "fast-ssd"}, "artifacts": {"size": "7Gi", "storageClassName": "nfs"}}
     claims = {c["metadata"]["name"]: c["spec"] for c in render_training(_training(storage=storage), SETTINGS, attempt=1)["claims"]}
     assert claims["hc-checkpoints"]["resources"]["requests"]["storage"] == "120Gi"
     assert claims["hc-checkpoints"]["storageClassName"] == "fast-ssd"  # the spec's class over the operator's default
     assert claims["hc-artifacts"]["resources"]["requests"]["storage"] == "7Gi"
-    assert claims["hc-artifacts"]["storageClassName"] == "standard"
+    assert claims["hc-artifacts"]["storageClassName"] == "nfs"
+    [default] = render_training(_training(), SETTINGS, attempt=1)["claims"]
+    assert default["spec"]["storageClassName"] == "standard"  # unset: TARA_STORAGE_CLASS
     named = render_training(_training(storage={"artifacts": {"claimName": "shared-art"}}), SETTINGS, attempt=1)
     command = named["job"]["spec"]["template"]["spec"]["containers"][0]["command"]
     assert [c["metadata"]["name"] for c in named["claims"]] == ["hc-checkpoints"] and "--artifacts" in command
