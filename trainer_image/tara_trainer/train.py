@@ -18,7 +18,6 @@ import logging
 import math
 import sys
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -32,7 +31,8 @@ from tara_api.reasons import Reason
 from tara_trainer import checkpoints as ckpt
 from tara_trainer.callbacks import PreemptionGuard, RankMetrics, TaraCallback
 from tara_trainer.distributed import metrics_port, split_batch
-from tara_trainer.errors import DataInvalid, HardwareUnsupported, QualityGateFailed, SpecInvalid, TrainerError
+from tara_trainer.errors import DataInvalid, QualityGateFailed, SpecInvalid, TrainerError
+from tara_trainer.evaluation import final_losses
 from tara_trainer.modelio import (
     cuda_fits,
     load_base_model,
@@ -293,70 +293,6 @@ def _resume_progress(chosen: ckpt.CheckpointInfo | None, no_resume_reason: str |
             **({"message": no_resume_reason} if no_resume_reason else {})}
 
 
-def _evaluate(trainer: Any, prefix: str) -> float | None:
-    if trainer.eval_dataset is None or len(trainer.eval_dataset) == 0:
-        return None
-    return float(trainer.evaluate(metric_key_prefix=prefix)[f"{prefix}_loss"])
-
-
-def _evaluate_alone(trainer: Any, batch: int) -> float | None:
-    """The eval loss as one process's ``trainer.evaluate`` computes it (the mean over examples of their
-    batch's loss, in batches of ``batch`` in order), on this process alone. A data-parallel evaluation
-    pads the last batch of each rank with repeated examples, so its loss depends on the world size;
-    the quality gate must not."""
-    rows = trainer.eval_dataset
-    if not rows:
-        return None
-    model, args = trainer.model, trainer.args
-    amp = torch.autocast(args.device.type, dtype=torch.bfloat16 if args.bf16 else torch.float16) if args.bf16 or args.fp16 else None
-    model.eval()
-    total = 0.0
-    with torch.no_grad():
-        for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            inputs = {name: value.to(args.device) for name, value in trainer.data_collator(chunk).items()}
-            if amp is not None:
-                with amp:
-                    loss = model(**inputs).loss
-            else:
-                loss = model(**inputs).loss
-            total += float(loss) * len(chunk)
-    return total / len(rows)
-
-
-def _final_losses(trainer: Any, model: Any, world: World, batch: int) -> tuple[float | None, float | None]:
-    """Eval loss of the tuned adapter and of the base model (adapter disabled), on the same eval split.
-    In a data-parallel run rank 0 computes both as one process would, and the others receive them."""
-    if world.size == 1:
-        tuned = _evaluate(trainer, "eval")
-        with model.disable_adapter():
-            return tuned, _evaluate(trainer, "base")
-    losses = None
-    if world.is_main:
-        tuned = _evaluate_alone(trainer, batch)
-        with model.disable_adapter():
-            losses = (tuned, _evaluate_alone(trainer, batch))
-    return world.broadcast(losses)
-
-
-def _check_shared_output(world: World, out: Path) -> None:
-    """Across pods, rank 0 writes checkpoints that every rank resumes from: the output folder must be one
-    volume all pods share. Raises HardwareUnsupported on every rank when a pod does not see rank 0's file."""
-    probe = world.broadcast(f".tara-shared-{uuid.uuid4().hex}" if world.is_main else None)
-    if world.is_main:
-        (out / probe).write_text("written by rank 0\n", encoding="utf-8")
-    world.barrier()
-    missing = world.any(world.local_rank == 0 and not (out / probe).is_file())
-    world.barrier()
-    if world.is_main:
-        (out / probe).unlink(missing_ok=True)
-    if missing:
-        raise HardwareUnsupported(
-            f"the output folder {out} is not shared by every pod of this {world.size}-process training: a training "
-            "over several pods needs storage they all mount (a ReadWriteMany claim), or one pod with more GPUs"
-        )
-
-
 def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressReporter, shash: str,
            world: World, rank_metrics: RankMetrics | None) -> TrainResult:
     from peft import LoraConfig, get_peft_model
@@ -382,7 +318,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
     decision = _resolve_checkpoint(root, out, spec, gguf_base.sha256 if gguf_base else None) if world.is_main else None
     split, rid, chosen, no_resume_reason = world.broadcast(decision)
     if world.multi_node:
-        _check_shared_output(world, out)
+        world.check_shared(out)
     validate_seconds = time.monotonic() - started
     reporter.update(force=True, **_resume_progress(chosen, no_resume_reason))
     dataset = world.in_turn(lambda: resolve_dataset(spec.dataset, settings, request.base_dir, request.output_dir))
@@ -494,7 +430,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
 
     # The base model (adapter disabled) is evaluated once, after training, on the same eval split:
     # nothing needs carrying across resumes, and training starts without an extra eval pass.
-    tuned_loss, base_loss = _final_losses(trainer, model, world, int(batch))
+    tuned_loss, base_loss = final_losses(trainer, model, world, int(batch))
     metrics = _metrics(base_loss, tuned_loss)
     log.info("eval loss: base %s, tuned %s", _fmt(base_loss), _fmt(tuned_loss))
     gate = spec.quality_gate

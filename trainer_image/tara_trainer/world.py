@@ -10,7 +10,8 @@ must happen once or in agreement around it:
 - every rank stops together: a SIGTERM seen by any rank stops all of them at the same step
   (``any``), and ``barrier``\\ s keep a rank from exiting while rank 0 still writes a checkpoint or
   the adapter (the launcher stops every rank as soon as one exits with an error);
-- ``min`` makes the ranks agree on a probed batch size.
+- ``min`` makes the ranks agree on a probed batch size;
+- across pods, ``check_shared`` makes sure every pod sees the output folder rank 0 writes.
 
 A world of one process (no launcher) does no collective at all, so a single-process run is exactly
 what it was before data parallelism existed.
@@ -19,12 +20,15 @@ what it was before data parallelism existed.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
 
+from tara_trainer.errors import HardwareUnsupported
 from tara_trainer.settings import TrainerSettings
 
 __all__ = ["World"]
@@ -114,3 +118,20 @@ class World:
                 result = make()
             self.barrier()
         return result  # type: ignore[return-value]
+
+    def check_shared(self, out: Path) -> None:
+        """Across pods, rank 0 writes checkpoints that every rank resumes from: the output folder must be one
+        volume all pods share. Raises HardwareUnsupported on every rank when a pod does not see rank 0's file."""
+        probe = self.broadcast(f".tara-shared-{uuid.uuid4().hex}" if self.is_main else None)
+        if self.is_main:
+            (out / probe).write_text("written by rank 0\n", encoding="utf-8")
+        self.barrier()
+        missing = self.any(self.local_rank == 0 and not (out / probe).is_file())
+        self.barrier()
+        if self.is_main:
+            (out / probe).unlink(missing_ok=True)
+        if missing:
+            raise HardwareUnsupported(
+                f"the output folder {out} is not shared by every pod of this {self.size}-process training: a training "
+                "over several pods needs storage they all mount (a ReadWriteMany claim), or one pod with more GPUs"
+            )
