@@ -86,6 +86,9 @@ def test_several_nodes_render_an_indexed_job_and_a_headless_service(resources, n
     assert job["spec"]["completions"] == job["spec"]["parallelism"] == nodes and job["spec"]["backoffLimit"] == 0
     pod = job["spec"]["template"]["spec"]
     assert pod["subdomain"] == service["metadata"]["name"] and pod["restartPolicy"] == "Never"
+    spread = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
+    assert spread["topologyKey"] == "kubernetes.io/hostname"
+    assert spread["labelSelector"]["matchLabels"] == {"batch.kubernetes.io/job-name": job["metadata"]["name"]}
     assert service["spec"]["clusterIP"] == "None" and service["spec"]["publishNotReadyAddresses"] is True
     assert service["spec"]["selector"] == {"batch.kubernetes.io/job-name": job["metadata"]["name"]}
     assert service["metadata"]["ownerReferences"][0]["kind"] == "DomainTraining"  # garbage-collected with the training

@@ -201,6 +201,14 @@ def _ranks_service(res: DomainTraining, name: str, job_name: str, uid: str | Non
                      "ports": [{"name": "rendezvous", "port": MASTER_PORT, "targetPort": MASTER_PORT, "protocol": "TCP"}]}}
 
 
+def _spread(job_name: str) -> dict[str, Any]:
+    """Ranks on different nodes when the cluster can (preferred, not required: a rank that fits beside
+    another still runs rather than waiting for an empty node)."""
+    return {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+        "weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+                                           "labelSelector": {"matchLabels": {"batch.kubernetes.io/job-name": job_name}}}}]}}
+
+
 def _queue_labels(res: DomainTraining) -> dict[str, str]:
     scheduling = res.spec.scheduling
     labels = {}
@@ -292,7 +300,7 @@ def render_training(res: DomainTraining, settings: OperatorSettings, attempt: in
                     "securityContext": restricted_pod_security(),
                     "containers": [container],
                     "volumes": volumes,
-                    **({"subdomain": service} if service else {}),
+                    **({"subdomain": service, "affinity": _spread(job_name)} if service else {}),
                     **_scheduling(res),
                 },
             },
