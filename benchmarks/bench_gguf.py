@@ -13,7 +13,9 @@ order of the sides rotates between repeats; medians are reported with every repe
 
 Table: ``tara_trainer.export.build.build`` on the tiny model with two adapters trained for a few
 dozen steps on the bundled healthcare and business data: every artifact's bytes, bits per weight
-and perplexity (worst domain) with its increase over F16. Not a test: nothing here asserts a time.
+and perplexity (worst domain) with its increase over F16, and the build's ``checks.performance``
+(per domain: the served type's compression ratio, load time, time to a first token, tokens/s and
+resident memory against the original design's serving targets). Not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ for sub in ("api", "trainer_image"):
 from tara_api import DomainTraining, GGUFPhase  # noqa: E402
 from tara_trainer import tiny  # noqa: E402
 from tara_trainer.export import tools  # noqa: E402
-from tara_trainer.export.build import BuildRequest, build  # noqa: E402
+from tara_trainer.export.build import BuildRequest, build, performance_line  # noqa: E402
 from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain  # noqa: E402
 from tara_trainer.outputs import library_versions  # noqa: E402
 from tara_trainer.settings import TrainerSettings  # noqa: E402
@@ -134,7 +136,7 @@ def timing(tc: LlamaCpp, shape: str, repeats: int, work: Path, threads: int) -> 
             "medianSeconds": med, "oursOverDirect": round(med["ours"] / med["direct"], 4)}
 
 
-def table(tc: LlamaCpp, work: Path, settings: TrainerSettings) -> list[dict[str, Any]]:
+def table(tc: LlamaCpp, work: Path, settings: TrainerSettings) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     model = work / "tiny"
     trainings = work / "trainings"
     for domain in ("healthcare", "business"):
@@ -151,8 +153,9 @@ def table(tc: LlamaCpp, work: Path, settings: TrainerSettings) -> list[dict[str,
         "spec": {"phaseNumber": 1, "domains": [{"domain": "healthcare"}, {"domain": "business"}], "quantization": list(TYPES)},
     })
     m = build(BuildRequest(phase=phase, output_dir=work / "build", trainings_dir=trainings), settings).manifest
-    return [{k: a.get(k) for k in ("kind", "quantization", "domain", "bytes", "bitsPerWeight", "perplexity",
+    rows = [{k: a.get(k) for k in ("kind", "quantization", "domain", "bytes", "bitsPerWeight", "perplexity",
                                    "perplexityIncrease")} for a in m["artifacts"]]
+    return rows, m["checks"]["performance"]
 
 
 def main() -> int:
@@ -169,7 +172,7 @@ def main() -> int:
         print(f"timing conversion + quantization ({args.shape}, {args.repeats} repeats, {threads} threads)", flush=True)
         t = timing(tc, args.shape, args.repeats, work, threads)
         print("building the tiny model's phase for the size/perplexity table", flush=True)
-        rows = table(tc, work, settings)
+        rows, performance = table(tc, work, settings)
     print(f"\nconvert + quantize, median of {args.repeats}: direct {t['medianSeconds']['direct']:.2f} s, "
           f"ours {t['medianSeconds']['ours']:.2f} s, ours/direct {t['oursOverDirect']:.3f} (target <= 1.1)")
     print(f"\n{'artifact':<10} {'type':<7} {'bytes':>10} {'bits/w':>7} {'ppl':>9} {'increase':>9}")
@@ -178,10 +181,15 @@ def main() -> int:
         ppl = "" if r["perplexity"] is None else f"{r['perplexity']:.2f}"
         name = r["domain"] or r["kind"]
         print(f"{name:<10} {r['quantization']:<7} {r['bytes']:>10} {r['bitsPerWeight']:>7.2f} {ppl:>9} {inc:>9}")
+    print(f"\nserved type per domain (context {performance['contextSize']}, {performance['threads']} threads; "
+          f"original targets: {performance['originTargets']})")
+    for row in performance["domains"]:
+        print(f"{row['domain']:<10} {performance_line(row)}")
     result = {
         "benchmark": "gguf-build",
         "timing": t,
         "table": rows,
+        "servingPerformance": performance,
         "toolchain": {"llamaCppPython": tc.version, **tc.stamp},
         "hardware": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": threads},
         "versions": library_versions(),

@@ -35,6 +35,7 @@ __all__ = [
     "CostFigures",
     "DomainCost",
     "DomainRef",
+    "DomainPerformance",
     "DomainState",
     "GGUFArtifact",
     "GGUFPhase",
@@ -457,6 +458,24 @@ class PhaseCost(ApiModel):
     total: CostFigures | None = Field(default=None, description="Trainings, builds and serving together.")
 
 
+class DomainPerformance(ApiModel):
+    """What serving one domain costs, measured by the build on its CPU after the gates chose the type."""
+
+    domain: str = Field(max_length=63, description="Domain measured (with its LoRA; a merged model is measured once).")
+    quantization: str = Field(max_length=16, description="The served quantization type.")
+    bytes: int = Field(ge=0, description="Bytes llama-server loads for this domain: the model plus its LoRA.")
+    compression_ratio: float = Field(ge=0, description="The same files' bytes in F16 divided by bytes.")
+    load_seconds: float = Field(ge=0, description="Seconds llama.cpp took to load them (page cache warm).")
+    first_token_seconds: float = Field(ge=0, description="Seconds from a short prompt to its first generated token.")
+    tokens_per_second: float = Field(ge=0, description="Greedy decode speed after the first token.")
+    memory_bytes: int | None = Field(
+        default=None, ge=0, description="Resident memory the load and the generation added, at serving.contextSize."
+    )
+    meets_origin_targets: bool = Field(
+        description="Load under 5 s, first token under 1 s and under 2 GB resident (the original design's targets; reported, never gated)."
+    )
+
+
 class GGUFPhaseStatus(ApiModel):
     """Observed state of a GGUFPhase."""
 
@@ -491,6 +510,9 @@ class GGUFPhaseStatus(ApiModel):
     )
     merge_check: list[MergeCheck] | None = Field(
         default=None, max_length=64, description="Merge strategies: each domain's merged vs own-adapter perplexity."
+    )
+    performance: list[DomainPerformance] | None = Field(
+        default=None, max_length=64, description="Per domain: the served type's size, compression ratio, load time, speed and memory."
     )
     endpoint: str | None = Field(default=None, max_length=2048, description="URL of the router Service.")
     build_job_name: str | None = Field(default=None, max_length=253, description="Current build Job.")

@@ -364,7 +364,7 @@ def _train_one(name: str, res: Any, base_dir: Path, out: Path, settings: Any) ->
 
 def _build_one(phase: Any, out: Path, state: Path, settings: Any, stages: _RunState) -> str:
     """Build (or reuse) one phase and print its artifacts; the line for the summary."""
-    from tara_trainer.export.build import BuildRequest, build
+    from tara_trainer.export.build import BuildRequest, build, performance_line
 
     progress = _StepProgress()
     stages.enter(f"build {phase.metadata.name}", f": convert, quantize {', '.join(q.value for q in phase.spec.quantization)}, validate",
@@ -381,6 +381,8 @@ def _build_one(phase: Any, out: Path, state: Path, settings: Any, stages: _RunSt
         _say(f"      {a['path']:<28} {a['bytes'] / 2**20:6.2f} MiB {a['bitsPerWeight']:5.2f} bits/w{gate}")
     for r in m["rejected"]:
         _say(f"      rejected: {r['reason']}")
+    for row in ((m.get("checks") or {}).get("performance") or {}).get("domains", []):
+        _say(f"      served {row['domain']}: {performance_line(row)}")
     _say(f"      {'reused' if result.reused else 'built'}; serving {m['served']['model']}")
     return f"phase {phase.metadata.name}: {out}"
 

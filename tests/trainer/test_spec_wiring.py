@@ -39,7 +39,9 @@ def wired_run(tiny_model_dir: Path, settings: TrainerSettings, tmp_path_factory:
                          "learningRate": LR, "lrScheduler": "constant_with_warmup", "warmupRatio": 0.5,
                          "weightDecay": 0.07, "maxGradNorm": 0.3, "loggingSteps": 1, "evalSteps": 2, "saveSteps": 4,
                          "keepCheckpoints": 1, "gradientCheckpointing": True, "seed": 7},
-            "resources": {"accelerator": "cpu"}, "qualityGate": {"enabled": False},
+            "resources": {"accelerator": "cpu"},
+            # a gate no four-step run can pass, switched off: the run must still finish
+            "qualityGate": {"enabled": False, "minEvalLossImprovement": 0.99},
         },
     })
     out = tmp_path_factory.mktemp("wired") / "run"
@@ -79,6 +81,11 @@ def test_lora_fields_reach_the_adapter(wired_run: Path) -> None:
     with safe_open(str(wired_run / "adapter" / "adapter_model.safetensors"), "pt") as f:
         names = list(f.keys())
     assert names and all(".q_proj." in n or ".v_proj." in n for n in names)  # no other module was adapted
+
+
+def test_a_disabled_quality_gate_lets_a_run_without_the_gain_finish(wired_run: Path) -> None:
+    metrics = json.loads((wired_run / "adapter" / "manifest.json").read_text())["metrics"]
+    assert metrics["improvement"] < 0.99  # what minEvalLossImprovement asks, not met, and the adapter was written
 
 
 def test_hub_base_model_fields_reach_from_pretrained(tmp_path: Path) -> None:

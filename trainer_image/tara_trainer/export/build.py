@@ -4,7 +4,8 @@ Order of work: plan (pure) → inputs checked and cleaned → disk space → con
 universal model to F16, each LoRA to GGUF; for a merge also the base and each LoRA as the merge
 gate's reference, in scratch space) → quantize every requested type → validate (load and generate,
 tokenizer agreement, logits against Hugging Face, perplexity per domain) → the merge gate, the
-quality gate and ``serving.targets`` choose the served type (``quality``) → routing index (the
+quality gate and ``serving.targets`` choose the served type (``quality``) → the served type's load
+time, speed, memory and compression ratio per domain, measured (``quality.measure_serving``) → routing index (the
 domains' utterances embedded for the router) → manifest. Everything is written under
 ``<output>.partial`` and the folder is renamed to ``<output>`` only when every check passed, so a
 build folder is either complete or absent; a failed build is kept as ``<output>.failed`` with
@@ -36,7 +37,8 @@ from tara_trainer.llamacpp import LlamaCpp, ensure_toolchain
 from tara_trainer.outputs import library_versions, spec_hash
 from tara_trainer.settings import TrainerSettings
 
-__all__ = ["BUILD_MANIFEST", "BuildRequest", "BuildResult", "build", "build_revision", "domain_lineage", "phase_status"]
+__all__ = ["BUILD_MANIFEST", "BuildRequest", "BuildResult", "build", "build_revision", "domain_lineage", "performance_line",
+           "phase_status"]
 
 log = logging.getLogger(__name__)
 
@@ -263,11 +265,25 @@ def phase_status(manifest: dict[str, Any], output_dir: Path) -> dict[str, Any]:
         status["builtRevision"] = build_revision(output_dir)
     if manifest["served"].get("reason"):
         status["servedReason"] = manifest["served"]["reason"][:4096]
+    performance = (manifest.get("checks") or {}).get("performance")
+    if performance:
+        perf_keys = ("domain", "quantization", "bytes", "compressionRatio", "loadSeconds", "firstTokenSeconds",
+                     "tokensPerSecond", "memoryBytes", "meetsOriginTargets")
+        status["performance"] = [{k: d[k] for k in perf_keys if d.get(k) is not None} for d in performance["domains"]]
     merge_keys = ("domain", "adapterPerplexity", "mergedPerplexity", "loss", "allowed", "passed")
     domains = ((manifest.get("checks") or {}).get("merge") or {}).get("domains")
     if domains:
         status["mergeCheck"] = [{k: d[k] for k in merge_keys if d.get(k) is not None} for d in domains]
     return status
+
+
+def performance_line(row: dict[str, Any]) -> str:
+    """One domain's ``checks.performance`` row in words, for logs and the local run."""
+    memory = f", {row['memoryBytes'] / 2**20:.0f} MiB resident" if row.get("memoryBytes") is not None else ""
+    verdict = "meets the original targets" if row["meetsOriginTargets"] else "misses " + "; ".join(row["misses"])
+    return (f"{row['quantization']} {row['bytes'] / 2**20:.2f} MiB ({row['compressionRatio']:.2f}x smaller than F16), "
+            f"load {row['loadSeconds']:.2f} s, first token {row['firstTokenSeconds']:.2f} s, "
+            f"{row['tokensPerSecond']:.1f} tokens/s{memory}; {verdict}")
 
 
 def _finish_failed(work: Path, out: Path, report: dict[str, Any]) -> None:
@@ -284,7 +300,7 @@ def _finish_failed(work: Path, out: Path, report: dict[str, Any]) -> None:
 
 def _step_count(the_plan: plan.BuildPlan) -> int:
     merge_steps = 0 if the_plan.strategy == MergeStrategy.ADAPTERS else 1
-    return 2 + merge_steps + 1 + len(the_plan.loras()) + len(the_plan.references) + len(the_plan.quantizations) + 5
+    return 2 + merge_steps + 1 + len(the_plan.loras()) + len(the_plan.references) + len(the_plan.quantizations) + 6
 
 
 def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_plan: plan.BuildPlan,
@@ -340,6 +356,11 @@ def _build(request: BuildRequest, settings: TrainerSettings, tc: LlamaCpp, the_p
     for v in decision.rejected:  # only with auto: the type is dropped, never served
         files[the_plan.model(v.quantization.value).filename].unlink(missing_ok=True)
         rejected.append({"quantization": v.quantization.value, "reason": v.describe()})
+    prompt = list(tokenizer(verify.FIXED_SAMPLES[1], add_special_tokens=True)["input_ids"])
+    checks["performance"] = steps.run(f"measure load time, speed and memory of {served.value} per domain", quality.measure_serving,
+                                      tc, the_plan, served, files, prompt, spec.serving.context_size, settings.threads)
+    for row in checks["performance"]["domains"]:
+        log.info("serving %s: %s", row["domain"], performance_line(row))
 
     # 6. the router's index: every domain's utterances embedded once, shipped with the build, with
     # each domain's measured quality (its training's eval-loss gain, kept by the served type)

@@ -6,6 +6,13 @@ the domain's own LoRA and the base alone, the yardstick of the merge gate. ``dec
 numbers, the files' sizes and the served model's attention shape (from its GGUF metadata) into
 verdicts with ``plan``'s pure functions, and a failure message the user can act on. Nothing here
 deletes, renames or raises for a failed gate: the build records the readings first, then acts.
+
+``measure_serving`` loads the served type once per domain (with the domain's LoRA, or the merged
+model once) and records, per domain, its bytes against the same files in F16 (the compression
+ratio), load time, time to a first token, decode speed and resident memory; ``performance_report``
+compares them with the original design's serving targets (load under 5 s, a response under 1 s,
+under 2 GB of memory for the small models). Those are reported, never gated: they were written for
+the original's small models, and a spec sets its own limits with ``serving.targets``.
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from typing import Any
 from tara_api.ggufphase import GGUFPhaseSpec
 from tara_api.quant import QuantType
 from tara_trainer.errors import ArtifactInvalid
-from tara_trainer.export import plan, tools
+from tara_trainer.export import plan, tools, verify
 from tara_trainer.llamacpp import LlamaCpp
 
-__all__ = ["Decision", "Perplexities", "decide", "kv_shape", "measure"]
+__all__ = ["ORIGIN_TARGETS", "Decision", "OriginTargets", "Perplexities", "compression_ratio", "decide", "kv_shape", "measure",
+           "measure_serving", "performance_entry", "performance_report"]
 
 
 @dataclass(frozen=True)
@@ -158,3 +166,65 @@ def decide(spec: GGUFPhaseSpec, the_plan: plan.BuildPlan, ppl: Perplexities, fil
     if failure is None and choice.quantization is None:
         failure = choice.reason
     return Decision(gate, merge, candidates, choice, kv, failure)
+
+
+@dataclass(frozen=True)
+class OriginTargets:
+    """The original design's serving targets (../shared/ORIGIN.md, "Constraints and targets")."""
+
+    load_seconds: float = 5.0
+    first_token_seconds: float = 1.0  # "response under 1 s", read as the time to the first token
+    memory_bytes: int = 2 * 10**9  # "under 2 GB RAM for the small models"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"loadSeconds": self.load_seconds, "firstTokenSeconds": self.first_token_seconds, "memoryBytes": self.memory_bytes}
+
+
+ORIGIN_TARGETS = OriginTargets()
+
+
+def compression_ratio(f16_bytes: int, served_bytes: int) -> float:
+    """How many times smaller the served files are than the same files in F16 (1.0 for F16 itself)."""
+    if served_bytes <= 0:
+        raise ValueError(f"served bytes must be positive, got {served_bytes}")
+    return round(f16_bytes / served_bytes, 3)
+
+
+def performance_entry(domain: str, quantization: str, served_bytes: int, f16_bytes: int, probe: verify.ServingProbe,
+                      targets: OriginTargets = ORIGIN_TARGETS) -> dict[str, Any]:
+    """One domain's row of ``checks.performance``: what it costs to serve, and which original targets it misses."""
+    misses = []
+    if probe.load_seconds > targets.load_seconds:
+        misses.append(f"load {probe.load_seconds:.2f} s > {targets.load_seconds:g} s")
+    if probe.first_token_seconds > targets.first_token_seconds:
+        misses.append(f"first token {probe.first_token_seconds:.2f} s > {targets.first_token_seconds:g} s")
+    if probe.memory_bytes is not None and probe.memory_bytes > targets.memory_bytes:
+        misses.append(f"memory {probe.memory_bytes / 2**20:.0f} MiB > {targets.memory_bytes / 10**9:g} GB")
+    return {"domain": domain, "quantization": quantization, "bytes": served_bytes, "f16Bytes": f16_bytes,
+            "compressionRatio": compression_ratio(f16_bytes, served_bytes), "loadSeconds": round(probe.load_seconds, 4),
+            "firstTokenSeconds": round(probe.first_token_seconds, 4), "tokens": probe.tokens,
+            "tokensPerSecond": round(probe.tokens_per_second, 2), "memoryBytes": probe.memory_bytes,
+            "meetsOriginTargets": not misses, "misses": misses}
+
+
+def performance_report(entries: list[dict[str, Any]], context: int, threads: int,
+                       targets: OriginTargets = ORIGIN_TARGETS) -> dict[str, Any]:
+    """``checks.performance`` of the manifest."""
+    return {"contextSize": context, "threads": threads, "device": "cpu", "originTargets": targets.to_dict(),
+            "meetsOriginTargets": all(e["meetsOriginTargets"] for e in entries), "domains": entries}
+
+
+def measure_serving(tc: LlamaCpp, the_plan: plan.BuildPlan, served: QuantType, files: Mapping[str, Path],
+                    prompt_ids: list[int], context: int, threads: int) -> dict[str, Any]:
+    """Load the served type per domain (its LoRA attached; a merged model once, the same reading for
+    every domain) and generate from PROMPT_IDS. Raises ArtifactInvalid when a load or generation fails."""
+    model, f16 = files[the_plan.model(served.value).filename], files[the_plan.model(plan.F16).filename]
+    loras = {a.domain: files[a.filename] for a in the_plan.loras() if a.domain}
+    entries = []
+    shared = None if loras else verify.probe_serving(tc, model, prompt_ids, context, threads=threads)
+    for domain in the_plan.domains:
+        lora = loras.get(domain)
+        probe = shared or verify.probe_serving(tc, model, prompt_ids, context, lora=lora, threads=threads)
+        extra = lora.stat().st_size if lora else 0
+        entries.append(performance_entry(domain, served.value, model.stat().st_size + extra, f16.stat().st_size + extra, probe))
+    return performance_report(entries, context, threads)
