@@ -134,9 +134,10 @@ def test_a_queued_training_without_kueue_waits_and_says_why(operator: Operator, 
 @pytest.fixture(scope="module")
 def kueue(control_plane, operator: Operator) -> None:
     """Kueue's CRDs, installed while the operator already runs (kopf starts watching Workloads then)."""
-    folder = ensure_kueue_crds()
-    control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(folder))
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(folder))
+    workloads = str(ensure_kueue_crds() / "kueue.x-k8s.io_workloads.yaml")  # the kind the operator reads
+    control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", workloads)
+    # 1.4 MB of schema: a loaded 2-core machine took over a minute to establish it (kubectl itself stops at 120 s)
+    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=110s", "-f", workloads)
 
 
 def test_queued_then_admitted_runs_and_succeeds(kueue, operator: Operator, cluster) -> None:
