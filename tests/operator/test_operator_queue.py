@@ -1,6 +1,6 @@
 """Queues, preemption and multi-node trainings with the real operator on the real control plane.
 
-Kueue's CRDs (from the pinned ``sigs.k8s.io/kueue`` module, ``tests/cluster/kueue.py``) are installed
+Kueue's Workload CRD (from the pinned ``sigs.k8s.io/kueue`` module, ``tests/cluster/kueue.py``) is installed
 while the operator runs, as an admin would install Kueue next to it; the tests then do what Kueue's
 controller does to a Job it manages (create its Workload, leave it waiting for quota, admit it by
 unsuspending the Job, evict it by suspending it again), with the server enforcing Kueue's own
