@@ -1,6 +1,6 @@
 """Queues, preemption and multi-node trainings with the real operator on the real control plane.
 
-Kueue's CRDs (from the pinned ``sigs.k8s.io/kueue`` module, ``tests/cluster/kueue.py``) are installed
+Kueue's Workload CRD (from the pinned ``sigs.k8s.io/kueue`` module, ``tests/cluster/kueue.py``) is installed
 while the operator runs, as an admin would install Kueue next to it; the tests then do what Kueue's
 controller does to a Job it manages (create its Workload, leave it waiting for quota, admit it by
 unsuspending the Job, evict it by suspending it again), with the server enforcing Kueue's own
@@ -134,9 +134,10 @@ def test_a_queued_training_without_kueue_waits_and_says_why(operator: Operator, 
 @pytest.fixture(scope="module")
 def kueue(control_plane, operator: Operator) -> None:
     """Kueue's CRDs, installed while the operator already runs (kopf starts watching Workloads then)."""
-    folder = ensure_kueue_crds()
-    control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(folder))
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(folder))
+    workloads = str(ensure_kueue_crds() / "kueue.x-k8s.io_workloads.yaml")  # the kind the operator reads
+    control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", workloads)
+    # 1.4 MB of schema: a loaded 2-core machine took over a minute to establish it (kubectl itself stops at 120 s)
+    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=110s", "-f", workloads)
 
 
 def test_queued_then_admitted_runs_and_succeeds(kueue, operator: Operator, cluster) -> None:
