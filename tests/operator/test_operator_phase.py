@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
-from operator_support import GROUP, VERSION, Operator, deployment_ready, finish_training, trainer_patcher, wait_for
+from operator_support import (
+    GROUP,
+    VERSION,
+    Operator,
+    deployment_ready,
+    finish_training,
+    trainer_patcher,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
