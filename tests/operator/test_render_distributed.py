@@ -1,6 +1,8 @@
 """Multi-GPU and multi-node rendering, and Kueue's queue label: table-driven, no mocks, every body
 loaded through the official client's models. A single-process training renders exactly the Job
-the operator rendered before these features (a golden copy), so no running training changes."""
+the operator rendered before these features (a golden copy), so no running training changes. One
+change since, on purpose: a pod whose spec sets no cpu requests TARA_DEFAULT_CPU_REQUEST (1), so the
+cost counts CPU-hours it really holds; a Job already created keeps its template (no restart)."""
 
 from __future__ import annotations
 
