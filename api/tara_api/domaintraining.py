@@ -329,7 +329,7 @@ class TrainingSpec(ApiModel):
     epochs: float | None = Field(default=None, gt=0, le=1000, description="Passes over the training split.")
     batch_size: BatchSize = Field(
         default=4,
-        description="Per-device batch size, or auto to probe the largest that fits in GPU memory (8 on CPU).",
+        description="Batch size of one training process, or auto to probe the largest that fits in GPU memory (8 on CPU). With several processes the global batch batchSize x gradientAccumulation is kept: gradient accumulation (then, if it cannot, the per-process batch) is divided by the number of processes.",
     )
     gradient_accumulation: int = Field(default=4, ge=1, le=1024, description="Micro-batches per optimizer step.")
     learning_rate: float = Field(default=2e-4, gt=0, le=1, description="Peak learning rate.")
