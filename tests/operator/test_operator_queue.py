@@ -136,8 +136,17 @@ def kueue(control_plane, operator: Operator) -> None:
     """Kueue's CRDs, installed while the operator already runs (kopf starts watching Workloads then)."""
     workloads = str(ensure_kueue_crds() / "kueue.x-k8s.io_workloads.yaml")  # the kind the operator reads
     control_plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", workloads)
-    # 1.4 MB of schema: a loaded 2-core machine took over a minute to establish it (kubectl itself stops at 120 s)
-    control_plane.kubectl("wait", "--for=condition=Established", "--timeout=110s", "-f", workloads)
+    # 1.4 MB of schema: a loaded 2-core machine took over a minute to establish it. Polled rather than
+    # `kubectl wait`, which fails at once while the new CRD has no status.conditions yet.
+    def established() -> bool:
+        out = control_plane.kubectl("get", "crd", "workloads.kueue.x-k8s.io", "-o",
+                                    "jsonpath={.status.conditions[?(@.type=='Established')].status}", check=False)
+        return out.returncode == 0 and out.stdout.strip() == "True"
+
+    wait_for("Kueue's Workload CRD established", established, timeout=180)
+    # and served: until its storage is initialised the server answers 429, and kopf's watch backs off meanwhile
+    wait_for("Workloads served", lambda: control_plane.kubectl("get", "workloads.kueue.x-k8s.io", "-A",
+                                                               check=False).returncode == 0, timeout=180)
 
 
 def test_queued_then_admitted_runs_and_succeeds(kueue, operator: Operator, cluster) -> None:

@@ -44,5 +44,5 @@ def test_a_hugging_face_dataset_is_exported_to_jsonl_by_split(tmp_path: Path) ->
     rows = [json.loads(line) for line in exported.read_text(encoding="utf-8").splitlines()]
     assert [r["messages"][1]["content"] for r in rows] == ["held out"]  # split test, not train
     missing = DatasetSource(hugging_face={"name": str(folder), "split": "validation"})
-    with pytest.raises(DataInvalid, match=r"cannot load Hugging Face dataset .* \(split validation\)"):
+    with pytest.raises(DataInvalid, match=r"has no split 'validation'; it has 'train', 'test': set dataset.huggingFace.split"):
         resolve_dataset(missing, TrainerSettings(), tmp_path, tmp_path / "other-work")
