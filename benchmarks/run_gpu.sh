@@ -22,6 +22,17 @@ export PYTHONPATH="${PYTHONPATH:-}:$PWD/api:$PWD/cli:$PWD/operator:$PWD/router:$
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 python3 -c "import torch, transformers, peft, accelerate; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'transformers', transformers.__version__, 'peft', peft.__version__, 'accelerate', accelerate.__version__)"
 step() { [[ " $STEPS " == *" $1 "* ]]; }
+# The Qwen2.5-0.5B-shaped model (random weights) the qlora and ddp steps train, made once.
+shape_model() {
+  python3 - <<'PY'
+import sys
+from pathlib import Path
+sys.path.insert(0, "benchmarks")
+from bench_trainer import build_model
+if not Path("/tmp/qlora-work/model").is_dir():
+    build_model("qwen0.5b-shape", Path("/tmp/qlora-work"))
+PY
+}
 
 # 1. Throughput against a plain loop, tiny model and a Qwen2.5-0.5B-shaped model (random weights).
 if step trainer; then
@@ -31,13 +42,7 @@ fi
 
 # 2. QLoRA (4-bit base) with batchSize: auto on the 0.5B shape, through the real CLI.
 if step qlora; then
-python3 - <<'PY'
-import sys
-from pathlib import Path
-sys.path.insert(0, "benchmarks")
-from bench_trainer import build_model
-build_model("qwen0.5b-shape", Path("/tmp/qlora-work"))
-PY
+shape_model
 cat > /tmp/qlora.yaml <<'YAML'
 apiVersion: tara.dev/v1alpha1
 kind: DomainTraining
@@ -78,14 +83,7 @@ if step ddp; then
   if [ "$gpus" -lt 2 ]; then
     echo "ddp: $gpus GPU(s) on this machine; scaling needs 2 or more" | tee "$OUT/ddp.txt"
   else
-    python3 - <<'PY'
-import sys
-from pathlib import Path
-sys.path.insert(0, "benchmarks")
-from bench_trainer import build_model
-if not Path("/tmp/qlora-work/model").is_dir():
-    build_model("qwen0.5b-shape", Path("/tmp/qlora-work"))
-PY
+    shape_model
     for q in false true; do
       cat > /tmp/ddp-$q.yaml <<YAML
 apiVersion: tara.dev/v1alpha1
