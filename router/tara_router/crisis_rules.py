@@ -89,6 +89,11 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"\b(?:reporting on|reports? on|coverage of|screen\w* for|prevention of|research on|study of|statistics on) "
     r"suicid\w*",
     r"\bwerther effect\b|\bpapageno effect\b",
+    # biology and chemistry: "cell suicide" (apoptosis), "suicide gene", "suicide inhibitor"
+    r"\b(?:cell|cells|cellular|programmed cell|bacterial|altruistic|neuronal|mitochondrial) suicid\w*|\bsuicid\w* "
+    r"(?:gene|genes|inhibitor|inhibitors|inhibition|substrate|substrates|enzyme|enzymes|plasmid|plasmids|protein|"
+    r"proteins|cassette|mechanism)\b",
+    r"\bend (?:it|things) " + gap(3) + r"(?:stay|remain|still be|keep being|be) friends\b",
     r"\b(?:character|avatar|player|hero|sim|toon|guy|dude) (?:is )?(?:\S+ ){0,3}(?:jump\w*|leap\w*) (?:off|from)\b",
     r"\b(?:jumped|jumping|jump|jumps) (?:off|from) (?:a |the |some )?(?:cliff|cliffs|rock|rocks|pier|dock|jetty|boat|"
     r"diving board|platform|high dive) into (?:a |the )?(?:lake|sea|water|river|pool|ocean|quarry|lagoon|waves)\b",
@@ -195,6 +200,10 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:i am|i feel like i am|feel like i am|i feel like) (?:already|basically|practically) (?:gone|dead)\b",
         r"\b(?:sleep|asleep) and stay asleep(?= [.,]|$| forever)",
         r"\bsomething (?:stupid|drastic|permanent|final) " + gap(3) + r"(?:to myself|tonight|and not|and never)\b",
+        r"\bkill me (?:now|already|please)\b|\bjust kill me(?= [.,]|$)",
+        r"\b(?:crawl|crawling|curl|curling) (?:up )?(?:into|in) (?:a |the )?(?:\S+ )?(?:hole|ball|corner|cave) and die\b",
+        r"\b(?:scared|afraid|terrified|frightened) (?:of )?what i (?:will|might|would|could|may|am going to) do"
+        r"(?: to myself)?(?= [.,]|$| tonight| if i am alone| when i am alone| alone)",
     ),
     "burden": squeezed(
         r"\b(?:better|happier|easier|freer|free|relieved|safer|lighter|fine|happy)\b " + gap(6) +
@@ -431,6 +440,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:is|would|will|does) it (?:\S+ )?(?:hurt|painful|quick|instant|peaceful|take long) (?:to )?(?:drown|hang|"
         r"bleed out|suffocate|freeze to death|overdose|die from|jump|fall)\b",
         r"\bhow (?:long|painful|quick|fast) " + gap(3) + r"(?:to drown|drowning)\b(?! (?:victim|survivor|child|kid)\b)",
+        r"\b(?:method|methods|ways?) " + gap(4) + r"(?:highest|greatest|best|most) (?:\S+ )?(?:fatality|lethality) "
+        r"rates?\b|\b(?:most|more) (?:lethal|fatal|deadly) (?:method|methods|way|ways)\b",
     ),
     "self-harm": squeezed(
         r"\bself ?(?:harm|harming|harmed|injur\w*|mutilat\w*)\b",
@@ -452,6 +463,11 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\bhow deep " + gap(4) + r"cut\b(?! (?:the|a|an|into|through|onions?|tomato\w*|wood|board|grass)\b)",
         r"\b(?:until|till|til) (?:it|they|i|she|he|(?:my|her|his|their) \S+) (?:goes|go|turns?|turned|went|gets?) "
         r"(?:purple|black and blue|blue|numb|raw)\b",
+        r"\b(?:hit|hits|hitting|bang|bangs|banging|banged|slam|slams|slamming|slammed|smash\w*) (?:my|her|his|their) "
+        r"head (?:against|on|into) (?:the |a )?(?:wall|walls|floor|door|desk|table|mirror) " + gap(3) +
+        r"(?:when|whenever|every time|each time|until|till) (?:i|she|he|they|it) (?:get|gets|feel|feels|am|is|are|"
+        r"bleed|bleeds|hurt|hurts|bruise|bruises|panic|panics|can not)\b|\b(?:hit|hitting|bang|banging|slam|slamming)\w* "
+        r"(?:my|her|his|their) head " + gap(6) + r"(?:several|many|five|ten|a few|few|multiple) times a (?:day|night|week)\b",
         r"\b(?:i|she|he|they) used to (?:cut|self harm|harm myself|hurt myself|burn myself|scratch myself)"
         r"(?! (?:my|her|his|their|the|a|an|hair|wood|grass|paper|class|classes|school|corners|coupons|ties)\b)",
     ),
@@ -464,7 +480,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\b(?:goodbye|bye|farewell) (?:everyone|everybody|world|all|forever)\b",
         r"\bsay(?:ing)? goodbye to (?:everyone|everybody|my family|my kids|my friends|the world|them all|people|"
         r"friends|family)\b",
-        r"\b(?:wrote|written|writing|left) (?:a |my |the )?note\b",
+        r"\b(?:wrote|written|writing|write|left|leave) (?:a |my |the )?note\b",
+        r"\bif (?:anyone|anybody|someone|somebody) (?:ever )?(?:reads|finds|sees|gets) (?:this|these|my)\b",
     ),
     "giving-away": squeezed(
         r"\bgave (?:me|us|her|him|them) (?:his|her|their) (?:\S+ )?(?:watch|ring|jewel\w*|guitar|car|savings|"
@@ -495,7 +512,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\bbefore i (?:go|die|leave for good|end it)\b(?! (?:to|on|out|back|home|into|in|for|and|shopping|away)\b)",
     ),
     "absolution": squeezed(
-        r"\b(?:not|never) (?:your|their|his|her|anyones|my \S+) fault\b",
+        r"\b(?:not|never) (?:your|their|his|her|anyones|my \S+) fault\b|\bnone of (?:it|this|that) (?:was|is|were) "
+        r"(?:ever )?(?:your|their|his|her|anyones|my \S+) fault\b",
         r"\b(?:tell|let) (?:them|him|her|my \S+|everyone) " + gap(2) + r"(?:i love (?:them|him|her|you|everyone)|"
         r"i am sorry)\b|\bi am sorry for everything\b",
         r"\b(?:look after|take care of) (?:my|the) (?:cat|dog|kids|children|pets|plants) for me\b",
@@ -551,8 +569,13 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
                             r"essay|assignment|story|novel|book|research|homework|paper)(?= [.,]|$)"),
     "toxicity": squeezed(r"\b(?:meds|medications|medicines|pills|drugs|tablets|painkillers) " + gap(3) + r"(?:cause|causes|"
                          r"causing|lead to) (?:\S+ )?(?:liver|kidney|organ|heart|respiratory) (?:failure|damage|arrest)\b"),
-    "mixing": squeezed(r"\b(?:meds|pills|medication|sleeping pills|painkillers|xanax|tablets|antidepressants) with "
+    "mixing": squeezed(r"\b(?:meds|pills|medication|sleeping pills|painkillers|xanax|valium|ativan|klonopin|benzos|tablets|"
+                       r"antidepressants|opioids|oxy\w*) (?:with|and|plus) (?:a bottle of |a lot of |some |half a bottle of )?"
                        r"(?:vodka|alcohol|whisky|whiskey|wine|booze|beer|gin|rum|tequila)\b"),
+    "indifference": squeezed(r"\b(?:do not|does not|did not) (?:really |even )?care (?:what happens|if i wake up|whether i wake "
+                             r"up|if i make it|if i survive|if i live)\b"),
+    "attempt-history": squeezed(r"\b(?:survived|after|since) (?:an|my|a|the) (?:suicide )?attempt\b(?! (?:at|to|on (?!my life))\b)|"
+                                r"\bmy (?:last|first|previous|second|third) (?:suicide )?attempt\b(?! (?:at|to)\b)"),
     "bridge-tonight": squeezed(r"\b(?:going|headed|heading|went) to (?:the )?(?:\S+ ){0,2}bridge (?:tonight|now|alone|at "
                                r"night)\b"),
 }
