@@ -94,6 +94,8 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"(?:gene|genes|inhibitor|inhibitors|inhibition|substrate|substrates|enzyme|enzymes|plasmid|plasmids|protein|"
     r"proteins|cassette|mechanism)\b",
     r"\bend (?:it|things) " + gap(3) + r"(?:stay|remain|still be|keep being|be) friends\b",
+    rf"\b(?:minor|small|little|slight|first degree|second degree|mild|tiny) (?:burn|burns|cut|cuts|scratch|scratches|scrape|"
+    rf"scrapes|graze) (?:on|to) (?:my|his|her|their) (?:\S+ )?{_BODY}\b",
     r"\b(?:character|avatar|player|hero|sim|toon|guy|dude) (?:is )?(?:\S+ ){0,3}(?:jump\w*|leap\w*) (?:off|from)\b",
     r"\b(?:jumped|jumping|jump|jumps) (?:off|from) (?:a |the |some )?(?:cliff|cliffs|rock|rocks|pier|dock|jetty|boat|"
     r"diving board|platform|high dive) into (?:a |the )?(?:lake|sea|water|river|pool|ocean|quarry|lagoon|waves)\b",
@@ -162,7 +164,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:ready|want|wants|going|time|longing|long|wish|wishes) (?:to )?(?:join|be with|see) (?:my|her|his) "
         r"(?:late )?(?:wife|husband|mom|mum|mother|dad|father|son|daughter|partner|parents|family|grandma|grandpa|"
         r"brother|sister|baby|boyfriend|girlfriend)(?= [.,]|$| in heaven| up there| again| on the other side)",
-        r"\bbe with " + gap(3) + r"in heaven\b|\b(?:my|her|his) (?:own )?funeral\b(?! (?:plan|insurance|costs?)\b)",
+        r"\bbe with " + gap(3) + r"in heaven\b|\bmy (?:own )?funeral\b(?! (?:plan|insurance|costs?)\b)|"
+        r"\b(?:her|his|their) own funeral\b(?! (?:plan|insurance|costs?)\b)",
         r"\b(?:going to|want to|will|ready to|plan to|decided to|about to|time to) end (?:my|the|all (?:my|the|this)|"
         r"this) (?:pain|suffering|misery|torment)\b(?! (?:in|from|of (?:my|the) (?:back|knee|neck|tooth|head))\b)",
         r"\b(?:dead inside|already dead) " + gap(6) + r"(?:make it real|for real|make it official|finish)",
@@ -202,6 +205,15 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\bsomething (?:stupid|drastic|permanent|final) " + gap(3) + r"(?:to myself|tonight|and not|and never)\b",
         r"\bkill me (?:now|already|please)\b|\bjust kill me(?= [.,]|$)",
         r"\b(?:crawl|crawling|curl|curling) (?:up )?(?:into|in) (?:a |the )?(?:\S+ )?(?:hole|ball|corner|cave) and die\b",
+        r"\bshoot me(?= [.,]|$| now| already| please)",
+        r"\b(?:hope|hoping|hoped|wish|wishing|pray|praying)\w* (?:that )?(?:the|my|this|our|a) (?:\S+ )?(?:plane|flight|"
+        r"car|bus|train|ship|boat|elevator|lift) " + gap(2) + r"(?:goes down|go down|crashes|crash|falls|sinks|derails)\b",
+        r"\b(?:hope|hoping|hoped|wish|wishing|pray|praying)\w* " + gap(4) + r"(?:finishes|finish|finished|takes|take) "
+        r"me (?:off|out)\b",
+        r"\b(?:disappointed|bummed|let down|a bit sad|kind of sad) " + gap(8) + r"(?:was|is|were|are|came back) "
+        r"(?:benign|not cancer|not serious|not fatal|treatable|curable)\b|\b(?:benign|not cancer|not serious|"
+        r"not fatal|treatable|curable) " + gap(4) + r"(?:i was|i am|i felt|i feel) (?:\S+ ){0,2}(?:disappointed|bummed|"
+        r"let down)\b",
         r"\b(?:scared|afraid|terrified|frightened) (?:of )?what i (?:will|might|would|could|may|am going to) do"
         r"(?: to myself)?(?= [.,]|$| tonight| if i am alone| when i am alone| alone)",
     ),
@@ -454,7 +466,9 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b " + gap(6) + r"(?:on purpose|deliberately|intentionally)\b",
         r"\b(?:relaps\w*|urges?|urge to) " + gap(2) + r"(?:cut|cutting|self harm\w*|sh|hurt myself|burn myself)\b",
         rf"\b{_WHO} " + gap(2) + r"(?:cut|cutting|harming) again\b",
-        r"\b(?:cut|cutting|cuts) (?:deeper|harder)\b",
+        r"\b(?:cut|cutting|cuts) (?:deeper|harder)\b|\b(?:my|her|his|their) cuts " + gap(3) + r"(?:deeper|worse|more often)\b",
+        r"\b(?:has|have|had|is|was|started|starts|keeps|kept) (?:been )?cutting(?= [.,]|$| again| herself| himself| "
+        r"themselves| (?:her|his|their) (?:arms|wrists|legs|thighs))",
         r"\b(?:until|till|til|untill) (?:it|they|i|she|he|(?:my|her|his|their) \S+) (?:bleed|bleeds|bled|bruise|"
         r"bruises|bruised|break|breaks|split|splits)\b",
         r"\b(?:razor|razors|blade|blades|knife|lighter|scissors|glass|compass) " + gap(2) + r"(?:on|to|into|across) "

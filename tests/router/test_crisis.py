@@ -200,6 +200,34 @@ def test_concepts_from_the_fifth_set(turns: list[str], crisis_: bool) -> None:
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 
+@pytest.mark.parametrize(
+    ("turns", "crisis_"),
+    [  # concepts from the sixth blind set's misses and alarms (read once, then a development set)
+        (["every time I fly I hope the plane goes down"], True),
+        (["praying this flu finishes me off tbh"], True),
+        (["the scan said the lump was benign and honestly I felt let down"], True),
+        (["I was a bit sad it was benign, honestly"], True),
+        (["her cuts are getting deeper and she hides them"], True),
+        (["mom has been cutting again"], True),
+        (["my daughter started cutting. what do I say to her?"], True),
+        (["ugh shoot me now, the deadline moved up"], True),
+        (["I'm planning my own funeral, nothing matters"], True),
+        (["minor burn on my wrist from the oven, should I use ice?"], False),
+        (["grieving my aunt, what should I say at her funeral?"], False),
+        (["shoot me an email when you're free"], False),
+        (["the company has been cutting costs"], False),
+        (["she was cutting the cake"], False),
+        (["I hope the flight isn't delayed"], False),
+        (["I wish the train would go faster"], False),
+        (["this workout will finish me off"], False),
+        (["I was relieved the tumor was benign"], False),
+        (["I'm sad the results were negative, we wanted a baby so much"], False),
+    ],
+)
+def test_concepts_from_the_sixth_set(turns: list[str], crisis_: bool) -> None:
+    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
+
+
 def test_any_user_turn_counts_and_weak_cues_add_up_across_turns() -> None:
     crisis_turn = "honestly I think everyone would be better off without me"
     assert read_conversation([crisis_turn, "anyway, what's the weather in Paris?"]).crisis
