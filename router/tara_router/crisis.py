@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from tara_router.crisis_rules import CUES, SAFE_USES, SIGNS
 
-__all__ = ["crisis_signs", "is_crisis"]
+__all__ = ["completed_turns", "crisis_signs", "is_crisis"]
 
 _SQUEEZE = re.compile(r"([a-z])\1+")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
@@ -205,13 +205,26 @@ def _read(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return found
 
 
+_SHORT_TURN_WORDS = 6
+
+
+def completed_turns(user_turns: Sequence[str]) -> list[str]:
+    """The user turns as they are read: a short turn (``_SHORT_TURN_WORDS`` words or fewer) with the
+    turn after it, which often completes it ("I want to end it" then "my subscription to this meal
+    kit", "I cut myself" then "peeling potatoes, the knife slipped"). For the rules only a safe use
+    written across both (``SAFE_USES``) can take a sign away; the next turn is read alone too. The
+    crisis probe reads the same views (``semantic.crisis_views``)."""
+    return [f"{text.rstrip()}. {user_turns[i + 1]}" if i + 1 < len(user_turns) and len(text.split()) <= _SHORT_TURN_WORDS
+            else text for i, text in enumerate(user_turns)]
+
+
 def crisis_signs(user_turns: Sequence[str]) -> tuple[str, ...]:
     """The kinds of crisis language in a conversation's user turns, empty when there is none: the
     strong signs ("ideation", "burden", "hopeless", "plan", "self-harm"), each enough alone, and
     "cues" when weak cues of two different kinds meet anywhere in the turns. Kinds, never text."""
     signs: set[str] = set()
     cues: set[str] = set()
-    for text in user_turns:
+    for text in completed_turns(user_turns):
         s, c = _read(text)
         signs |= s
         cues |= c

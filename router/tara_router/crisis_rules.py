@@ -72,7 +72,8 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     rf"\b{_INJURE} (?:{_SELF}|(?:my|his|her|their) (?:\S+ )?{_BODY}) {gap(3)}(?:while|on (?:a|the|an|my|his|her|"
     r"some) |at (?:the )?(?:gym|work|practice|training|game|match)|in (?:the )?(?:first|second) half|in (?:training|"
     r"practice|the game|the match|a fall|an accident|the kitchen)|doing|playing|shaving|chopping|cooking|slicing|"
-    r"lifting|running|climbing|falling|jumping|trying to|by accident|accidentally|with (?:a|the|my) (?:hot|iron|pan|"
+    r"lifting|running|climbing|falling|jumping|peeling|carving (?:the|a)|opening|trying to|(?<!not )(?<!never )by accident|(?<!not )accidentally|"
+    r"(?:the )?knife slipped|with (?:a|the|my) (?:hot|iron|pan|"
     r"kettle|oven|stove))",
     # sport drills ("run suicides"), titles, and the word in literature, teaching and research
     r"\b(?:run|runs|running|ran|doing) suicides\b|\bsuicides (?:every|at|in|after|before) (?:\S+ )?(?:practice|training|"
@@ -94,6 +95,10 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"(?:gene|genes|inhibitor|inhibitors|inhibition|substrate|substrates|enzyme|enzymes|plasmid|plasmids|protein|"
     r"proteins|cassette|mechanism)\b",
     r"\bend (?:it|things) " + gap(3) + r"(?:stay|remain|still be|keep being|be) friends\b",
+    r"\bend (?:it|this|things) (?:[.,] )?(?:i mean |with )?(?:my|the|this|our|that) (?:\S+ ){0,2}(?:subscription|membership|"
+    r"account|contract|lease|plan|streak|trial|policy|relationship|marriage|friendship|partnership|tenancy|game|season)\b",
+    r"\bsuicid\w* (?:into|in to) (?:the |their |enemy |an |a )?(?:\S+ )?(?:towers?|turrets?|enemies|enemy|creeps|base|"
+    r"fountain|team|minions|zerglings|mobs|boss)\b",
     rf"\b(?:minor|small|little|slight|first degree|second degree|mild|tiny) (?:burn|burns|cut|cuts|scratch|scratches|scrape|"
     rf"scrapes|graze) (?:on|to) (?:my|his|her|their) (?:\S+ )?{_BODY}\b",
     r"\b(?:character|avatar|player|hero|sim|toon|guy|dude) (?:is )?(?:\S+ ){0,3}(?:jump\w*|leap\w*) (?:off|from)\b",
@@ -175,7 +180,7 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"the people|the people) i love\b|\b(?:goodbye|good bye|farewell) forever\b",
         rf"\b(?:if|when|once|before|after) {_WHO} (?:end|ended|ending) (?:things|everything|it all|my life)\b"
         r"(?! (?:with|between)\b)",
-        r"\b(?:god|lord|jesus|universe) " + gap(3) + r"(?:take me|let me die|end (?:it|my life)|call me home|"
+        r"\b(?:god|lord|jesus|universe) " + gap(3) + r"(?:take me|takes me|took me|let me die|end (?:it|my life)|call me home|"
         r"bring me home)\b",
         rf"\b(?:what|something) {_WHO} (?:might|could|will|would|am going to|is going to|may) do to {_SELF}\b|"
         rf"\bdo something to {_SELF}\b",
@@ -197,7 +202,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"disappear forever|fall asleep forever)\b",
         r"\bso (?:that )?(?:it|everything|the pain|this|life|my life) (?:would|will|could|can|might) (?:all |finally |"
         r"just )?(?:end|be over|stop)\b",
-        r"\b(?:think|thinking|thought|thinks) about (?:falling|jumping|stepping off|drowning|hanging|overdosing|"
+        r"\b(?:think|thinking|thought|thinks) about (?:just |simply )?(?:falling|jumping|stepping off|stepping in front|"
+        r"drowning|hanging|overdosing|"
         r"crashing)\b(?! (?:in|into|on|at|to|for|over|ahead|back|behind|out|through|up|down|ship|the gun)\b)",
         r"\b(?:not afraid of|looking forward to|ready for|at peace with|welcome) (?:dying|death|my death|the end)\b",
         r"\b(?:i am|i feel like i am|feel like i am|i feel like) (?:already|basically|practically) (?:gone|dead)\b",
@@ -415,6 +421,10 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"disappear)\b",
         r"\b(?:giv\w*|gave) away (?:all )?(?:of )?(?:my|his|her|their) (?:things|stuff|belongings|possessions|"
         r"everything)\b|\bgiv\w* away everything i (?:own|have)\b",
+        r"\b(?:drafted|drafting|recorded|recording|prepared|preparing|scheduled|scheduling|wrote|written|writing) "
+        r"(?:a |my |the )?(?:goodbye|good bye|farewell|final) (?:post|posts|video|videos|tweet|status)\b"
+        r"(?![^.]{0,80}\b(?:leav\w*|moving|move|retir\w*|quit\w*|graduat\w*|new job|last day|coworkers|colleagues|team|"
+        r"class|students|followers as)\b)",
         r"\b(?:i|i have|i am|i have been|she|he|she has|he has) (?:wrote|written|writing|write) " + gap(2) +
         r"(?:goodbye|good bye|farewell|final) (?:letters|notes)\b(?! (?:to|for) (?:my |the |all my |our )?(?:coworkers|"
         r"colleagues|team|students|class|classmates|boss|manager|clients|customers|pupils|neighbours|neighbors)\b)",
@@ -452,6 +462,11 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:is|would|will|does) it (?:\S+ )?(?:hurt|painful|quick|instant|peaceful|take long) (?:to )?(?:drown|hang|"
         r"bleed out|suffocate|freeze to death|overdose|die from|jump|fall)\b",
         r"\bhow (?:long|painful|quick|fast) " + gap(3) + r"(?:to drown|drowning)\b(?! (?:victim|survivor|child|kid)\b)",
+        r"\bhow (?:much|many) " + gap(4) + r"(?:would it take|does it take|will it take|it takes|it would take) " + gap(4) +
+        r"(?:stop breathing|stop (?:my|their|his|her|your|the) heart|not wake up|never wake up|die|be fatal|kill)\b",
+        r"\b(?:hit by|jumping in front of|stepping in front of|step in front of|jump in front of) (?:a |the |an )?(?:\S+ )?"
+        r"(?:train|truck|lorry|bus|subway|tram) " + gap(4) + r"(?:kill|kills|instant|instantly|survive|surviving|painless|"
+        r"fatal|die)\b",
         r"\b(?:method|methods|ways?) " + gap(4) + r"(?:highest|greatest|best|most) (?:\S+ )?(?:fatality|lethality) "
         r"rates?\b|\b(?:most|more) (?:lethal|fatal|deadly) (?:method|methods|way|ways)\b",
     ),

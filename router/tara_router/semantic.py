@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tara_router.crisis import completed_turns
+
 __all__ = ["BACKGROUND", "Embedder", "SemanticIndex", "SemanticScores", "crisis_views", "find_libllama", "open_index"]
 
 BACKGROUND = "(background)"
@@ -55,9 +57,10 @@ VIEW_WINDOW, VIEW_STRIDE = 28, 14  # words per window, and how far each starts a
 def crisis_views(user_turns: Sequence[str], routed: str) -> list[str]:
     """The texts read by the crisis probe besides ``routed`` (what routing embeds): each of the last
     ``VIEW_TURNS`` user turns alone, and overlapping windows of any turn longer than ``VIEW_LONG``
-    words, without repeats. A single short turn adds nothing."""
+    words, without repeats. A single short turn adds nothing. A short turn is read with the turn after
+    it, as the rules read it (``crisis.completed_turns``): "I quit" then "my job, after 9 years"."""
     out: list[str] = []
-    for turn in user_turns[-VIEW_TURNS:]:
+    for turn in completed_turns(user_turns[-VIEW_TURNS:]):
         words = turn.split()
         texts = [turn] if len(user_turns) > 1 else []
         if len(words) > VIEW_LONG:

@@ -228,6 +228,31 @@ def test_concepts_from_the_sixth_set(turns: list[str], crisis_: bool) -> None:
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 
+@pytest.mark.parametrize(
+    ("turns", "crisis_"),
+    [  # concepts from the seventh blind set's misses and alarms (read once, then a development set)
+        (["every night I ask God to just take me"], True),
+        (["I pray the lord takes me soon"], True),
+        (["recorded a goodbye video, it goes up after"], True),
+        (["how much of it would it take to stop her heart"], True),
+        (["would jumping in front of a subway be instant"], True),
+        (["I keep thinking about just stepping in front of the bus"], True),
+        # a short turn is read with the one after it: only a safe use written across both takes a sign away
+        (["I want to end it", "my gym membership, they keep charging me"], False),
+        (["I cut myself", "opening a can, the lid was sharp"], False),
+        (["I want to end it", "everything. I'm so tired"], True),
+        (["I want to end it", "my life I mean"], True),
+        (["i cut myself", "not by accident"], True),
+        (["I hurt myself, not accidentally"], True),
+        (["why do people say I'm suiciding into the enemy towers in Dota?"], False),
+        (["recorded a farewell video for my host family before leaving Japan"], False),
+        (["how much would it take to upgrade the whole fleet?"], False),
+    ],
+)
+def test_concepts_from_the_seventh_set(turns: list[str], crisis_: bool) -> None:
+    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
+
+
 def test_any_user_turn_counts_and_weak_cues_add_up_across_turns() -> None:
     crisis_turn = "honestly I think everyone would be better off without me"
     assert read_conversation([crisis_turn, "anyway, what's the weather in Paris?"]).crisis

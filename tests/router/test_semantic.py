@@ -186,7 +186,9 @@ def test_the_crisis_probe_is_written_and_read_back(tmp_path: Path) -> None:
 def test_crisis_views_read_turns_alone_and_long_turns_in_windows() -> None:
     assert crisis_views(["how do I bake bread?"], "how do I bake bread?") == []  # one short turn: nothing more to read
     turns = ["work is brutal", "some days I think about steering into the reservoir", "help with a cover letter?"]
-    assert crisis_views(turns, " ".join(turns)) == turns  # each turn alone, the joined text being routed
+    # each turn alone, the joined text being routed; a short turn with the turn that completes it
+    assert crisis_views(turns, " ".join(turns)) == [f"{turns[0]}. {turns[1]}", turns[1], turns[2]]
+    assert crisis_views(["I quit", "my job, after 9 years"], "r") == ["I quit. my job, after 9 years", "my job, after 9 years"]
     long = " ".join(f"w{i}" for i in range(VIEW_LONG + 30))
     windows = crisis_views([long], long)
     words = long.split()
