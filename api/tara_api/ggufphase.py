@@ -469,7 +469,7 @@ class DomainPerformance(ApiModel):
     first_token_seconds: float = Field(ge=0, description="Seconds from a short prompt to its first generated token.")
     tokens_per_second: float = Field(ge=0, description="Greedy decode speed after the first token.")
     memory_bytes: int | None = Field(
-        default=None, ge=0, description="Resident memory the load and the generation added to the build process, at serving.contextSize: a lower bound (memory the process freed before is reused)."
+        default=None, ge=0, description="Resident memory serving took, read in a fresh process that loaded only this: its peak resident set from the load to the last generated token minus its own after importing llama.cpp, at serving.contextSize (the mapped model pages touched, the LoRA, the KV cache, compute buffers; not the interpreter)."
     )
     meets_origin_targets: bool = Field(
         description="Load under 5 s, first token under 1 s and under 2 GB resident (the original design's targets; reported, never gated)."
