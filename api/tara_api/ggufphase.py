@@ -502,11 +502,16 @@ class GGUFPhaseStatus(ApiModel):
         default=None, max_length=16,
         description="The type the build of builtRevision chose to serve (with auto, the smallest that passed).",
     )
+    built_reason: str | None = Field(
+        default=None, max_length=4096, description="Why the build of builtRevision chose builtQuantization (auto, serving.targets, the gate)."
+    )
     lineage: list[DomainLineage] | None = Field(
         default=None, max_length=64, description="Per domain: dataset rows → adapter → GGUF files of builtRevision."
     )
     served_reason: str | None = Field(
-        default=None, max_length=4096, description="Why the build chose that type (auto, serving.targets, the gate)."
+        default=None, max_length=4096,
+        description="Why servedQuantization serves: builtReason of servedRevision, set by the operator when that revision "
+        "serves (while revision N+1 builds or rolls out it still explains N's type); unset while it is not known.",
     )
     merge_check: list[MergeCheck] | None = Field(
         default=None, max_length=64, description="Merge strategies: each domain's merged vs own-adapter perplexity."
