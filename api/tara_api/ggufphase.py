@@ -229,8 +229,18 @@ class ServingTargets(ApiModel):
     )
 
 
+GPU_LAYERS_NEED_A_GPU = ("gpuLayers above 0 offloads layers to a GPU: set resources.accelerator: gpu, "
+                         "or gpuLayers: 0 to serve on the CPU")
+
+
 class ServingSpec(ApiModel):
     """The llama.cpp inference Deployment and its router sidecar."""
+
+    cel_rules: ClassVar[tuple[CelRule, ...]] = (
+        CelRule(rule="!has(self.gpuLayers) || self.gpuLayers == 0 || "
+                "(has(self.resources) && has(self.resources.accelerator) && self.resources.accelerator == 'gpu')",
+                message=GPU_LAYERS_NEED_A_GPU, field_path=".gpuLayers"),
+    )
 
     enabled: bool = Field(default=True, description="Roll out a Deployment once the build passes its gates.")
     replicas: int = Field(default=1, ge=0, le=100, description="Serving replicas.")
@@ -244,7 +254,8 @@ class ServingSpec(ApiModel):
         "revision is restored (the Deployment's progressDeadlineSeconds; raise it for models that load slowly).",
     )
     context_size: int = Field(default=2048, ge=128, le=1_048_576, description="llama-server context size (-c).")
-    gpu_layers: int = Field(default=0, ge=0, le=1000, description="Layers offloaded to the GPU (-ngl).")
+    gpu_layers: int = Field(default=0, ge=0, le=1000,
+                            description="Layers offloaded to the GPU (-ngl); above 0 needs resources.accelerator: gpu.")
     quantization: QuantType | Literal["auto"] | None = Field(
         default=None,
         description="Type to serve: one of spec.quantization, or auto for the smallest that passes the gate and "
@@ -265,6 +276,12 @@ class ServingSpec(ApiModel):
     router_weights: RouterWeights = Field(
         default_factory=RouterWeights, description="Routing score weights.", json_schema_extra={"default": {}}
     )
+
+    @model_validator(mode="after")
+    def _gpu_layers_need_a_gpu(self) -> ServingSpec:
+        if self.gpu_layers > 0 and self.resources.accelerator != Accelerator.GPU:
+            raise ValueError(GPU_LAYERS_NEED_A_GPU)
+        return self
 
 
 class BuildSpec(ApiModel):

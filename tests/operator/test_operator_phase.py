@@ -248,6 +248,10 @@ def test_invalid_phase_is_refused_by_the_server(operator: Operator, cluster) -> 
     with pytest.raises(ApiException) as refused:
         cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare"], quantization=["Q3_X"]))
     assert refused.value.status == 422 and "Q3_X" in refused.value.body
+    with pytest.raises(ApiException) as refused:  # GPU layers in a pod without a GPU: refused here, not at pod start
+        cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare"], serving={"gpuLayers": 99}))
+    assert refused.value.status == 422 and "spec.serving.gpuLayers" in refused.value.body
+    assert "gpuLayers above 0 offloads layers to a GPU: set resources.accelerator: gpu" in refused.value.body
     assert not cluster.jobs(ns)
 
 
