@@ -229,8 +229,18 @@ class ServingTargets(ApiModel):
     )
 
 
+GPU_LAYERS_NEED_A_GPU = ("gpuLayers above 0 offloads layers to a GPU: set resources.accelerator: gpu, "
+                         "or gpuLayers: 0 to serve on the CPU")
+
+
 class ServingSpec(ApiModel):
     """The llama.cpp inference Deployment and its router sidecar."""
+
+    cel_rules: ClassVar[tuple[CelRule, ...]] = (
+        CelRule(rule="!has(self.gpuLayers) || self.gpuLayers == 0 || "
+                "(has(self.resources) && has(self.resources.accelerator) && self.resources.accelerator == 'gpu')",
+                message=GPU_LAYERS_NEED_A_GPU, field_path=".gpuLayers"),
+    )
 
     enabled: bool = Field(default=True, description="Roll out a Deployment once the build passes its gates.")
     replicas: int = Field(default=1, ge=0, le=100, description="Serving replicas.")
@@ -244,7 +254,8 @@ class ServingSpec(ApiModel):
         "revision is restored (the Deployment's progressDeadlineSeconds; raise it for models that load slowly).",
     )
     context_size: int = Field(default=2048, ge=128, le=1_048_576, description="llama-server context size (-c).")
-    gpu_layers: int = Field(default=0, ge=0, le=1000, description="Layers offloaded to the GPU (-ngl).")
+    gpu_layers: int = Field(default=0, ge=0, le=1000,
+                            description="Layers offloaded to the GPU (-ngl); above 0 needs resources.accelerator: gpu.")
     quantization: QuantType | Literal["auto"] | None = Field(
         default=None,
         description="Type to serve: one of spec.quantization, or auto for the smallest that passes the gate and "
@@ -265,6 +276,12 @@ class ServingSpec(ApiModel):
     router_weights: RouterWeights = Field(
         default_factory=RouterWeights, description="Routing score weights.", json_schema_extra={"default": {}}
     )
+
+    @model_validator(mode="after")
+    def _gpu_layers_need_a_gpu(self) -> ServingSpec:
+        if self.gpu_layers > 0 and self.resources.accelerator != Accelerator.GPU:
+            raise ValueError(GPU_LAYERS_NEED_A_GPU)
+        return self
 
 
 class BuildSpec(ApiModel):
@@ -469,7 +486,7 @@ class DomainPerformance(ApiModel):
     first_token_seconds: float = Field(ge=0, description="Seconds from a short prompt to its first generated token.")
     tokens_per_second: float = Field(ge=0, description="Greedy decode speed after the first token.")
     memory_bytes: int | None = Field(
-        default=None, ge=0, description="Resident memory the load and the generation added to the build process, at serving.contextSize: a lower bound (memory the process freed before is reused)."
+        default=None, ge=0, description="Resident memory serving took, read in a fresh process that loaded only this: its peak resident set from the load to the last generated token minus its own after importing llama.cpp, at serving.contextSize (the mapped model pages touched, the LoRA, the KV cache, compute buffers; not the interpreter)."
     )
     meets_origin_targets: bool = Field(
         description="Load under 5 s, first token under 1 s and under 2 GB resident (the original design's targets; reported, never gated)."
@@ -502,11 +519,16 @@ class GGUFPhaseStatus(ApiModel):
         default=None, max_length=16,
         description="The type the build of builtRevision chose to serve (with auto, the smallest that passed).",
     )
+    built_reason: str | None = Field(
+        default=None, max_length=4096, description="Why the build of builtRevision chose builtQuantization (auto, serving.targets, the gate)."
+    )
     lineage: list[DomainLineage] | None = Field(
         default=None, max_length=64, description="Per domain: dataset rows → adapter → GGUF files of builtRevision."
     )
     served_reason: str | None = Field(
-        default=None, max_length=4096, description="Why the build chose that type (auto, serving.targets, the gate)."
+        default=None, max_length=4096,
+        description="Why servedQuantization serves: builtReason of servedRevision, set by the operator when that revision "
+        "serves (while revision N+1 builds or rolls out it still explains N's type); unset while it is not known.",
     )
     merge_check: list[MergeCheck] | None = Field(
         default=None, max_length=64, description="Merge strategies: each domain's merged vs own-adapter perplexity."

@@ -39,6 +39,8 @@ def _phase_line(phase: GGUFPhase) -> str:
     domains = ", ".join(d.domain for d in spec.domains)
     quants = ", ".join(q.value for q in spec.quantization)
     served = spec.serving.quantization or spec.quantization[0].value
+    if served == "auto":
+        served = "the type the build chooses (auto: the smallest that passes)"
     serving = f"serve {served} x{spec.serving.replicas}" if spec.serving.enabled else "no serving"
     return (
         f"  phase  {phase.metadata.name:<18} #{spec.phase_number} domains=[{domains}] merge={spec.merge.strategy.value} "

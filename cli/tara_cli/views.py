@@ -224,6 +224,20 @@ def _merge_check_lines(obj: dict[str, Any]) -> list[str]:
     return ["  " + line for line in table(["DOMAIN", "ADAPTER PPL", "MERGED PPL", "LOSS", "ALLOWED", "PASSED"], rows).splitlines()]
 
 
+def _serving_type(serving: dict[str, Any], status: dict[str, Any], quants: Sequence[Any], served: str | None) -> str:
+    """What is known of the type that serves: the one serving, the one the spec names, or with auto the
+    build's choice once a build reported it (never the word auto as if it were a type)."""
+    if served:
+        return f"serving {served}"
+    requested = serving.get("quantization") or quants[0]
+    if requested != "auto":
+        return f"serves {requested}"
+    if status.get("builtQuantization"):
+        serving_now = "not serving yet" if serving.get("enabled", True) else "serving is disabled"
+        return f"auto: revision {_text(status.get('builtRevision'))}'s build chose {status['builtQuantization']}, {serving_now}"
+    return "auto: the build chooses the smallest type that passes; not built yet"
+
+
 def show_phase(obj: dict[str, Any], now: datetime) -> str:
     """The phase as ``tara phase show`` prints it: summary, domains, artifacts, conditions."""
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
@@ -234,8 +248,7 @@ def show_phase(obj: dict[str, Any], now: datetime) -> str:
     revision = _text(status.get("revision"))
     if status.get("servedRevision") is not None:
         revision += f" (serving {status['servedRevision']})"
-    quant_text = ", ".join(map(str, quants)) + (f" (serving {served_quant})" if served_quant else
-                                                 f" (serves {serving.get('quantization') or quants[0]})")
+    quant_text = ", ".join(map(str, quants)) + f" ({_serving_type(serving, status, quants, served_quant)})"
     strategy = str(merge.get("strategy", "adapters"))
     if merge.get("density") is not None:
         strategy += f", density {merge['density']}"

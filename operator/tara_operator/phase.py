@@ -73,6 +73,12 @@ def served_quantization(res: GGUFPhase, old: dict[str, Any], revision: int) -> s
     return old.get("builtQuantization") if old.get("builtRevision") == revision else None
 
 
+def served_reason(old: dict[str, Any], revision: int) -> str | None:
+    """Why ``revision`` serves its type once deployed (pure): the reason its build Job patched into
+    ``status.builtReason`` with ``builtRevision``; None when that revision's build did not report one."""
+    return old.get("builtReason") if old.get("builtRevision") == revision else None
+
+
 def domain_outputs(trainings: dict[str, dict[str, Any]]) -> list[DomainOutput]:
     """Where each domain's adapter is: the training's artifacts claim, else its checkpoint claim; and
     its checkpoint claim (the HF cache, a dequantized GGUF base) with that base's folder."""
@@ -209,7 +215,11 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed)
     built = [ready_domains, ("Built", True, "Built", f"revision {revision} built and validated"),
              ("QualityGatePassed", True, "Passed", "every artifact passed the gate")]
     if not res.spec.serving.enabled:
-        return _status(old, "Deployed", gen, now, [*built, ("Ready", True, "Built", "serving is disabled; artifacts are ready")], extra)
+        # turning serving off does not delete a Deployment that serves: the message says it still does
+        served = old.get("servedRevision")
+        still = f"; revision {served} still serves from Deployment {old.get('deploymentName')} (delete it to stop)" if served else ""
+        return _status(old, "Deployed", gen, now, [*built, ("Ready", True, "Built", f"serving is disabled; artifacts are ready{still}")],
+                       extra)
     return _deploy(body, res, settings, revision, old, gen, now, built, extra, seen)
 
 
@@ -259,7 +269,8 @@ def _deploy(body, res: GGUFPhase, settings: OperatorSettings, revision: int, old
                                      "did not report it into status.builtQuantization (see the build Job's log)")
         # None removes an earlier revision's type (a merge patch's null), so the status never names one not serving
         return _status(old, "Deployed", gen, now, [*built, ("Ready", True, "Deployed", f"revision {revision} serving{unknown}")],
-                       {**extra, "servedRevision": revision, "endpoint": endpoint, "servedQuantization": chosen})
+                       {**extra, "servedRevision": revision, "endpoint": endpoint, "servedQuantization": chosen,
+                        "servedReason": served_reason(old, revision)})
     keep = f"; revision {served} serves meanwhile" if served and served != revision else ""
     return _status(old, "Deploying", gen, now, [*built, ("Ready", bool(served), "Deploying", f"rolling out revision {revision}{keep}")],
                    extra)

@@ -156,6 +156,10 @@ INVALID: list[tuple[str, dict, str, str]] = [
     ("phase-router-weights-zero", _set(P, "spec.serving.routerWeights", {"content": 0, "emotion": 0, "speed": 0, "quality": 0}),
      "spec.serving.routerWeights", "must not all be zero"),
     ("phase-gpu-count-on-cpu", _set(P, "spec.serving.resources.accelerator", "cpu"), "spec.serving.resources", "gpuCount needs"),
+    # the spec knows the pod has no GPU: refused here, not when the pod starts (HardwareUnsupported)
+    ("phase-gpu-layers-on-cpu", _set(_del(P, "spec.serving.resources.gpuCount"), "spec.serving.resources.accelerator", "cpu"),
+     "spec.serving.gpuLayers", "gpuLayers above 0 offloads layers to a GPU: set resources.accelerator: gpu"),
+    ("phase-gpu-layers-default-accelerator", _del(P, "spec.serving.resources"), "spec.serving.gpuLayers", "or gpuLayers: 0"),
     ("phase-gate-negative", _set(P, "spec.qualityGate.maxPerplexityIncrease.Q4_K_M", -0.1),
      "spec.qualityGate.maxPerplexityIncrease.Q4_K_M", "0"),
     ("phase-merge-loss-with-adapters", _set(P, "spec.qualityGate.maxMergeLoss", 0.05), "spec.qualityGate.maxMergeLoss",

@@ -227,7 +227,7 @@ def test_list_and_show_from_files(tara: Tara, tmp_path: Path) -> None:
     assert [row[0] for row in rows] == ["NAME", "phase-1", "phase-2-universal", "phase-2"]
     assert rows[2][1:4] == ["-", "-/3", "Q4_K_M,Q2_K,Q5_K_M,Q8_0"]
     r = tara("phase", "show", "-f", str(ROOT / "configs" / "phases" / "phase-2.yaml"))
-    assert r.code == 0 and "Quantization: Q4_K_M, Q5_K_M (serves auto)" in r.out
+    assert r.code == 0 and "Quantization: Q4_K_M, Q5_K_M (auto: the build chooses the smallest type that passes; not built yet)" in r.out
     empty = tmp_path / "none.yaml"
     empty.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     r = tara("phase", "list", "-f", str(empty))

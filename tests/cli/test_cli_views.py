@@ -142,6 +142,25 @@ def test_show_phase_serving_disabled_and_merge_options() -> None:
 
 
 
+@pytest.mark.parametrize(
+    ("serving", "status", "expected"),
+    [({}, {}, "Q8_0, Q4_K_M (serves Q8_0)"),
+     ({"quantization": "Q4_K_M"}, {}, "Q8_0, Q4_K_M (serves Q4_K_M)"),
+     ({"quantization": "auto"}, {}, "Q8_0, Q4_K_M (auto: the build chooses the smallest type that passes; not built yet)"),
+     ({"quantization": "auto"}, {"builtRevision": 1, "builtQuantization": "Q4_K_M"},
+      "Q8_0, Q4_K_M (auto: revision 1's build chose Q4_K_M, not serving yet)"),
+     ({"quantization": "auto", "enabled": False}, {"builtRevision": 1, "builtQuantization": "Q4_K_M"},
+      "Q8_0, Q4_K_M (auto: revision 1's build chose Q4_K_M, serving is disabled)"),
+     ({"quantization": "auto"}, {"servedQuantization": "Q8_0", "builtRevision": 2, "builtQuantization": "Q4_K_M"},
+      "Q8_0, Q4_K_M (serving Q8_0)")],
+    ids=["first", "named", "auto-not-built", "auto-built", "auto-disabled", "auto-serving"],
+)
+def test_show_phase_says_what_is_known_of_the_served_type(serving: dict, status: dict, expected: str) -> None:
+    obj = {"metadata": {"name": "p"}, "spec": {"quantization": ["Q8_0", "Q4_K_M"], "serving": serving}, "status": status}
+    line = next(x for x in views.show_phase(obj, NOW).splitlines() if x.startswith("Quantization:"))
+    assert line.split(":", 1)[1].strip() == expected and "(serves auto)" not in line
+
+
 def test_show_phase_targets_served_reason_and_merge_check() -> None:
     obj = {"metadata": {"name": "p"},
            "spec": {"merge": {"strategy": "ties"}, "quantization": ["Q8_0", "Q4_K_M"],

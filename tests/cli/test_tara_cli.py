@@ -84,6 +84,9 @@ def test_plan_lists_trainings_and_phases(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "12 training(s), 4 phase(s) would run:" in out
     assert "QLoRA r=16 on Qwen/Qwen2.5-3B-Instruct [gpu x1]" in out
+    # serving.quantization auto is not a type: the plan says who chooses it
+    assert "quantize=[Q4_K_M, Q5_K_M] then serve the type the build chooses (auto: the smallest that passes) x2" in out
+    assert "serve auto" not in out and "then serve Q4_K_M x1" in out
 
 
 def test_plan_refuses_invalid_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

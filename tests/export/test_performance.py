@@ -70,9 +70,10 @@ def test_the_build_measures_each_served_domain(tiny_phase_build: Path) -> None:
         assert (row["bytes"], row["f16Bytes"]) == (size[("base", "Q8_0", None)] + lora, size[("base", "F16", None)] + lora)
         assert row["compressionRatio"] == round(row["f16Bytes"] / row["bytes"], 3) and row["compressionRatio"] > 1.5
         assert 0 < row["loadSeconds"] < 60 and row["firstTokenSeconds"] > 0 and row["tokensPerSecond"] > 0 and row["tokens"] == 32
-        # the resident memory the load added to the build process is a lower bound: memory the process freed
-        # before (earlier checks loaded the same files) is reused, so a tiny model may add nothing measurable
-        assert isinstance(row["memoryBytes"], int) and row["memoryBytes"] >= 0, row
+        # read in a fresh process per domain: at least the KV cache at the serving context, and below the
+        # whole files, that cache and an allowance for compute buffers
+        kv = manifest["checks"]["serving"]["kvCacheBytes"]
+        assert kv < row["memoryBytes"] < row["bytes"] + kv + 128 * 2**20, row
         assert row["meetsOriginTargets"] is (not row["misses"])  # a 2-layer model on 2 cores meets them unless starved
     status = GGUFPhaseStatus.model_validate(phase_status(manifest, Path("/mnt/tara/phases/p/rev-1")))
     assert [p.domain for p in status.performance or []] == DOMAINS

@@ -176,8 +176,9 @@ def test_merge_gate_and_serving_targets_on_the_server(control_plane, operator: O
     report = phase_status(manifest, Path("/mnt/tara/phases/gated/rev-1"))
     assert trainer_patcher(control_plane, ns, "gated", tmp_path / "sa", plural="ggufphases").patch({"status": report})
     status = cluster.custom.get_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "gated")["status"]
-    assert status["servedReason"] == manifest["served"]["reason"] and status["builtQuantization"] == "Q4_K_M"
-    assert status["builtRevision"] == 1 and "servedQuantization" not in status  # the operator says that once it serves
+    assert status["builtReason"] == manifest["served"]["reason"] and status["builtQuantization"] == "Q4_K_M"
+    assert status["builtRevision"] == 1 and "servedQuantization" not in status and "servedReason" not in status  # the operator
+    # says those once the revision serves
     assert status["mergeCheck"][0] == {"domain": "healthcare", "adapterPerplexity": 8.1, "mergedPerplexity": 8.4, "loss": 0.037,
                                        "allowed": 0.05, "passed": True}
     explain = control_plane.kubectl("explain", "ggufphase.spec.serving.targets.maxMemory").stdout

@@ -173,11 +173,13 @@ def test_auto_reports_the_type_its_revision_serves_and_each_domains_lineage(oper
     report = phase_status(_build_manifest("healthcare", ["Q4_K_M", "Q5_K_M"], "Q5_K_M"), Path("/mnt/tara/phases/phase-1/rev-1"))
     assert trainer_patcher(control_plane, ns, "phase-1", tmp_path / "sa", plural="ggufphases").patch({"status": report})
     s = _status(cluster, ns)
-    assert s["builtRevision"] == 1 and s["builtQuantization"] == "Q5_K_M" and "servedQuantization" not in s  # not serving yet
+    assert s["builtRevision"] == 1 and s["builtQuantization"] == "Q5_K_M" and s["builtReason"] == "auto: Q5_K_M passes"
+    assert "servedQuantization" not in s and "servedReason" not in s  # not serving yet
     cluster.end_pod(ns, job.metadata.name, 0)
     deployment_ready(cluster, ns, "phase-1-serve")
     s = _until(cluster, ns, "Deployed", lambda s: s.get("phase") == "Deployed" and s.get("servedRevision") == 1)
     assert s["servedQuantization"] == "Q5_K_M" and "auto" not in json.dumps(_cond(s, "Ready"))
+    assert s["servedReason"] == "auto: Q5_K_M passes"
     assert s["lineage"] == [{"domain": "healthcare", "training": "healthcare", "datasetSha256": "d" * 64, "adapterSha256": "a" * 64,
                              "runId": "0123456789abcdef", "revision": 1,
                              "files": [{"kind": "lora", "quantization": "F16", "path": "/mnt/tara/phases/phase-1/rev-1/lora-healthcare.gguf",
@@ -190,8 +192,51 @@ def test_auto_reports_the_type_its_revision_serves_and_each_domains_lineage(oper
     cluster.end_pod(ns, job2.metadata.name, 0)
     deployment_ready(cluster, ns, "phase-1-serve")
     s = _until(cluster, ns, "revision 2 Deployed", lambda s: s.get("phase") == "Deployed" and s.get("servedRevision") == 2)
-    assert "servedQuantization" not in s and s["builtRevision"] == 1
+    assert "servedQuantization" not in s and "servedReason" not in s and s["builtRevision"] == 1
     assert "the type serving.quantization auto chose is unknown" in _cond(s, "Ready")["message"]
+
+
+def test_a_phase_with_serving_disabled_is_built_and_serves_nothing_until_enabled(operator: Operator, cluster, control_plane,
+                                                                                 tmp_path) -> None:
+    from tara_trainer.export.build import phase_status
+
+    ns = cluster.namespace("no-serving")
+    apps = client.AppsV1Api(cluster.core.api_client)
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", _dt("healthcare"))
+    finish_training(cluster, ns, "healthcare")
+    cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(
+        ["healthcare"], quantization=["Q4_K_M", "Q5_K_M"], serving={"enabled": False, "quantization": "auto"}))
+    job = _build_job(cluster, ns, 1)
+    cluster.run_pod(ns, job.metadata.name)
+    report = phase_status(_build_manifest("healthcare", ["Q4_K_M", "Q5_K_M"], "Q4_K_M"), Path("/mnt/tara/phases/phase-1/rev-1"))
+    assert trainer_patcher(control_plane, ns, "phase-1", tmp_path / "sa", plural="ggufphases").patch({"status": report})
+    cluster.end_pod(ns, job.metadata.name, 0)
+
+    # built and validated: Deployed with Ready=True (reason Built), the artifacts reported, nothing serving
+    s = _until(cluster, ns, "Deployed", lambda s: s.get("phase") == "Deployed")
+    ready = _cond(s, "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "Built") and "serving is disabled" in ready["message"]
+    assert _cond(s, "Built")["status"] == "True" and _cond(s, "QualityGatePassed")["status"] == "True"
+    assert s["revision"] == 1 and s["builtRevision"] == 1 and s["artifacts"]
+    assert not {"servedRevision", "endpoint", "deploymentName", "servedQuantization", "servedReason"} & set(s), s
+    assert not apps.list_namespaced_deployment(ns).items
+    assert [x.metadata.name for x in cluster.core.list_namespaced_service(ns).items] == []
+    assert "phase-1-router" not in [c.metadata.name for c in cluster.core.list_namespaced_config_map(ns).items]
+    assert "Deploying" not in [r for r, _ in cluster.events_with(ns, "phase-1", "BuildStarted")]
+
+    # turning serving on is a serving change: no rebuild, revision 1 rolls out and reports its type and reason
+    cluster.custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"serving": {"enabled": True}}})
+    deployment_ready(cluster, ns, "phase-1-serve")
+    s = _until(cluster, ns, "serving", lambda s: s.get("phase") == "Deployed" and s.get("servedRevision") == 1)
+    assert s["revision"] == 1 and not cluster.jobs(ns, "tara.dev/ggufphase=phase-1,tara.dev/revision=2")
+    assert (s["servedQuantization"], s["servedReason"]) == ("Q4_K_M", "auto: Q4_K_M passes")
+    assert cluster.core.read_namespaced_service("phase-1-serve", ns).spec.ports[0].port == 80
+
+    # turning it off again does not stop what serves: the Ready message says so instead of claiming nothing serves
+    cluster.custom.patch_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", "phase-1", {"spec": {"serving": {"enabled": False}}})
+    s = _until(cluster, ns, "disabled while serving", lambda s: "still serves" in _cond(s, "Ready")["message"])
+    assert "serving is disabled; artifacts are ready; revision 1 still serves from Deployment phase-1-serve" in _cond(s, "Ready")["message"]
+    assert s["phase"] == "Deployed" and s["servedRevision"] == 1 and apps.read_namespaced_deployment("phase-1-serve", ns)
 
 
 def test_invalid_phase_is_refused_by_the_server(operator: Operator, cluster) -> None:
@@ -203,6 +248,10 @@ def test_invalid_phase_is_refused_by_the_server(operator: Operator, cluster) -> 
     with pytest.raises(ApiException) as refused:
         cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare"], quantization=["Q3_X"]))
     assert refused.value.status == 422 and "Q3_X" in refused.value.body
+    with pytest.raises(ApiException) as refused:  # GPU layers in a pod without a GPU: refused here, not at pod start
+        cluster.custom.create_namespaced_custom_object(GROUP, VERSION, ns, "ggufphases", _phase(["healthcare"], serving={"gpuLayers": 99}))
+    assert refused.value.status == 422 and "spec.serving.gpuLayers" in refused.value.body
+    assert "gpuLayers above 0 offloads layers to a GPU: set resources.accelerator: gpu" in refused.value.body
     assert not cluster.jobs(ns)
 
 

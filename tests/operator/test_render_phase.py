@@ -11,7 +11,7 @@ from kubernetes.client import ApiClient
 from specs import with_fields
 
 from tara_api import GGUFPhase
-from tara_operator.phase import domain_outputs, inputs_hash, served_quantization
+from tara_operator.phase import domain_outputs, inputs_hash, served_quantization, served_reason
 from tara_operator.render.phase import DomainOutput, render_build, render_cleanup, render_serving
 from tara_operator.settings import OperatorSettings
 
@@ -137,6 +137,18 @@ def test_inputs_hash_ignores_serving_but_not_domains_or_retraining() -> None:
 def test_served_quantization(serving, old, expected) -> None:
     res = _phase(quantization=["Q4_K_M", "Q5_K_M", "Q8_0"], serving=serving)
     assert served_quantization(res, old, revision=2) == expected
+
+
+@pytest.mark.parametrize(
+    ("old", "expected"),
+    [({"builtReason": "auto: Q5_K_M passes", "builtRevision": 2}, "auto: Q5_K_M passes"),
+     # revision 3's build reported while 2 rolls out: its reason is not 2's
+     ({"builtReason": "auto: Q8_0 passes", "builtRevision": 3, "servedReason": "auto: Q5_K_M passes"}, None),
+     ({"servedReason": "auto: Q5_K_M passes"}, None), ({}, None)],
+    ids=["built", "other-revision", "not-reported", "nothing"],
+)
+def test_served_reason_is_the_serving_revisions(old, expected) -> None:
+    assert served_reason(old, revision=2) == expected
 
 
 @pytest.mark.parametrize(

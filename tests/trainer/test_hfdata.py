@@ -127,6 +127,35 @@ def test_a_claim_holds_the_folder(tmp_path: Path) -> None:
     assert path == tmp_path / "out" / EXPORT and len(path.read_text().splitlines()) == len(CHAT)
 
 
+def test_hub_revision_config_and_split_reach_load_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hub path, offline: the library call is replaced by one that records what it was asked for."""
+    calls: list[tuple[tuple, dict]] = []
+
+    def load_dataset(*args: Any, **kwargs: Any) -> Any:
+        calls.append((args, kwargs))
+        return datasets.DatasetDict({"train": datasets.Dataset.from_list(CHAT),
+                                     "validation": datasets.Dataset.from_list(CHAT[4:])})
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    source = DatasetSource.model_validate({"huggingFace": {"name": "someorg/clinical-chats", "config": "en",
+                                                           "revision": "0123abc", "split": "validation"}})
+    path = resolve_dataset(source, TrainerSettings(mounts_root=tmp_path / "mounts"), tmp_path, tmp_path / "out")
+    assert calls == [(("someorg/clinical-chats", "en"), {"revision": "0123abc"})]
+    assert [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] == CHAT[4:]  # the split asked for
+    calls.clear()
+    _export(tmp_path, name="someorg/clinical-chats")  # none set: the library's defaults
+    assert calls == [(("someorg/clinical-chats", None), {"revision": None})]
+
+    # a local copy has no revisions: refused before anything is read
+    _saved(tmp_path)
+    (tmp_path / "rows.jsonl").write_text(json.dumps(CHAT[0]) + "\n")
+    calls.clear()
+    for name, kind in (("saved", "a folder written by save_to_disk"), ("rows.jsonl", "data files")):
+        with pytest.raises(DataInvalid, match=f"revision applies to a Hub dataset; .*{name} is {kind} .*: remove revision"):
+            _export(tmp_path, name=name, revision="0123abc")
+    assert calls == []
+
+
 def _corrupt(tmp: Path) -> None:
     folder = _saved(tmp, name="broken")
     for arrow in glob.glob(str(folder / "train" / "*.arrow")):

@@ -252,8 +252,8 @@ def domain_lineage(manifest: dict[str, Any], output_dir: Path) -> list[dict[str,
 def phase_status(manifest: dict[str, Any], output_dir: Path) -> dict[str, Any]:
     """What a finished build reports into its GGUFPhase's status (the CRD's field names): the
     artifacts with their paths on the volume, each domain's lineage, the type this revision serves
-    and why (``builtQuantization``; the operator reports ``servedQuantization`` once the revision
-    serves), and a merge's per-domain check."""
+    and why (``builtQuantization``, ``builtReason``; the operator reports ``servedQuantization`` and
+    ``servedReason`` once the revision serves), and a merge's per-domain check."""
     keys = ("kind", "quantization", "domain", "bytes", "sha256", "bitsPerWeight", "perplexity", "perplexityIncrease")
     status: dict[str, Any] = {
         "artifacts": [{**{k: a[k] for k in keys if a.get(k) is not None}, "path": str(output_dir / a["path"])}
@@ -264,7 +264,7 @@ def phase_status(manifest: dict[str, Any], output_dir: Path) -> dict[str, Any]:
     if build_revision(output_dir) is not None:
         status["builtRevision"] = build_revision(output_dir)
     if manifest["served"].get("reason"):
-        status["servedReason"] = manifest["served"]["reason"][:4096]
+        status["builtReason"] = manifest["served"]["reason"][:4096]
     performance = (manifest.get("checks") or {}).get("performance")
     if performance:
         perf_keys = ("domain", "quantization", "bytes", "compressionRatio", "loadSeconds", "firstTokenSeconds",

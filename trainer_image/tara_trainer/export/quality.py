@@ -8,8 +8,9 @@ verdicts with ``plan``'s pure functions, and a failure message the user can act 
 deletes, renames or raises for a failed gate: the build records the readings first, then acts.
 
 ``measure_serving`` loads the served type once per domain (with the domain's LoRA, or the merged
-model once) and records, per domain, its bytes against the same files in F16 (the compression
-ratio), load time, time to a first token, decode speed and resident memory; ``performance_report``
+model once), each time in a fresh process (``serveprobe``), and records, per domain, its bytes
+against the same files in F16 (the compression ratio), load time, time to a first token, decode
+speed and the resident memory that process took for the model; ``performance_report``
 compares them with the original design's serving targets (load under 5 s, a response under 1 s,
 under 2 GB of memory for the small models). Those are reported, never gated: they were written for
 the original's small models, and a spec sets its own limits with ``serving.targets``.
@@ -25,7 +26,7 @@ from typing import Any
 from tara_api.ggufphase import GGUFPhaseSpec
 from tara_api.quant import QuantType
 from tara_trainer.errors import ArtifactInvalid
-from tara_trainer.export import plan, tools, verify
+from tara_trainer.export import plan, serveprobe, tools, verify
 from tara_trainer.llamacpp import LlamaCpp
 
 __all__ = ["ORIGIN_TARGETS", "Decision", "OriginTargets", "Perplexities", "compression_ratio", "decide", "kv_shape", "measure",
@@ -216,15 +217,16 @@ def performance_report(entries: list[dict[str, Any]], context: int, threads: int
 
 def measure_serving(tc: LlamaCpp, the_plan: plan.BuildPlan, served: QuantType, files: Mapping[str, Path],
                     prompt_ids: list[int], context: int, threads: int) -> dict[str, Any]:
-    """Load the served type per domain (its LoRA attached; a merged model once, the same reading for
-    every domain) and generate from PROMPT_IDS. Raises ArtifactInvalid when a load or generation fails."""
+    """Load the served type per domain in a fresh process (its LoRA attached; a merged model once, the
+    same reading for every domain) and generate from PROMPT_IDS. Raises ArtifactInvalid when a load,
+    a generation or the process fails."""
     model, f16 = files[the_plan.model(served.value).filename], files[the_plan.model(plan.F16).filename]
     loras = {a.domain: files[a.filename] for a in the_plan.loras() if a.domain}
     entries = []
-    shared = None if loras else verify.probe_serving(tc, model, prompt_ids, context, threads=threads)
+    shared = None if loras else serveprobe.probe_in_child(tc, model, prompt_ids, context, threads=threads)
     for domain in the_plan.domains:
         lora = loras.get(domain)
-        probe = shared or verify.probe_serving(tc, model, prompt_ids, context, lora=lora, threads=threads)
+        probe = shared or serveprobe.probe_in_child(tc, model, prompt_ids, context, lora=lora, threads=threads)
         extra = lora.stat().st_size if lora else 0
         entries.append(performance_entry(domain, served.value, model.stat().st_size + extra, f16.stat().st_size + extra, probe))
     return performance_report(entries, context, threads)

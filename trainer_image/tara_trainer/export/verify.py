@@ -6,8 +6,8 @@ Hugging Face tokenizer; and the next-token logits at every position of a sample 
 Hugging Face reference model (the base with the LoRA merged, or the merged universal model) within
 the spec's tolerance, which catches exports that load fine but compute something else. A build's
 files are re-checked against the sha256 recorded in its manifest before serving. ``probe_serving``
-measures what serving the chosen file costs: its load time, the time to a first token, decode
-speed, and the resident memory the load and a short generation added to this process.
+times what serving the chosen file costs: its load, the time to a first token and decode speed; the
+build runs it in a fresh process (``serveprobe``), which adds the resident memory it took.
 """
 
 from __future__ import annotations
@@ -112,26 +112,19 @@ class ServingProbe:
     first_token_seconds: float  # the prompt evaluated and the first token sampled
     tokens: int  # generated tokens, the first included
     tokens_per_second: float  # decode speed after the first token
-    memory_bytes: int | None  # resident memory added by the load and the generation; None where unreadable
-
-
-def _resident_bytes() -> int | None:
-    """This process's resident set (Linux /proc); None elsewhere."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-    return pages * os.sysconf("SC_PAGE_SIZE")
+    # the peak resident memory of a fresh process from the load to the last token, less that process's
+    # own before the load (``serveprobe``); None where unreadable or not measured
+    memory_bytes: int | None = None
 
 
 def probe_serving(tc: LlamaCpp, model: Path, prompt_ids: Sequence[int], n_ctx: int, lora: Path | None = None,
                   n: int = 32, threads: int = 2) -> ServingProbe:
     """Load MODEL (+ LORA) as llama-server would (context N_CTX, memory-mapped) and greedily generate
-    N tokens after PROMPT_IDS, timing each part. The resident-memory reading counts the mapped weights
-    the generation touched, the KV cache and compute buffers, as a serving process holds them.
+    N tokens after PROMPT_IDS, timing each part. Memory is not read here: in a process that loaded
+    models before, freed memory is reused and the reading says nothing (``serveprobe`` reads it in a
+    fresh process around this call).
 
     Raises ArtifactInvalid when the model does not load or stops early."""
-    before = _resident_bytes()
     started = time.perf_counter()
     llm = _load(tc, model, lora, n_ctx=n_ctx, threads=threads)
     loaded = time.perf_counter()
@@ -141,16 +134,13 @@ def probe_serving(tc: LlamaCpp, model: Path, prompt_ids: Sequence[int], n_ctx: i
             stamps.append(time.perf_counter())
             if len(stamps) >= n:
                 break
-        after = _resident_bytes()
     finally:
         llm.close()
     if len(stamps) < n:
         raise ArtifactInvalid(f"{model.name}: generated {len(stamps)} of {n} tokens")
     decode = stamps[-1] - stamps[0]
-    memory = after - before if before is not None and after is not None else None
     return ServingProbe(load_seconds=loaded - started, first_token_seconds=stamps[0] - loaded, tokens=len(stamps),
-                        tokens_per_second=(len(stamps) - 1) / decode if decode > 0 else 0.0,
-                        memory_bytes=max(memory, 0) if memory is not None else None)
+                        tokens_per_second=(len(stamps) - 1) / decode if decode > 0 else 0.0)
 
 
 def sample_texts(eval_texts: Sequence[str], per_text: int = 3, max_chars: int = 400) -> list[str]:
