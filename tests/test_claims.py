@@ -4,7 +4,10 @@ Every leaf field of both kinds' specs, read from the CRD schemas the API types g
 entry naming tests that exercise it; an entry for a field that no longer exists fails; every named
 test exists (its file is parsed with ``ast``, nothing is collected or run; a ``[case]`` id must be
 written in that file); every README claim's anchor text is still in the README; an entry with no
-behaviour test says why. Failure messages name the entries to add or fix in docs/claims.yaml.
+behaviour test says why. Every sentence and table row of README.md's prose is accounted for by exactly
+one category of entries (claims, measured, descriptive, untested; see "the README, sentence by sentence"
+below); a measured entry names committed benchmark results that hold its figures. Failure messages
+name the entries to add or fix in docs/claims.yaml.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import dataclasses
 import functools
 import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -273,25 +277,37 @@ def test_every_readme_sentence_is_accounted_for() -> None:
                       "`untested:`): " + "; ".join(map(repr, accounting.untested)), stacklevel=1)
 
 
-def test_measured_entries_name_committed_results_holding_their_figures() -> None:
+def measured_problems(ledger: dict[str, Any], read: Callable[[str], str | None]) -> list[str]:
+    """What is wrong with the ledger's measured: and untested: entries (pure: ``read(path)`` gives a
+    benchmarks/results/ file's text, None when there is no such file)."""
     problems = []
-    for entry in LEDGER.get("measured") or []:
+    for entry in ledger.get("measured") or []:
         where = f"measured: {_anchors(entry)[0][:60]!r}"
         results = entry.get("results") or []
         if not results:
             problems.append(f"{where}: needs results: the benchmarks/results/ file(s) the figures come from")
         texts = []
         for path in results:
-            file = ROOT / path
-            if not path.startswith("benchmarks/results/") or not file.is_file():
+            text = read(path) if path.startswith("benchmarks/results/") else None
+            if text is None:
                 problems.append(f"{where}: {path} is not a file under benchmarks/results/")
             else:
-                texts.append(file.read_text(encoding="utf-8"))
+                texts.append(text)
         problems += [f"{where}: figure {figure!r} is in none of {results}"
                      for figure in entry.get("figures") or [] if texts and not any(str(figure) in t for t in texts)]
-    for entry in LEDGER.get("untested") or []:
+    for entry in ledger.get("untested") or []:
         if not isinstance(entry, dict) or not entry.get("reason"):
             problems.append(f"untested: {_anchors(entry)[0][:60]!r}: needs reason: (why no test, what would test it)")
+    return problems
+
+
+def _read_result(path: str) -> str | None:
+    file = ROOT / path
+    return file.read_text(encoding="utf-8") if file.is_file() else None
+
+
+def test_measured_entries_name_committed_results_holding_their_figures() -> None:
+    problems = measured_problems(LEDGER, _read_result)
     assert not problems, f"{LEDGER_PATH.relative_to(ROOT)}:\n  " + "\n  ".join(problems)
 
 
@@ -371,3 +387,21 @@ def test_the_accounting_finds_what_is_open(ledger: dict[str, Any], expected: Acc
     assert accounting == expected
     assert bool(accounting_problems(accounting)) == bool(expected.unaccounted or expected.mixed or expected.lost
                                                          or expected.ambiguous)
+
+
+@pytest.mark.parametrize(("ledger", "found"), [
+    pytest.param({"measured": [{"readme": "x", "results": ["benchmarks/results/a.json"], "figures": ["0.95"]}]}, [],
+                 id="figure-found"),
+    pytest.param({"measured": [{"readme": "x", "results": ["benchmarks/results/a.json"], "figures": ["0.96"]}]},
+                 ["figure '0.96' is in none"], id="figure-missing"),
+    pytest.param({"measured": [{"readme": "x", "results": ["benchmarks/results/b.json"]}]},
+                 ["is not a file under benchmarks/results/"], id="no-such-file"),
+    pytest.param({"measured": [{"readme": "x", "results": ["docs/a.json"]}]},
+                 ["is not a file under benchmarks/results/"], id="outside-results"),
+    pytest.param({"measured": [{"readme": "x"}]}, ["needs results:"], id="no-results"),
+    pytest.param({"untested": [{"readme": "x"}]}, ["needs reason:"], id="untested-without-reason"),
+])
+def test_the_measured_check_finds_what_is_missing(ledger: dict[str, Any], found: list[str]) -> None:
+    files = {"benchmarks/results/a.json": '{"accuracy": 0.95}', "docs/a.json": "0.95"}
+    problems = measured_problems(ledger, files.get)
+    assert len(problems) == len(found) and all(f in p for f, p in zip(found, problems, strict=True)), problems
