@@ -405,3 +405,17 @@ def test_the_measured_check_finds_what_is_missing(ledger: dict[str, Any], found:
     files = {"benchmarks/results/a.json": '{"accuracy": 0.95}', "docs/a.json": "0.95"}
     problems = measured_problems(ledger, files.get)
     assert len(problems) == len(found) and all(f in p for f, p in zip(found, problems, strict=True)), problems
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    pytest.param('Short texts (labels, "Yes.") join nothing. Next.', ['Short texts (labels, "Yes.") join nothing.', "Next."],
+                 id="quoted-full-stop"),
+    pytest.param("talk, weather, tech support...) with the encoder. Next.",
+                 ["talk, weather, tech support...) with the encoder.", "Next."], id="ellipsis"),
+    pytest.param("tokenizer incl. `tokenizer.model` and vs. others, e.g. this. kwok plays the kubelet.",
+                 ["tokenizer incl. `tokenizer.model` and vs. others, e.g. this.", "kwok plays the kubelet."],
+                 id="abbreviations-and-a-lowercase-start"),
+    pytest.param("**Routing.** `model: x` picks it.", ["`model: x` picks it."], id="run-in-title"),
+])
+def test_sentences_are_cut_at_full_stops_outside_code_quotes_and_abbreviations(text: str, sentences: list[str]) -> None:
+    assert _sentences(text) == sentences
