@@ -4,14 +4,20 @@ Every leaf field of both kinds' specs, read from the CRD schemas the API types g
 entry naming tests that exercise it; an entry for a field that no longer exists fails; every named
 test exists (its file is parsed with ``ast``, nothing is collected or run; a ``[case]`` id must be
 written in that file); every README claim's anchor text is still in the README; an entry with no
-behaviour test says why. Failure messages name the entries to add or fix in docs/claims.yaml.
+behaviour test says why. Every sentence and table row of README.md's prose is accounted for by exactly
+one category of entries (claims, measured, descriptive, untested; see "the README, sentence by sentence"
+below); a measured entry names committed benchmark results that hold its figures. Failure messages
+name the entries to add or fix in docs/claims.yaml.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,12 +128,187 @@ def test_every_named_test_exists() -> None:
     assert not problems, f"{LEDGER_PATH.relative_to(ROOT)} names tests that do not exist:\n  " + "\n  ".join(problems)
 
 
-def test_every_readme_claim_is_still_in_the_readme() -> None:
-    readme = _normal(README)
-    gone = [claim["readme"] for claim in LEDGER.get("claims") or [] if _normal(claim["readme"]) not in readme]
-    assert not gone, (f"{LEDGER_PATH.relative_to(ROOT)}: these `claims:` anchors are no longer in README.md; update the "
-                      "anchor to the new sentence (and check its tests still prove it) or drop the claim:\n  "
-                      + "\n  ".join(map(repr, gone)))
+# ---------------------------------------------------------------- the README, sentence by sentence
+#
+# README.md's prose is cut into units, and every unit must be accounted for by the ledger:
+# - fenced code blocks are skipped (tests/test_readme.py and tests/cli/test_cli_docs.py run them);
+# - headings, image lines and a paragraph's run-in bold title ("**Routing.** ...") are titles, not units;
+# - a paragraph or a list item (of any depth, its marker removed) is cut into sentences at ".", "?" or
+#   "!" (closing brackets, quotes or bold marks after it kept) followed by white space, outside inline
+#   code, double quotes and "...", except after the abbreviations "e.g.", "i.e.", "vs.", "etc.", "cf." and "incl.";
+# - a table's body row is one unit; its header row and separator name the columns and promise nothing.
+# An entry's anchor (the unit's text or a distinctive part of it, whitespace aside) must lie inside one
+# unit and match only one; a unit is accounted for by the entries whose anchors it holds, all of one
+# category: claims (behaviour tests), measured (a committed benchmark result), descriptive (promises
+# no behaviour) or untested (a reason; counted in a warning, the test still passes).
+
+FENCE = re.compile(r"^\s*(```|~~~)")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+\.)\s+")
+TABLE_SEPARATOR = re.compile(r"^\s*\|[\s:|-]+\|\s*$")
+RUN_IN_TITLE = re.compile(r"^\*\*[^*]+[.:]\*\*$")
+SENTENCE_END = re.compile(r"[.?!][)\]\"'*]*(?=\s)")
+ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "etc.", "cf.", "incl.")
+CATEGORIES = ("claims", "measured", "descriptive", "untested")
+
+
+def _blocks(markdown: str) -> list[tuple[str, str]]:
+    """(kind, text) for each paragraph or list item ("prose") and each table body row ("row")."""
+    blocks: list[tuple[str, str]] = []
+    current: list[str] = []
+    lines = markdown.splitlines()
+
+    def close() -> None:
+        if current:
+            blocks.append(("prose", " ".join(current)))
+            current.clear()
+
+    fenced = False
+    for i, line in enumerate(lines):
+        if FENCE.match(line):
+            close()
+            fenced = not fenced
+            continue
+        stripped = line.strip()
+        if fenced or not stripped or stripped.startswith("#") or stripped.startswith("!["):
+            close()
+            continue
+        if stripped.startswith("|"):
+            close()
+            header = i + 1 < len(lines) and TABLE_SEPARATOR.match(lines[i + 1])
+            if not header and not TABLE_SEPARATOR.match(line):
+                blocks.append(("row", stripped))
+            continue
+        if LIST_ITEM.match(line):
+            close()
+            line = LIST_ITEM.sub("", line)
+        current.append(line.strip())
+    close()
+    return blocks
+
+
+def _sentences(text: str) -> list[str]:
+    masked = re.sub(r"`[^`]*`|\"[^\"]*\"|\.\.\.", lambda m: "x" * len(m.group()), text)
+    out, start = [], 0
+    for end in SENTENCE_END.finditer(masked):
+        word = masked[start:end.start() + 1].rsplit(None, 1)[-1].lstrip("(").lower()
+        if word in ABBREVIATIONS:
+            continue
+        out.append(text[start:end.end()].strip())
+        start = end.end()
+    out.append(text[start:].strip())
+    return [sentence for sentence in out if sentence and not RUN_IN_TITLE.match(sentence)]
+
+
+def readme_units(markdown: str) -> list[str]:
+    """The units of a Markdown text that the ledger must account for, whitespace normalised (see above)."""
+    units = []
+    for kind, text in _blocks(markdown):
+        units += [_normal(text)] if kind == "row" else [_normal(s) for s in _sentences(text)]
+    return units
+
+
+def _anchors(entry: Any) -> list[str]:
+    anchors = entry if isinstance(entry, str) else entry.get("readme", "") if isinstance(entry, dict) else ""
+    return [_normal(a) for a in (anchors if isinstance(anchors, list) else [anchors])]
+
+
+@dataclasses.dataclass(frozen=True)
+class Accounting:
+    """What the ledger leaves open: units no entry accounts for, units claimed by two categories, anchors
+    that match no unit, and anchors that match more than one."""
+    unaccounted: tuple[str, ...]
+    mixed: tuple[tuple[str, tuple[str, ...]], ...]
+    lost: tuple[tuple[str, str], ...]
+    ambiguous: tuple[tuple[str, str, int], ...]
+    untested: tuple[str, ...]
+
+
+def account(units: list[str], ledger: dict[str, Any]) -> Accounting:
+    """Match every anchor of the ledger's four categories against the README's units (pure)."""
+    seen: dict[int, set[str]] = {}
+    lost, ambiguous, untested = [], [], []
+    for category in CATEGORIES:
+        for entry in ledger.get(category) or []:
+            for anchor in _anchors(entry):
+                hits = [i for i, unit in enumerate(units) if anchor and anchor in unit]
+                if not hits:
+                    lost.append((category, anchor))
+                elif len(hits) > 1:
+                    ambiguous.append((category, anchor, len(hits)))
+                for i in hits[:1]:
+                    seen.setdefault(i, set()).add(category)
+                    if category == "untested":
+                        untested.append(units[i])
+    return Accounting(
+        unaccounted=tuple(unit for i, unit in enumerate(units) if i not in seen),
+        mixed=tuple((units[i], tuple(sorted(cats))) for i, cats in sorted(seen.items()) if len(cats) > 1),
+        lost=tuple(lost), ambiguous=tuple(ambiguous), untested=tuple(dict.fromkeys(untested)))
+
+
+def accounting_problems(accounting: Accounting) -> list[str]:
+    """The failure message's paragraphs, each naming where in docs/claims.yaml to act."""
+    problems = []
+    if accounting.unaccounted:
+        problems.append(
+            "these README.md sentences are accounted for by no entry; add each (its text, or a distinctive part "
+            "of it, as the anchor) to exactly one of `claims:` (with behaviour: tests), `measured:` (results: "
+            "the benchmarks/results/ file that produced the figure), `descriptive:` (only if it promises no "
+            "behaviour) or `untested:` (reason:), or rewrite the sentence:\n  "
+            + "\n  ".join(map(repr, accounting.unaccounted)))
+    if accounting.mixed:
+        problems.append("these sentences are anchored by entries of different categories; keep one:\n  "
+                        + "\n  ".join(f"{unit!r}: {', '.join(cats)}" for unit, cats in accounting.mixed))
+    if accounting.lost:
+        problems.append("these anchors are no longer inside one README.md sentence; update the anchor to the new "
+                        "sentence (and check its tests still prove it) or drop the entry:\n  "
+                        + "\n  ".join(f"{cat}: {anchor!r}" for cat, anchor in accounting.lost))
+    if accounting.ambiguous:
+        problems.append("these anchors match several sentences; lengthen them until one matches:\n  "
+                        + "\n  ".join(f"{cat}: {anchor!r} ({n} sentences)" for cat, anchor, n in accounting.ambiguous))
+    return problems
+
+
+def test_every_readme_sentence_is_accounted_for() -> None:
+    accounting = account(readme_units(README), LEDGER)
+    problems = accounting_problems(accounting)
+    assert not problems, f"{LEDGER_PATH.relative_to(ROOT)}:\n" + "\n".join(problems)
+    if accounting.untested:
+        warnings.warn(f"{len(accounting.untested)} README.md sentence(s) have no test yet (docs/claims.yaml "
+                      "`untested:`): " + "; ".join(map(repr, accounting.untested)), stacklevel=1)
+
+
+def measured_problems(ledger: dict[str, Any], read: Callable[[str], str | None]) -> list[str]:
+    """What is wrong with the ledger's measured: and untested: entries (pure: ``read(path)`` gives a
+    benchmarks/results/ file's text, None when there is no such file)."""
+    problems = []
+    for entry in ledger.get("measured") or []:
+        where = f"measured: {_anchors(entry)[0][:60]!r}"
+        results = entry.get("results") or []
+        if not results:
+            problems.append(f"{where}: needs results: the benchmarks/results/ file(s) the figures come from")
+        texts = []
+        for path in results:
+            text = read(path) if path.startswith("benchmarks/results/") else None
+            if text is None:
+                problems.append(f"{where}: {path} is not a file under benchmarks/results/")
+            else:
+                texts.append(text)
+        problems += [f"{where}: figure {figure!r} is in none of {results}"
+                     for figure in entry.get("figures") or [] if texts and not any(str(figure) in t for t in texts)]
+    for entry in ledger.get("untested") or []:
+        if not isinstance(entry, dict) or not entry.get("reason"):
+            problems.append(f"untested: {_anchors(entry)[0][:60]!r}: needs reason: (why no test, what would test it)")
+    return problems
+
+
+def _read_result(path: str) -> str | None:
+    file = ROOT / path
+    return file.read_text(encoding="utf-8") if file.is_file() else None
+
+
+def test_measured_entries_name_committed_results_holding_their_figures() -> None:
+    problems = measured_problems(LEDGER, _read_result)
+    assert not problems, f"{LEDGER_PATH.relative_to(ROOT)}:\n  " + "\n  ".join(problems)
 
 
 @pytest.mark.parametrize(("test_id", "why"), [
@@ -151,3 +332,90 @@ def test_leaves_of_a_schema() -> None:
         "f": {"type": "array", "items": {"type": "string"}},
         "g": {"type": "object", "additionalProperties": {"type": "string"}}}}
     assert _leaves(schema, "K.spec") == ["K.spec.a", "K.spec.b.c", "K.spec.d.e", "K.spec.f", "K.spec.g"]
+
+
+SAMPLE = """# Title
+
+Intro with `code. Not a cut` and e.g. an abbreviation. Second sentence (with a bracket.) Third?
+**Run-in.** Fourth sentence
+across lines.
+
+```sh
+make demo. Never a unit.
+```
+
+- A list item. Its second sentence.
+  1. A nested item.
+
+| a | b |
+|---|---|
+| row one | 1.5 |
+
+![image](x.svg)
+"""
+
+
+def test_readme_units_cut_sentences_items_and_rows() -> None:
+    assert readme_units(SAMPLE) == [
+        "Intro with `code. Not a cut` and e.g. an abbreviation.", "Second sentence (with a bracket.)", "Third?",
+        "Fourth sentence across lines.", "A list item.", "Its second sentence.", "A nested item.",
+        "| row one | 1.5 |"]
+
+
+@pytest.mark.parametrize(("ledger", "expected"), [
+    pytest.param({"claims": [{"readme": "Third"}], "descriptive": ["Intro with", "Second", "Fourth", "A list",
+                                                                    "Its second", "nested", "row one"]},
+                 Accounting((), (), (), (), ()), id="all-accounted"),
+    pytest.param({"descriptive": ["Intro with", "Second", "Third", "Fourth", "A list", "Its second", "nested"]},
+                 Accounting(("| row one | 1.5 |",), (), (), (), ()), id="one-row-missing"),
+    pytest.param({"descriptive": ["Intro with", "Second", "Third", "Fourth", "A list", "Its second", "nested",
+                                  "row one"], "measured": [{"readme": "1.5", "results": []}]},
+                 Accounting((), (("| row one | 1.5 |", ("descriptive", "measured")),), (), (), ()), id="mixed"),
+    pytest.param({"descriptive": ["Intro with", "Second", "Third", "Fourth", "A list", "Its second", "nested",
+                                  "row one", "no such words"]},
+                 Accounting((), (), (("descriptive", "no such words"),), (), ()), id="lost"),
+    pytest.param({"descriptive": ["Intro with", "Second", "Third", "Fourth", "Its second", "nested", "row one"],
+                  "untested": [{"readme": "A list", "reason": "r"}]},
+                 Accounting((), (), (), (), ("A list item.",)), id="untested-counted"),
+    pytest.param({"descriptive": ["Intro with", "Third", "A list", "nested", "row one"],
+                  "untested": [{"readme": "sentence", "reason": "r"}]},
+                 Accounting(("Fourth sentence across lines.", "Its second sentence."), (), (), (("untested", "sentence", 3),),
+                            ("Second sentence (with a bracket.)",)), id="ambiguous"),
+])
+def test_the_accounting_finds_what_is_open(ledger: dict[str, Any], expected: Accounting) -> None:
+    accounting = account(readme_units(SAMPLE), ledger)
+    assert accounting == expected
+    assert bool(accounting_problems(accounting)) == bool(expected.unaccounted or expected.mixed or expected.lost
+                                                         or expected.ambiguous)
+
+
+@pytest.mark.parametrize(("ledger", "found"), [
+    pytest.param({"measured": [{"readme": "x", "results": ["benchmarks/results/a.json"], "figures": ["0.95"]}]}, [],
+                 id="figure-found"),
+    pytest.param({"measured": [{"readme": "x", "results": ["benchmarks/results/a.json"], "figures": ["0.96"]}]},
+                 ["figure '0.96' is in none"], id="figure-missing"),
+    pytest.param({"measured": [{"readme": "x", "results": ["benchmarks/results/b.json"]}]},
+                 ["is not a file under benchmarks/results/"], id="no-such-file"),
+    pytest.param({"measured": [{"readme": "x", "results": ["docs/a.json"]}]},
+                 ["is not a file under benchmarks/results/"], id="outside-results"),
+    pytest.param({"measured": [{"readme": "x"}]}, ["needs results:"], id="no-results"),
+    pytest.param({"untested": [{"readme": "x"}]}, ["needs reason:"], id="untested-without-reason"),
+])
+def test_the_measured_check_finds_what_is_missing(ledger: dict[str, Any], found: list[str]) -> None:
+    files = {"benchmarks/results/a.json": '{"accuracy": 0.95}', "docs/a.json": "0.95"}
+    problems = measured_problems(ledger, files.get)
+    assert len(problems) == len(found) and all(f in p for f, p in zip(found, problems, strict=True)), problems
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    pytest.param('Short texts (labels, "Yes.") join nothing. Next.', ['Short texts (labels, "Yes.") join nothing.', "Next."],
+                 id="quoted-full-stop"),
+    pytest.param("talk, weather, tech support...) with the encoder. Next.",
+                 ["talk, weather, tech support...) with the encoder.", "Next."], id="ellipsis"),
+    pytest.param("tokenizer incl. `tokenizer.model` and vs. others, e.g. this. kwok plays the kubelet.",
+                 ["tokenizer incl. `tokenizer.model` and vs. others, e.g. this.", "kwok plays the kubelet."],
+                 id="abbreviations-and-a-lowercase-start"),
+    pytest.param("**Routing.** `model: x` picks it.", ["`model: x` picks it."], id="run-in-title"),
+])
+def test_sentences_are_cut_at_full_stops_outside_code_quotes_and_abbreviations(text: str, sentences: list[str]) -> None:
+    assert _sentences(text) == sentences

@@ -65,6 +65,9 @@ def test_adapters_build_produces_every_type_smaller_than_the_last(adapters_build
     assert bits == sorted(bits) and 15.5 < bits[-1] <= 16.5
     loras = {a["domain"]: a for a in m["artifacts"] if a["kind"] == "lora"}
     assert set(loras) == set(DOMAINS)
+    for q, a in by_type.items():  # per-domain quality of every type: the worst domain is its perplexity
+        assert a["perplexityByDomain"] == {d: round(m["checks"]["perplexity"][q][d], 4) for d in DOMAINS}, a
+        assert a["perplexity"] == max(a["perplexityByDomain"].values())
     for a in m["artifacts"]:
         path = adapters_build.output_dir / a["path"]
         assert path.stat().st_size == a["bytes"] and len(a["sha256"]) == 64

@@ -180,3 +180,14 @@ def test_prices_from_settings() -> None:
     p = s.prices()
     assert (p.gpu_hour("NVIDIA-H100-80GB-HBM3"), p.gpu_hour("other"), p.gpu_hour(None), p.currency, p.priced) == (4, 2, 2, "EUR", True)
     assert not OperatorSettings().prices().priced
+
+
+def test_a_training_used_by_two_phases_counts_whole_in_both() -> None:
+    healthcare = cost.Figures(1.0, 2.0, 3.0)
+    nothing = cost.Figures()
+    first = cost.phase_cost(["healthcare", "business"], {"healthcare": healthcare}, nothing, nothing, PRICES)
+    second = cost.phase_cost(["healthcare"], {"healthcare": healthcare}, nothing, nothing, PRICES)
+    for out in (first, second):  # no share of the training moves to the other phase
+        [row] = [r for r in out["domains"] if r["domain"] == "healthcare"]
+        assert row["training"] == {"acceleratorHours": 1.0, "cpuHours": 2.0, "estimatedCost": 3.0}
+        assert out["total"] == {"acceleratorHours": 1.0, "cpuHours": 2.0, "estimatedCost": 3.0}

@@ -503,3 +503,34 @@ def test_training_on_a_gguf_file_records_the_dequantized_start(
         check=False,
     )
     assert refused.returncode == ModelUnavailable.exit_code and "is not a GGUF file" in refused.stderr
+
+
+@pytest.mark.slow
+def test_two_trainers_at_once_dequantize_once(tiny_gguf: Path, tmp_path: Path) -> None:
+    """The second trainer waits on the file lock while the first dequantizes, then reuses its folder."""
+    import threading
+
+    first_inside, calls = threading.Event(), []
+
+    def verify(gguf: Path, folder: Path) -> dict:
+        calls.append(folder)
+        first_inside.set()  # the first trainer holds the lock from here until it renames the folder
+        threading.Event().wait(1.0)
+        return {"skipped": "not compared in this test"}
+
+    results: dict[str, DequantizedBase] = {}
+
+    def trainer(name: str) -> None:
+        results[name] = ggufbase.prepare(tiny_gguf, tmp_path / "cache", "float32", verify)
+
+    one = threading.Thread(target=trainer, args=("one",))
+    one.start()
+    assert first_inside.wait(120)
+    two = threading.Thread(target=trainer, args=("two",))
+    two.start()
+    one.join(120)
+    two.join(120)
+    assert len(calls) == 1  # dequantized and compared once
+    assert (results["one"].reused, results["two"].reused) == (False, True)
+    assert results["one"].folder == results["two"].folder and results["two"].stamp == results["one"].stamp
+    assert not list((tmp_path / "cache").glob(".*.partial-*"))

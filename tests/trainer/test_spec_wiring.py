@@ -45,7 +45,9 @@ def wired_run(tiny_model_dir: Path, settings: TrainerSettings, tmp_path_factory:
         },
     })
     out = tmp_path_factory.mktemp("wired") / "run"
-    train(TrainRequest(name="wired", spec=res.spec, output_dir=out, base_dir=out.parent), settings)
+    # TARA_PROGRESS_BAR=true: the bar shows although stderr (captured by pytest) is no terminal
+    train(TrainRequest(name="wired", spec=res.spec, output_dir=out, base_dir=out.parent),
+          settings.model_copy(update={"progress_bar": True}))
     return out
 
 
@@ -69,6 +71,7 @@ def test_optimizer_fields_reach_the_training_arguments(wired_run: Path) -> None:
     assert (args.weight_decay, args.max_grad_norm, args.learning_rate) == (0.07, 0.3, LR)
     assert (args.logging_steps, args.eval_steps, args.save_steps, args.seed) == (1, 2, 4, 7)
     assert args.activation_checkpointing is True  # gradientCheckpointing
+    assert args.disable_tqdm is False  # TARA_PROGRESS_BAR reached Hugging Face's progress bar
     assert [p.name for p in (wired_run / "checkpoints").glob("checkpoint-*")] == ["checkpoint-4"]  # keepCheckpoints 1
 
 

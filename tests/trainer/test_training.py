@@ -106,12 +106,14 @@ def test_training_improves_eval_loss_and_writes_a_verifiable_adapter(tiny_model_
 
     final = state(out)
     assert final["status"] == "Succeeded" and final["step"] == 30 and final["percent"] == 100.0
+    assert final["reason"] == "Trained"  # exit 0, reason Trained
     assert final["tokens_per_second"] > 0 and final["checkpoint_step"] == 30 and final["loss"] is not None
     assert valid_steps(out) == [10, 20, 30]  # keepCheckpoints 3
     assert "resuming from" not in result.stderr
 
     again = run(manifest(tmp_path, tiny_model_dir), out)
     assert again.returncode == 0 and json.loads(again.stdout)["reused"] is True
+    assert state(out)["reason"] == "AlreadyTrained"  # exit 0, reason AlreadyTrained
 
 
 def test_sigkill_mid_run_then_rerun_resumes_from_last_checkpoint(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -174,6 +174,10 @@ class TrainerSettings(BaseModel):
         if self.fault_point is None or (self.fault_rank is not None and self.fault_rank != (self.rank or 0)):
             return None
         return Fault(self.fault_point, self.fault_step)
+
+    def shows_progress_bar(self, stream: IO[str]) -> bool:
+        """``progress_bar`` when set, else whether ``stream`` (the trainer's stderr) is a terminal."""
+        return self.progress_bar if self.progress_bar is not None else stream.isatty()
 
     @property
     def in_cluster(self) -> bool:

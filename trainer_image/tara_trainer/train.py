@@ -361,7 +361,7 @@ def _train(request: TrainRequest, settings: TrainerSettings, reporter: ProgressR
                  shares.global_batch, int(batch), spec.training.gradient_accumulation)
 
     t = spec.training
-    progress_bar = settings.progress_bar if settings.progress_bar is not None else sys.stderr.isatty()
+    progress_bar = settings.shows_progress_bar(sys.stderr)
     args = TrainingArguments(
         output_dir=str(root),
         max_steps=total,

@@ -42,7 +42,7 @@ from tara_trainer.llamacpp import LlamaCpp, import_llama_cpp
 from tara_trainer.outputs import ROUTING_UTTERANCES
 
 __all__ = ["INDEX_FORMAT", "ROUTING_UTTERANCES", "RoutingParams", "background_utterances", "build_index_arrays", "build_routing",
-           "cached", "crisis_flagged", "domain_quality", "domain_utterances", "fingerprint", "load_embedder", "model_identity",
+           "cached", "crisis_flagged", "crisis_warned", "domain_quality", "domain_utterances", "fingerprint", "load_embedder", "model_identity",
            "prune_background", "scope_utterances", "write_index"]
 
 log = logging.getLogger(__name__)
@@ -252,12 +252,20 @@ def build_routing(tc: LlamaCpp, cache_dir: Path, out_dir: Path, adapters: Mappin
                 {"quality": dict(quality or {})}, crisis=encoder.crisis, emotion=encoder.emotion)
     log.info("routing index: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     flagged = crisis_flagged(vectors, owner, list(utterances), encoder.crisis)
-    for domain, n in flagged.items():
-        if n > 0.02 * counts[domain]:
-            log.warning("domain %s: %d of its %d training requests read as possible crisis language to the router; "
-                        "its answers to requests like them will carry a care note with crisis resources", domain, n, counts[domain])
+    for domain in crisis_warned(flagged, counts):
+        log.warning("domain %s: %d of its %d training requests read as possible crisis language to the router; "
+                    "its answers to requests like them will carry a care note with crisis resources",
+                    domain, flagged[domain], counts[domain])
     return {"embedder": "router/embedder.gguf", "index": "router/index.npz", "model": model, "encoder": encoder.key,
             "utterances": counts, "sources": sources, "quality": dict(quality or {}), "crisisFlagged": flagged}
+
+
+CRISIS_WARNING_SHARE = 0.02  # a build warns when more of a domain's own requests than this read as possible crisis
+
+
+def crisis_warned(flagged: Mapping[str, int], counts: Mapping[str, int]) -> list[str]:
+    """The domains whose flagged utterances are more than ``CRISIS_WARNING_SHARE`` of their utterances."""
+    return [domain for domain, n in flagged.items() if n > CRISIS_WARNING_SHARE * counts[domain]]
 
 
 def crisis_flagged(vectors: np.ndarray, owner: np.ndarray, domains: Sequence[str], crisis: tuple[np.ndarray, float],
