@@ -43,7 +43,7 @@ _INJURE = (r"(?:cut|cuts|cutting|hurt|hurts|hurting|harm|harms|harming|harmed|bu
            r"hitting|scratch|scratches|scratching|scratched|bruise|bruising|bruised|punch|punching|punched|injure|"
            r"injures|injuring|injured|bite|biting|bit|carve|carving|carved|slash|slashing|slashed|slit|slitting)")
 _BODY = r"(?:wrist|wrists|arm|arms|forearm|forearms|thigh|thighs|leg|legs|skin|stomach|hips?|vein|veins)"
-_ABSENT = (r"(?:gone|dead|never born|not (?:here|around|alive|born|in it|in (?:their|his|her|your|the|my) "
+_ABSENT = (r"(?:gone|dead|never born|not (?:here|around|alive|born|in it|in the picture|in (?:their|his|her|your|the|my) "
            r"(?:lives|life|world)))")
 _CLAUSE_GAP = r"(?:[^ .,]+ ){0,4}"  # up to four words in the same clause
 _NOT_BEING = (r"(?:(?<!not )(?<!not to )(?<!never )die\b(?! (?:hard|down|off|out|for|of (?:boredom|embarrassment|laughter|"
@@ -76,6 +76,7 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"(?:the )?knife slipped|with (?:a|the|my) (?:hot|iron|pan|"
     r"kettle|oven|stove))",
     # sport drills ("run suicides"), titles, and the word in literature, teaching and research
+    r"\bsuicides " + gap(4) + r"(?:drill|drills|sprint|sprints|conditioning|baseline|baselines)\b",
     r"\b(?:run|runs|running|ran|doing) suicides\b|\bsuicides (?:every|at|in|after|before) (?:\S+ )?(?:practice|training|"
     r"session|gym|drill)",
     r"\b(?:the )?virgin suicides\b|\bsuicide is painless\b",
@@ -102,6 +103,8 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     rf"\b(?:minor|small|little|slight|first degree|second degree|mild|tiny) (?:burn|burns|cut|cuts|scratch|scratches|scrape|"
     rf"scrapes|graze) (?:on|to) (?:my|his|her|their) (?:\S+ )?{_BODY}\b",
     r"\b(?:character|avatar|player|hero|sim|toon|guy|dude) (?:is )?(?:\S+ ){0,3}(?:jump\w*|leap\w*) (?:off|from)\b",
+    r"\b(?:jumped|jumping|jump|jumps) (?:off|from) " + gap(3) + r"into (?:a |the |our |their |his |her )?(?:swimming )?"
+    r"pool\b",
     r"\b(?:jumped|jumping|jump|jumps) (?:off|from) (?:a |the |some )?(?:cliff|cliffs|rock|rocks|pier|dock|jetty|boat|"
     r"diving board|platform|high dive) into (?:a |the )?(?:lake|sea|water|river|pool|ocean|quarry|lagoon|waves)\b",
     r"\bburden " + gap(2) + r"(?:asking|to ask|by asking|when i ask) " + gap(3) + r"(?:coworkers|co workers|colleagues|"
@@ -212,6 +215,10 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\bkill me (?:now|already|please)\b|\bjust kill me(?= [.,]|$)",
         r"\b(?:crawl|crawling|curl|curling) (?:up )?(?:into|in) (?:a |the )?(?:\S+ )?(?:hole|ball|corner|cave) and die\b",
         r"\bshoot me(?= [.,]|$| now| already| please)",
+        r"\b(?:can not wait|hope|hoping|wish|wishing|want|praying|pray) to (?:get|be) (?:hit|run over|killed) by a (?:\S+ )?"
+        r"(?:bus|car|truck|lorry|train|tram)\b",
+        r"\bctb\b|\bcatch(?:ing)? the bus\b(?= [.,]|$| tonight| soon| early)",
+        r"\bmy last (?:\S+ ){1,2}(?:on earth|on this earth|alive|in this world)\b(?!(?: [.,])* as (?:a|an)\b)",
         r"\b(?:hope|hoping|hoped|wish|wishing|pray|praying)\w* (?:that )?(?:the|my|this|our|a) (?:\S+ )?(?:plane|flight|"
         r"car|bus|train|ship|boat|elevator|lift) " + gap(2) + r"(?:goes down|go down|crashes|crash|falls|sinks|derails)\b",
         r"\b(?:hope|hoping|hoped|wish|wishing|pray|praying)\w* " + gap(4) + r"(?:finishes|finish|finished|takes|take) "
@@ -224,7 +231,7 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"(?: to myself)?(?= [.,]|$| tonight| if i am alone| when i am alone| alone)",
     ),
     "burden": squeezed(
-        r"\b(?:better|happier|easier|freer|free|relieved|safer|lighter|fine|happy)\b " + gap(6) +
+        r"\b(?:better|happier|easier|freer|free|relieved|safer|lighter|fine|happy|cleaner|simpler|calmer)\b " + gap(6) +
         rf"(?:without me|with me gone|(?:when|once|after) i am gone|if i (?:just )?(?:was|were|am) {_ABSENT}|"
         r"if i (?:just )?(?:did not|do not|didnt) exist|if i (?:had )?never (?:been born|existed)|"
         r"if i (?:just )?(?:died|disappeared|vanished|left for good|killed myself|ended it|was to die))\b",
@@ -428,7 +435,9 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:i|i have|i am|i have been|she|he|she has|he has) (?:wrote|written|writing|write) " + gap(2) +
         r"(?:goodbye|good bye|farewell|final) (?:letters|notes)\b(?! (?:to|for) (?:my |the |all my |our )?(?:coworkers|"
         r"colleagues|team|students|class|classmates|boss|manager|clients|customers|pupils|neighbours|neighbors)\b)",
-        r"\bnoose\b|\brope\b " + gap(10) + r"(?:do it|hang|neck|myself|tonight)\b",
+        r"\b(?:tie|tied|ties|tying|made|make|making|bought|buying|fashioned|knotted) (?:a |the |my |up a )?noose\b|"
+        r"\bnoose (?:around|round) (?:my|his|her|their|your) neck\b|\bnoose (?:is )?(?:ready|hanging|from (?:the|a))\b|"
+        r"\brope\b " + gap(10) + r"(?:do it|hang|neck|myself|tonight)\b",
         r"\b(?:stockpil\w*|hoard\w*|saving up|saved up|stash\w*|collecting|storing up) " + gap(2) +
         r"(?:pills|meds|medication|medications|tablets|sleeping pills|painkillers|prescriptions)\b",
         r"\b(?:have|got|holding|counted|counting|lined up) " + gap(3) + r"(?:pills|tablets|meds|painkillers) " +
@@ -467,6 +476,14 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:hit by|jumping in front of|stepping in front of|step in front of|jump in front of) (?:a |the |an )?(?:\S+ )?"
         r"(?:train|truck|lorry|bus|subway|tram) " + gap(4) + r"(?:kill|kills|instant|instantly|survive|surviving|painless|"
         r"fatal|die)\b",
+        r"\bhow (?:much|many) " + gap(8) + r"(?:would|will|could|to) do it (?:for|to) (?:a |an )?(?:grown )?(?:man|woman|"
+        r"person|adult|human|someone|me)\b|\b(?:paraquat|pesticide|weed killer|weedkiller|antifreeze|rat poison|cyanide|"
+        r"strychnine) " + gap(8) + r"(?:do it|kill|fatal|lethal|enough|how long does it take)\b",
+        r"\b(?:will|would|could|does|can|might) (?:that|it|this|they|these|those) stop my heart\b",
+        r"\b(?:bridge|golden gate|roof|rooftop|overpass|balcony|cliff|viaduct|car park) " + gap(12) + r"(?:get|climb|go|jump|"
+        r"hop) (?:over|past|under) (?:the )?(?:rail|railing|railings|barrier|barriers|parapet|fence|net|netting)\b|"
+        r"\b(?:bridge|golden gate|overpass|viaduct) " + gap(3) + r"without (?:the )?(?:net|netting|barrier|barriers|fence)\b",
+        r"\bone ?way (?:trip|ticket|drive|walk) to (?:the )?(?:\S+ )?(?:bridge|cliff|cliffs|tracks|roof|edge)\b",
         r"\b(?:method|methods|ways?) " + gap(4) + r"(?:highest|greatest|best|most) (?:\S+ )?(?:fatality|lethality) "
         r"rates?\b|\b(?:most|more) (?:lethal|fatal|deadly) (?:method|methods|way|ways)\b",
     ),
@@ -507,7 +524,7 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"post|posts|text|texts|email|emails|card|cards)\b",
         r"\b(?:texted|messaged|told|wrote|sent|said) " + gap(2) + r"goodbyes?\b|"
         r"\b(?:goodbye|bye|farewell) (?:everyone|everybody|world|all|forever)\b",
-        r"\bsay(?:ing)? goodbye to (?:everyone|everybody|my family|my kids|my friends|the world|them all|people|"
+        r"\b(?:say|saying|said|says) goodbye to (?:everyone|everybody|my family|my kids|my friends|the world|them all|people|"
         r"friends|family)\b",
         r"\b(?:wrote|written|writing|write|left|leave) (?:a |my |the )?note\b",
         r"\bif (?:anyone|anybody|someone|somebody) (?:ever )?(?:reads|finds|sees|gets) (?:this|these|my)\b",
@@ -516,7 +533,7 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\bgave (?:me|us|her|him|them) (?:his|her|their) (?:\S+ )?(?:watch|ring|jewel\w*|guitar|car|savings|"
         r"things|stuff|belongings|possessions|pets?|cat|dog)\b",
         r"\b(?:giv\w*|gave) away (?:all )?(?:of )?(?:my|his|her|their) (?:\S+ )?(?:things|stuff|belongings|"
-        r"possessions|guns?|collection|pets?|cat|dog|clothes|books|everything)\b|\bgiv\w* away everything\b|"
+        r"possessions|guns?|collection|pets?|cat|dog|clothes|books|plants|jewel\w*|everything)\b|\bgiv\w* away everything\b|"
         r"\bgiv\w* (?:\S+ )?(?:stuff|things|belongings|possessions|everything) away\b",
     ),
     "no-need": squeezed(
@@ -529,7 +546,7 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\b(?:made up my mind|mind is made up|no turning back|decided (?:that )?(?:tonight|today|tomorrow|this is it)|"
         r"tonight is the night|at peace with (?:my|the|this) decision)\b",
         r"\bi am (?:so )?(?:ready|done)(?: to go| now)?(?= [.,]|$)|\bi (?:have )?decided(?= [.,]|$)|"
-        r"\b(?:i have|i) had enough(?= [.,]|$)|\b(?:i will|i wil|i can|i ll) (?:finally )?be (?:at peace|free)\b|"
+        r"\b(?:i have|i) had enough(?= [.,]|$| of (?:waiting|living|life|this life|it all|everything|this world))|\b(?:i will|i wil|i can|i ll) (?:finally )?be (?:at peace|free)\b|"
         r"\b(?:want|ready|going) to (?:just )?let go(?= [.,]|$)",
     ),
     "finality": squeezed(
@@ -553,7 +570,9 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     ),
     "death-talk": squeezed(r"\b(?:talk|talking|talks|talked|joking|jokes|joked|posting|posts|writing|writes) "
                        r"(?:a lot )?about (?:death|dying|his death|her death|their death|not being here)\b"),
-    "means": squeezed(r"\b(?:get|buy|obtain|find) (?:a )?(?:gun|pistol|firearm|rope|noose|barbiturates) (?:quickly|fast|"
+    "means": squeezed(r"\b(?:cleaned|cleaning|loaded|loading|oiled|took out|got out|checked) (?:my|the|his|her|dads|"
+                  r"grandpas) (?:old )?(?:pistol|gun|rifle|shotgun|revolver|service weapon)\b|"
+                  r"\b(?:get|buy|obtain|find) (?:a )?(?:gun|pistol|firearm|rope|noose|barbiturates) (?:quickly|fast|"
                   r"today|tonight|without|asap|right now)\b"),
     "timed": squeezed(r"\b(?:going to|gona|will|plan to|planning to) do it (?:tonight|tomorrow|this weekend|today|soon|"
                   r"this week)(?= [.,]|$)"),
@@ -562,7 +581,9 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "depth": squeezed(r"\b(?:deep|high|tall) enough\b"),
     "drowning": squeezed(r"\b(?:i am|i feel like i am|feel like i am|i feel like) (?:\S+ )?drowning\b(?! in)"),
     "afterlife": squeezed(r"\b(?:heaven|afterlife|the other side)\b"),
-    "reunion": squeezed(r"\b(?:want|ready|going) to be there soon\b|\b(?:be with|join|see) (?:my )?(?:late )?(?:dad|mom|"
+    "reunion": squeezed(r"\b(?:like|want|wish|long|ready|time|going) to (?:go and )?(?:join|be with) (?:her|him|them)"
+                    r"(?= [.,]|$| soon| again)|\btime (?:i|for me to) (?:went|go|left) to be with\b|"
+                    r"\b(?:want|ready|going) to be there soon\b|\b(?:be with|join|see) (?:my )?(?:late )?(?:dad|mom|"
                     r"mum|father|mother|wife|husband|son|daughter|grandma|grandpa|him|her|them)(?: again| soon)\b"),
     "pointless": squeezed(r"\b(?:what is|why) (?:even )?the point(?= [.,]|$)|"
                       r"\b(?:want|going|ready) to give up(?= [.,]|$)"),
@@ -572,8 +593,13 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "blade": squeezed(r"\b(?:the blade|the blades|the razor|the razors|blade|blades|razor|razors)(?= [.,]|$)"),
     "reassured": squeezed(r"\b(?:say|says|saying|said|tell me|tells me|telling me|told me) (?:that )?(?:it|things|"
                       r"life) (?:will )?gets? better\b"),
+    "bereaved": squeezed(r"\b(?:my|our) (?:\S+ )?(?:wife|husband|partner|son|daughter|mom|mum|dad|mother|father|boy|"
+                         r"girl|fiance|fiancee) (?:passed|died|passed away)\b"),
+    "no-return": squeezed(r"\b(?:not|never) (?:planning|plan|going|intending) (?:on |to )?(?:driving|coming|going|walking|"
+                          r"getting|flying) (?:back|home)\b|\bone ?way (?:trip|ticket)\b|\bcheck(?:ing)? out early\b"
+                          r"(?! (?:from|of|at|tomorrow|on|to|this|the)\b)"),
     "affairs": squeezed(r"\b(?:made|making|make|wrote|writing|write|written|updated|updating|finished|sorted|put) "
-                    r"(?:out )?(?:my|his|her) (?:will|affairs|passwords)\b|\baffairs in order\b"),
+                    r"(?:out )?(?:my|his|her) (?:will|affairs|passwords)\b|\baffairs (?:are |is )?in order\b"),
     "planning": squeezed(
         r"\b(?:planning|plan|planned|figured out|figuring out|decided|know|chosen|chose|picked|worked out) " + gap(2) +
         r"(?:how|when|where) (?:i am going to |i will |i would |to )?do it\b",
@@ -585,7 +611,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "death-imagery": squeezed(r"\b(?:final|eternal|endless|permanent|forever|long) sleep\b"),
     "calm": squeezed(r"\b(?:feel|felt|feeling|sounded|seemed|seems|sounds|was|is) (?:so |really |strangely |weirdly |"
                      r"oddly |very |suddenly )?(?:calm|peaceful|at peace)\b(?! (?:about|after|during|with|in|at)\b)"),
-    "letters": squeezed(r"\b(?:wrote|written|writing) (?:\S+ )?(?:letters|a letter|notes|a note) to (?:my|each of my|"
+    "letters": squeezed(r"\bletters (?:for|to) (?:the|my) (?:kids|children|family|wife|husband|parents|girls|boys)\b|"
+                        r"\b(?:wrote|written|writing) (?:\S+ )?(?:letters|a letter|notes|a note) to (?:my|each of my|"
                         r"all my|each) (?:\S+ )?(?:sisters?|brothers?|parents|kids|children|family|mom|mum|dad|wife|husband|"
                         r"friends|partner|siblings)\b"),
     "rehoming": squeezed(r"\b(?:gave|given|giving|rehomed|rehoming) (?:away )?(?:my|our) (?:\S+ )?(?:cat|cats|dog|dogs|"

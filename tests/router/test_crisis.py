@@ -253,6 +253,39 @@ def test_concepts_from_the_seventh_set(turns: list[str], crisis_: bool) -> None:
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 
+@pytest.mark.parametrize(
+    ("turns", "crisis_"),
+    [  # concepts from the eighth blind set's misses and alarms (read once, then a development set)
+        (["it'd be simpler for everyone if I wasn't in the picture"], True),
+        (["oiled dad's old rifle and picked a date"], True),
+        (["not planning on coming home from the coast.", "there are letters for my kids in the drawer"], True),
+        (["which part of the bridge has no netting, and can you climb over the railing there"], True),
+        (["how much of the weedkiller would do it for a grown woman"], True),
+        (["if I double my pills will that stop my heart"], True),
+        (["my brother gave away his jewellery and said goodbye to everyone at dinner"], True),
+        (["cant wait to get run over by a bus tbh"], True),
+        (["my husband died in June", "I want to be with him again"], True),
+        (["I think I'll check out early. my affairs are in order"], True),
+        (["it's time I went to be with Tom, I've had enough of living"], True),
+        (["been thinking about ctb a lot"], True),
+        (["booked a one way ticket to the cliffs"], True),
+        (["this is my last winter on this earth"], True),
+        (["I looked up how to tie a noose"], True),
+        (["my blocked nose is killing my sleep, any tips?"], False),  # "noose" squeezes to "nose": a nose is no noose
+        (["keep your nose out of my business"], False),
+        (["how many suicides (the sprint drill) for a warm-up?"], False),
+        (["my son jumped off the shed roof into the pool"], False),
+        (["I'd like to join her for lunch"], False),
+        (["we need to check out early from the hotel"], False),
+        (["booked a one-way ticket to Lisbon!"], False),
+        (["how much paint would do it for the whole room?"], False),
+        (["my last day on earth... as a twenty-something! plan me a party"], False),
+    ],
+)
+def test_concepts_from_the_eighth_set(turns: list[str], crisis_: bool) -> None:
+    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
+
+
 def test_any_user_turn_counts_and_weak_cues_add_up_across_turns() -> None:
     crisis_turn = "honestly I think everyone would be better off without me"
     assert read_conversation([crisis_turn, "anyway, what's the weather in Paris?"]).crisis
