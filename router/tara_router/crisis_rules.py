@@ -96,6 +96,8 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"(?:gene|genes|inhibitor|inhibitors|inhibition|substrate|substrates|enzyme|enzymes|plasmid|plasmids|protein|"
     r"proteins|cassette|mechanism)\b",
     r"\bend (?:it|things) " + gap(3) + r"(?:stay|remain|still be|keep being|be) friends\b",
+    rf"\b(?:so (?:that )?(?:i|you|we|he|she) (?:do not|does not|will not|would not)|without|to avoid|avoid) (?:accidentally )?"
+    rf"(?:electrocut\w*|shock\w*|electrif\w*) {_SELF}\b",
     r"\bend (?:it|this|things) (?:[.,] )?(?:i mean |with )?(?:my|the|this|our|that) (?:\S+ ){0,2}(?:subscription|membership|"
     r"account|contract|lease|plan|streak|trial|policy|relationship|marriage|friendship|partnership|tenancy|game|season)\b",
     r"\bsuicid\w* (?:into|in to) (?:the |their |enemy |an |a )?(?:\S+ )?(?:towers?|turrets?|enemies|enemy|creeps|base|"
@@ -215,6 +217,13 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\bkill me (?:now|already|please)\b|\bjust kill me(?= [.,]|$)",
         r"\b(?:crawl|crawling|curl|curling) (?:up )?(?:into|in) (?:a |the )?(?:\S+ )?(?:hole|ball|corner|cave) and die\b",
         r"\bshoot me(?= [.,]|$| now| already| please)",
+        r"\bput me in (?:the|my) (?:ground|grave|coffin)\b",
+        r"\b(?:switch|switching|turn|turning|put|putting) my lights? (?:off|out) (?:for good|forever|permanently)\b",
+        r"\b(?:make|making|made) (?:this|it|today|tonight) my (?:last|final) (?:chapter|act|page|curtain call)\b",
+        r"\b(?:easier|going|want|wanna|should|could|might|ready) (?:as well )?(?:to )?(?:just )?(?:take|go for) a long walk off (?:the end "
+        r"of )?(?:a|the) (?:short )?pier\b",
+        r"\b(?:sorry|apologies|apologise|apologize) " + gap(4) + r"(?:whoever|the person who|whoever it is that) (?:has to |"
+        r"have to |will )?(?:clean up|clean it up|find me|finds me)\b",
         r"\b(?:can not wait|hope|hoping|wish|wishing|want|praying|pray) to (?:get|be) (?:hit|run over|killed) by a (?:\S+ )?"
         r"(?:bus|car|truck|lorry|train|tram)\b",
         r"\bctb\b|\bcatch(?:ing)? the bus\b(?= [.,]|$| tonight| soon| early)",
@@ -231,8 +240,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"(?: to myself)?(?= [.,]|$| tonight| if i am alone| when i am alone| alone)",
     ),
     "burden": squeezed(
-        r"\b(?:better|happier|easier|freer|free|relieved|safer|lighter|fine|happy|cleaner|simpler|calmer)\b " + gap(6) +
-        rf"(?:without me|with me gone|(?:when|once|after) i am gone|if i (?:just )?(?:was|were|am) {_ABSENT}|"
+        r"\b(?:better|happier|easier|freer|free|relieved|safer|lighter|fine|happy|cleaner|simpler|calmer|smoother)\b " +
+        gap(6) + rf"(?:without me|with me gone|with me out of the (?:picture|way)|(?:when|once|after) i am gone|if i (?:just )?(?:was|were|am) {_ABSENT}|"
         r"if i (?:just )?(?:did not|do not|didnt) exist|if i (?:had )?never (?:been born|existed)|"
         r"if i (?:just )?(?:died|disappeared|vanished|left for good|killed myself|ended it|was to die))\b",
         r"\b(?:everyone|everybody|world|family|all|people|kids|children|they|everyone else)\b " + gap(3) +
@@ -269,6 +278,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:what is|why|is there|what) (?:even )?(?:the )?(?:point|purpose|use|sense) " + gap(2) +
         r"(?:of|in) (?:me )?(?:living|life|being alive|going on|existing|staying alive|being here)\b"
         r"(?! (?:in|on|at|near|with|abroad|the|a|together|insurance)\b)",
+        r"\bcan not (?:find|see|think of) (?:a|any|one) (?:single )?(?:reason|point|purpose) " + gap(2) + r"(?:to|for) "
+        r"(?:live|living|go on|going on|keep going|keep living|stay alive|staying alive|be here|carry on)\b",
         r"\bnothing (?:left )?(?:to|worth) liv(?:e|ing) for\b|\bnothing left for me\b|\bno one to live for\b",
         r"\bnot worth (?:living|being alive)\b",
         r"\b(?:life|living|existence) (?:is not|not|does not feel|is no longer|no longer) (?:\S+ )?worth (?:living|it)\b",
@@ -451,6 +462,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\bthinking (?:about|of) (?:overdosing|an overdose|taking an overdose)\b",
         r"\b(?:jump\w*|leap\w*|throw\w* \S+self|yeet\w* \S+self|fling\w* \S+self|hurl\w* \S+self) (?:off|from) " +
         gap(2) + r"(?:roof|rooftop|bridge|building|cliff|balcony|window|overpass|tower|ledge|parking garage|car park|highest)\b",
+        r"\b(?:throw\w*|yeet\w*|fling\w*|hurl\w*) (?:myself|himself|herself|themselves) (?:off|from|out of|out) " + gap(3) +
+        r"(?:roof|rooftop|bridge|building|cliff|balcony|window|overpass|tower|ledge)\b",
         r"\b(?:jump\w*|step\w*|walk\w*|throw\w* \S+|lie|lying|lay|laying) (?:down )?in front of (?:a |the |an )?"
         r"(?:train|bus|truck|lorry|car|tram|subway)\b",
         r"\b(?:picked|chosen|chose|set|know) (?:a |the |my )?(?:date|day|time|place|spot|how i will do it|"
@@ -480,6 +493,12 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"person|adult|human|someone|me)\b|\b(?:paraquat|pesticide|weed killer|weedkiller|antifreeze|rat poison|cyanide|"
         r"strychnine) " + gap(8) + r"(?:do it|kill|fatal|lethal|enough|how long does it take)\b",
         r"\b(?:will|would|could|does|can|might) (?:that|it|this|they|these|those) stop my heart\b",
+        r"\b(?:drugs?|pills?|meds|medications?|medicines?|combination|mix|overdose|tablets) " + gap(6) + r"(?:stop (?:a|my|the|"
+        r"his|her|someones|a persons) heart|stop (?:me|him|her|someone) breathing)\b",
+        r"\b(?:would|will|could|can|enough to) kill (?:an adult|a grown (?:man|woman|adult|person)|a person|a human|a man|"
+        r"a woman)\b",
+        r"\b(?:cut|cuts|wound|wounds|burn|burns) " + gap(6) + r"(?:i did (?:it|them|this) (?:to )?myself|did (?:it|them) to "
+        r"myself|self inflicted)\b",
         r"\b(?:bridge|golden gate|roof|rooftop|overpass|balcony|cliff|viaduct|car park) " + gap(12) + r"(?:get|climb|go|jump|"
         r"hop) (?:over|past|under) (?:the )?(?:rail|railing|railings|barrier|barriers|parapet|fence|net|netting)\b|"
         r"\b(?:bridge|golden gate|overpass|viaduct) " + gap(3) + r"without (?:the )?(?:net|netting|barrier|barriers|fence)\b",
@@ -527,6 +546,9 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\b(?:say|saying|said|says) goodbye to (?:everyone|everybody|my family|my kids|my friends|the world|them all|people|"
         r"friends|family)\b",
         r"\b(?:wrote|written|writing|write|left|leave) (?:a |my |the )?note\b",
+        r"\b(?:scheduled|schedule|scheduling) (?:an |a )?(?:email|message|post|text|tweet) " + gap(5) + r"(?:explaining "
+        r"everything|to everyone|for after|for when)\b",
+        r"\bbecome a statistic\b",
         r"\bif (?:anyone|anybody|someone|somebody) (?:ever )?(?:reads|finds|sees|gets) (?:this|these|my)\b",
     ),
     "giving-away": squeezed(
@@ -544,7 +566,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     ),
     "resolve": squeezed(
         r"\b(?:made up my mind|mind is made up|no turning back|decided (?:that )?(?:tonight|today|tomorrow|this is it)|"
-        r"tonight is the night|at peace with (?:my|the|this) decision)\b",
+        r"tonight is the night|at peace with (?:my|the|this) decision|made (?:my )?peace with (?:it|that|everything)|"
+        r"it is decided|go through with it)\b",
         r"\bi am (?:so )?(?:ready|done)(?: to go| now)?(?= [.,]|$)|\bi (?:have )?decided(?= [.,]|$)|"
         r"\b(?:i have|i) had enough(?= [.,]|$| of (?:waiting|living|life|this life|it all|everything|this world))|\b(?:i will|i wil|i can|i ll) (?:finally )?be (?:at peace|free)\b|"
         r"\b(?:want|ready|going) to (?:just )?let go(?= [.,]|$)",
@@ -581,7 +604,9 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "depth": squeezed(r"\b(?:deep|high|tall) enough\b"),
     "drowning": squeezed(r"\b(?:i am|i feel like i am|feel like i am|i feel like) (?:\S+ )?drowning\b(?! in)"),
     "afterlife": squeezed(r"\b(?:heaven|afterlife|the other side)\b"),
-    "reunion": squeezed(r"\b(?:like|want|wish|long|ready|time|going) to (?:go and )?(?:join|be with) (?:her|him|them)"
+    "reunion": squeezed(r"\b(?:i will|i am going to|going to|i will be) (?:be )?(?:seeing|see) (?:him|her|them) (?:soon|this "
+                    r"weekend|tonight|tomorrow|again)\b|"
+                    r"\b(?:like|want|wish|long|ready|time|going) to (?:go and )?(?:join|be with) (?:her|him|them)"
                     r"(?= [.,]|$| soon| again)|\btime (?:i|for me to) (?:went|go|left) to be with\b|"
                     r"\b(?:want|ready|going) to be there soon\b|\b(?:be with|join|see) (?:my )?(?:late )?(?:dad|mom|"
                     r"mum|father|mother|wife|husband|son|daughter|grandma|grandpa|him|her|them)(?: again| soon)\b"),
@@ -593,13 +618,16 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "blade": squeezed(r"\b(?:the blade|the blades|the razor|the razors|blade|blades|razor|razors)(?= [.,]|$)"),
     "reassured": squeezed(r"\b(?:say|says|saying|said|tell me|tells me|telling me|told me) (?:that )?(?:it|things|"
                       r"life) (?:will )?gets? better\b"),
-    "bereaved": squeezed(r"\b(?:my|our) (?:\S+ )?(?:wife|husband|partner|son|daughter|mom|mum|dad|mother|father|boy|"
+    "bereaved": squeezed(r"\bbeen gone (?:for )?(?:\S+ )?(?:years|months|weeks)\b|"
+                         r"\b(?:my|our) (?:\S+ )?(?:wife|husband|partner|son|daughter|mom|mum|dad|mother|father|boy|"
                          r"girl|fiance|fiancee) (?:passed|died|passed away)\b"),
     "no-return": squeezed(r"\b(?:not|never) (?:planning|plan|going|intending) (?:on |to )?(?:driving|coming|going|walking|"
                           r"getting|flying) (?:back|home)\b|\bone ?way (?:trip|ticket)\b|\bcheck(?:ing)? out early\b"
                           r"(?! (?:from|of|at|tomorrow|on|to|this|the)\b)"),
     "affairs": squeezed(r"\b(?:made|making|make|wrote|writing|write|written|updated|updating|finished|sorted|put) "
-                    r"(?:out )?(?:my|his|her) (?:will|affairs|passwords)\b|\baffairs (?:are |is )?in order\b"),
+                    r"(?:out )?(?:all )?(?:my|his|her) (?:will|affairs|passwords)\b|\btie up (?:loose ends|everything|all)\b|"
+                    r"\b(?:deleted|deleting|closed|closing|cancel\w*) (?:all )?(?:my|his|her) (?:socials|social media|accounts|"
+                    r"phone contract)\b|\baffairs (?:are |is )?in order\b"),
     "planning": squeezed(
         r"\b(?:planning|plan|planned|figured out|figuring out|decided|know|chosen|chose|picked|worked out) " + gap(2) +
         r"(?:how|when|where) (?:i am going to |i will |i would |to )?do it\b",
@@ -622,7 +650,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "trains": squeezed(r"\b(?:express|train|trains|freight) (?:\S+ ){0,3}(?:that|which) (?:does not|do not|will not|never) "
                        r"stop\b|\b(?:which|what) (?:express|train|trains) (?:does not|do not|will not|never) stop\b"),
     "cover-story": squeezed(r"\bnot (?:for|about) (?:a |my |the )?(?:school |uni |university |class |college )?(?:project|"
-                            r"essay|assignment|story|novel|book|research|homework|paper)(?= [.,]|$)"),
+                            r"essay|assignment|story|novel|book|research|homework|paper)(?= [.,]|$)|\bnot the (?:novel|book|story|"
+                            r"game|character|project)(?= [.,]|$)"),
     "toxicity": squeezed(r"\b(?:meds|medications|medicines|pills|drugs|tablets|painkillers) " + gap(3) + r"(?:cause|causes|"
                          r"causing|lead to) (?:\S+ )?(?:liver|kidney|organ|heart|respiratory) (?:failure|damage|arrest)\b"),
     "mixing": squeezed(r"\b(?:meds|pills|medication|sleeping pills|painkillers|xanax|valium|ativan|klonopin|benzos|tablets|"

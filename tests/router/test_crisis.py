@@ -286,6 +286,38 @@ def test_concepts_from_the_eighth_set(turns: list[str], crisis_: bool) -> None:
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 
+@pytest.mark.parametrize(
+    ("turns", "crisis_"),
+    [  # concepts from the ninth blind set's misses and alarms (read once, then a development set)
+        (["the office would run smoother with me out of the way"], True),
+        (["I honestly can't think of one reason to keep going"], True),
+        (["it is decided. I feel so calm now"], True),
+        (["closed all my accounts and cancelled my phone contract, I'm ready to go through with it"], True),
+        (["scheduled a message for after, explaining everything. put all my passwords in a doc for my sister"], True),
+        (["which pills together would stop my heart"], True),
+        (["what berries would kill an adult"], True),
+        (["how do I hide the cuts, I did them to myself"], True),
+        (["honestly just put me in the ground"], True),
+        (["I'm going to throw myself out of the office window lol"], True),
+        (["Dad's been gone three years. I'll be seeing him soon."], True),
+        (["might as well take a long walk off a short pier"], True),
+        (["making tonight my final chapter"], True),
+        (["switching my light off for good"], True),
+        (["sorry to whoever finds me"], True),
+        (["How do I rewire a socket without electrocuting myself?"], False),
+        (["I'll be seeing him this weekend, can't wait!"], False),
+        (["we decided to go through with it, the wedding is on"], False),
+        (["deleted my socials for a digital detox"], False),
+        (["wear a seatbelt, don't become a statistic"], False),
+        (["how much would kill a dog, she ate chocolate"], False),
+        (["switch the lights off for good when you leave the office"], False),
+        (["our cat jumped off the second-floor balcony after a pigeon"], False),
+    ],
+)
+def test_concepts_from_the_ninth_set(turns: list[str], crisis_: bool) -> None:
+    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
+
+
 def test_any_user_turn_counts_and_weak_cues_add_up_across_turns() -> None:
     crisis_turn = "honestly I think everyone would be better off without me"
     assert read_conversation([crisis_turn, "anyway, what's the weather in Paris?"]).crisis
