@@ -125,8 +125,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     res = DomainTraining.model_validate(manifest)
     spec = res.spec
     # The trainer's ServiceAccount and Role, per namespace: created when the watches do not show
-    # them, so one deleted by hand comes back at the next reconcile, without an operator restart.
-    k8s.ensure(seen.missing(render_trainer_rbac(ns, settings)))
+    # them, so one deleted by hand comes back at a later reconcile, without an operator restart (the
+    # first of many reconciles at once creates them: k8s.ensure_shared).
+    k8s.ensure_shared(seen.missing(render_trainer_rbac(ns, settings)))
 
     run = run_spec_hash(spec)
     if old.get("specHash") == _legacy_run_spec_hash(body["spec"]):

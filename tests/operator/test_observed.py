@@ -39,6 +39,7 @@ class _Api:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, fresh: dict[str, Any] | None = None, conflicts: int = 0) -> None:
         self.calls: list[str] = []
         self.fresh, self.conflicts = fresh, conflicts
+        monkeypatch.setattr(k8s, "_shared_tried", {})
         for fn in ("create_if_missing", "get", "get_custom", "patch_custom_status", "replace_config_map_data", "delete",
                    "list_jobs", "list_pods"):
             monkeypatch.setattr(k8s, fn, getattr(self, fn, self._unexpected(fn)))
@@ -257,3 +258,20 @@ def test_a_training_reconciles_on_each_new_generation(monkeypatch: pytest.Monkey
     assert handlers._unhandled(kopf.Body({**_training(), "metadata": {**_training()["metadata"], "generation": 2}}), "MODIFIED")
     assert handlers._unhandled(kopf.Body({**_training(), "metadata": {**_training()["metadata"], "uid": "u2"}}), "MODIFIED")
     assert not handlers._unhandled(body, "DELETED")
+
+
+def test_the_trainer_rbac_is_created_by_one_of_many_reconciles_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of new trainings in a namespace: the first reconcile creates its ServiceAccount, Role and
+    RoleBinding; the next ones, before the watch shows them, send no create (each would be answered 409);
+    still missing after SHARED_RETRY_S (deleted by hand): created again."""
+    api = _Api(monkeypatch)
+    clock = [100.0]
+    monkeypatch.setattr(k8s.time, "monotonic", lambda: clock[0])
+    for _ in range(3):
+        reconcile_training(_training(), SETTINGS, _seen(children=False))
+    assert [c for c in api.calls if c.startswith("create ") and c != "create Job"].count("create ServiceAccount") == 1
+    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    api.calls.clear()
+    clock[0] += k8s.SHARED_RETRY_S
+    reconcile_training(_training(), SETTINGS, _seen(children=False))
+    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
