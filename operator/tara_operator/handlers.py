@@ -191,7 +191,11 @@ def training_changed(body: kopf.Body, **kwargs: Any) -> None:
 class _Resync:
     """One timer per unfinished training, in kopf's loop: every ``resync_s`` its reconcile runs in a worker
     thread, from the training's body in the index. kopf's own timers would put kopf's finalizer on every
-    training; these keep nothing on the resource. A training that finishes, or is deleted, drops its timer."""
+    training; these keep nothing on the resource. A training that finishes, or is deleted, drops its timer.
+
+    Unlike kopf's timers these do not stop while peering pauses this replica: one outranked after it
+    led keeps resyncing the trainings it saw until it exits. Harmless, not free: creates are answered
+    409 and a status write made from an older version is refused (it carries the resourceVersion)."""
 
     def __init__(self) -> None:
         self.timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
