@@ -1,8 +1,14 @@
 """kopf handlers: thin. Each one finds the resource to reconcile and calls the reconciler.
 
-DomainTraining events (create, resume, spec updates) and events of the Jobs and Pods it owns all
-lead to ``reconcile_training``; a resync timer covers what no event announces (a retry whose
-backoff has passed). Status updates by the trainer only refresh the progress metrics. A kopf index
+DomainTraining handlers are level-triggered and keep no state on the resource: a training's
+event reconciles it when this process has not yet reconciled its generation (its creation, the
+operator's start, a spec change), and the events of the Jobs and Pods it owns reconcile it too; a
+resync every ``TARA_RESYNC_SECONDS`` covers what no event announces (a retry whose backoff has
+passed). So kopf writes nothing on a DomainTraining: no finalizer (the garbage collector deletes its
+Jobs, pods and ``storage.retention: Delete`` claims through their owner references; kopf removes
+the finalizer an older operator put there when it sees one) and no progress or last-handled
+annotations; the first write a training gets is its status. Status updates by the trainer only
+refresh the progress metrics. A kopf index
 of GGUFPhases by the trainings they use (filled by kopf from the phases' watch before any handler
 runs) turns a training's phase change into reconciles of the phases that use it, without a LIST.
 
@@ -43,11 +49,26 @@ KUEUE = "kueue.x-k8s.io"
 PhaseIndex = kopf.Index[tuple[str, str], str]
 
 
+class ChangeHandledDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """kopf's last-handled-configuration annotation, for the one kind with change handlers (GGUFPhase).
+
+    kopf builds the "essence" of every event's object (a deep copy of the whole body, then a second one
+    without its progress) to detect changes, whatever the kind and whether or not a change handler would
+    read them: a quarter of its event loop's CPU in a burst of new trainings, mostly copying pods. For
+    every other kind there is no essence (None, which kopf takes as "nothing stored"): no copies."""
+
+    def fetch(self, *, body: kopf.Body) -> Any:
+        return super().fetch(body=body) if body.get("kind") == GGUF_PHASE.kind else None
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> Any:
+        return super().build(body=body, extra_fields=extra_fields) if body.get("kind") == GGUF_PHASE.kind else None
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.finalizer = f"{GROUP}/cleanup"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = ChangeHandledDiffBase(prefix=GROUP)
     # kopf would post an Event for every handler it runs; ours are explicit and say more.
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
@@ -118,8 +139,12 @@ def _run(kind: str, tally: _Phases, reconcile: Any, body: dict[str, Any], seen: 
         tally.track(body, patch["phase"])
 
 
-def _reconcile(body: dict[str, Any], seen: Observed) -> None:
-    _run("DomainTraining", TRAININGS, reconcile_training, body, seen)
+def _reconcile(body: dict[str, Any], seen: Observed, resync: bool = False) -> None:
+    """Reconcile a training; only a resync writes a status whose sole change is the running cost."""
+    def reconcile(b: dict[str, Any], settings: OperatorSettings, s: Observed) -> dict[str, Any]:
+        return reconcile_training(b, settings, s, running_cost=resync)
+
+    _run("DomainTraining", TRAININGS, reconcile, body, seen)
 
 
 def _on_spec(plural: str, reconcile: Any) -> None:
@@ -134,22 +159,119 @@ def _on_spec(plural: str, reconcile: Any) -> None:
     kopf.on.update(GROUP, VERSION, plural, field="spec", id=handler_id)(changed)
 
 
-_on_spec(DOMAIN_TRAINING.plural, _reconcile)
+def _key(body: kopf.Body | dict[str, Any]) -> tuple[str, str]:
+    return body["metadata"]["namespace"], body["metadata"]["name"]
+
+
+def _version(body: kopf.Body | dict[str, Any]) -> tuple[str, int | None]:
+    return body["metadata"].get("uid", ""), body["metadata"].get("generation")
+
+
+_HANDLED: dict[tuple[str, str], tuple[str, int | None]] = {}  # training -> (uid, generation) this process reconciled
+
+
+def _unhandled(body: kopf.Body, type: str | None, **_: Any) -> bool:
+    """A training whose generation this process has not reconciled: new, seen first at start, or its spec changed."""
+    return type != "DELETED" and _HANDLED.get(_key(body)) != _version(body)
+
+
+@kopf.on.event(GROUP, VERSION, DOMAIN_TRAINING.plural, when=_unhandled)
+def training_changed(body: kopf.Body, **kwargs: Any) -> None:
+    """Reconcile a training created, changed or seen first (in a worker thread). Its generation counts as
+    handled once a reconcile succeeds or the API server refuses a child as invalid (the same spec would be
+    refused again: a permanent error); after any other error the next event or resync tries again."""
+    try:
+        _reconcile(dict(body), _seen(kwargs))
+    except kopf.PermanentError:
+        _HANDLED[_key(body)] = _version(body)
+        raise
+    _HANDLED[_key(body)] = _version(body)
+
+
+class _Resync:
+    """One timer per unfinished training, in kopf's loop: every ``resync_s`` its reconcile runs in a worker
+    thread, from the training's body in the index. kopf's own timers would put kopf's finalizer on every
+    training; these keep nothing on the resource. A training that finishes, or is deleted, drops its timer.
+
+    Unlike kopf's timers these do not stop while peering pauses this replica: one outranked after it
+    led keeps resyncing the trainings it saw until it exits. Harmless, not free: creates are answered
+    409 and a status write made from an older version is refused (it carries the resourceVersion)."""
+
+    def __init__(self) -> None:
+        self.timers: dict[tuple[str, str], asyncio.TimerHandle] = {}
+        self.running: set[asyncio.Task[None]] = set()  # referenced until done (the loop keeps only weak ones)
+        self.indexes: dict[str, Any] = {}
+
+    def watch(self, key: tuple[str, str], phase: str | None, indexes: dict[str, Any]) -> None:
+        self.indexes = indexes  # kopf's indexes are live views: the same objects at every event
+        if phase in TERMINAL:
+            self.drop(key)
+        elif key not in self.timers:
+            loop = asyncio.get_running_loop()
+            self.timers[key] = loop.call_later(SETTINGS.resync_s, self._start, key)
+
+    def _start(self, key: tuple[str, str]) -> None:
+        task = asyncio.get_running_loop().create_task(self._fire(key))
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
+    def drop(self, key: tuple[str, str]) -> None:
+        timer = self.timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _fire(self, key: tuple[str, str]) -> None:
+        self.timers.pop(key, None)
+        seen = _seen(self.indexes)
+        body = seen.training(*key)
+        if body is None or (body.get("status") or {}).get("phase") in TERMINAL:
+            return
+        try:
+            await asyncio.to_thread(_reconcile, body, seen, True)
+        except Exception as exc:  # noqa: BLE001 - logged like kopf logs a failed handler; the next resync retries
+            log.warning("DomainTraining %s/%s: resync failed: %s", *key, getattr(exc, "message", None) or exc)
+        fresh = seen.training(*key)
+        if fresh is not None:
+            self.watch(key, (fresh.get("status") or {}).get("phase"), self.indexes)
+
+
+RESYNC = _Resync()
+
+
+def _retained(body: dict[str, Any]) -> None:
+    """A training is gone: the claims the operator created go with ``storage.retention: Delete`` (the garbage
+    collector deletes those it owns; this also catches a claim made while the retention was Retain), and an
+    Event says which claims went or stayed."""
+    ns, name = _key(body)
+    storage = (body.get("spec") or {}).get("storage") or {}
+    created = [names.checkpoint_claim(name)] if not (storage.get("checkpoints") or {}).get("claimName") else []
+    if storage.get("artifacts") is not None and not storage["artifacts"].get("claimName"):
+        created.append(names.child_name(name, "artifacts", 253))
+    if storage.get("retention", "Retain") == "Delete":
+        for claim in created:
+            k8s.delete("PersistentVolumeClaim", ns, claim)
+        kopf.event(body, type="Normal", reason="Deleted", message=f"deleted claims {', '.join(created) or '(none created)'}")
+    elif created:
+        kopf.event(body, type="Normal", reason="Retained", message=f"kept claims {', '.join(created)} (storage.retention: Retain)")
 
 
 @kopf.on.event(GROUP, VERSION, DOMAIN_TRAINING.plural)
 async def training_observed(body: kopf.Body, type: str | None, phases_by_training: PhaseIndex, **kwargs: Any) -> None:
     """Metrics of every training event, in kopf's loop (no worker thread for the many that change no
     phase); the phases that use a training whose phase moved are reconciled in a thread."""
-    key = (body["metadata"]["namespace"], body["metadata"]["name"])
+    key = _key(body)
     before = TRAININGS.get(key)
     if type == "DELETED":
         reconciler.forget(DOMAIN_TRAINING.plural, *key)
+        _HANDLED.pop(key, None)
+        RESYNC.drop(key)
         TRAININGS.forget(key)
         SERIES.forget(key, str((body.get("spec") or {}).get("domain", "")))
+        await asyncio.to_thread(_retained, dict(body))
     else:
         TRAININGS.track(body)
         SERIES.observe(body)
+        RESYNC.watch(key, (body.get("status") or {}).get("phase"), {"phases_by_training": phases_by_training, **kwargs})
     if (type == "DELETED" or TRAININGS.get(key) != before) and key in phases_by_training:
         # a phase transition may move the GGUFPhases that use this training
         await asyncio.to_thread(_phases_using, phases_by_training, key, _seen(kwargs))
@@ -164,20 +286,40 @@ def _owner(body: kopf.Body) -> dict[str, Any] | None:
     return {"metadata": {"namespace": body["metadata"]["namespace"], "name": name}} if name else None
 
 
-@kopf.on.event("batch", "v1", "jobs", labels=MANAGED)
-@kopf.on.event("", "v1", "pods", labels=MANAGED)
-def child_changed(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
+_CHILDREN: dict[tuple[str, str, str], Any] = {}  # (plural, namespace, name) -> what its last reconciled event showed
+
+
+def _child_key(body: kopf.Body, resource: kopf.Resource) -> tuple[str, str, str]:
+    return resource.plural, body["metadata"]["namespace"], body["metadata"]["name"]
+
+
+def _observe_child(body: kopf.Body, resource: kopf.Resource) -> Any:
+    return st.observe_job(body) if resource.plural == "jobs" else st.observe_pod(body)
+
+
+def _child_moved(body: kopf.Body, type: str | None, resource: kopf.Resource, **_: Any) -> bool:
+    """A trainer Job's or Pod's event that can change its training's status: not the first sight of one we
+    just created (nothing has happened to it yet), nor one that shows what the last reconcile already saw
+    (most of a pod's events change fields the status does not read). Evaluated in kopf's loop, so the
+    skipped events take no worker thread."""
+    if type == "DELETED":
+        return True
     if type == "ADDED" and not body.get("status"):
-        return  # we just created it (or the watch starts): nothing has happened to it yet
+        return False
+    return _CHILDREN.get(_child_key(body, resource)) != _observe_child(body, resource)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels=MANAGED, when=_child_moved)
+@kopf.on.event("", "v1", "pods", labels=MANAGED, when=_child_moved)
+def child_changed(body: kopf.Body, type: str | None, resource: kopf.Resource, **kwargs: Any) -> None:
+    key = _child_key(body, resource)
+    if type == "DELETED":
+        _CHILDREN.pop(key, None)
     owner = _owner(body)
     if owner is not None:
         _reconcile(owner, _seen(kwargs))
-
-
-@kopf.timer(GROUP, VERSION, DOMAIN_TRAINING.plural, interval=SETTINGS.resync_s, initial_delay=SETTINGS.resync_s, idle=None,
-            when=lambda status, **_: (status or {}).get("phase") not in TERMINAL)
-def training_resync(body: kopf.Body, **kwargs: Any) -> None:
-    _reconcile(dict(body), _seen(kwargs))
+    if type != "DELETED":  # after the reconcile succeeded: a failed one is tried again at the next event
+        _CHILDREN[key] = _observe_child(body, resource)
 
 
 @kopf.index(GROUP, VERSION, GGUF_PHASE.plural, id="phases_by_training")
@@ -303,21 +445,3 @@ def phase_deleted(body: kopf.Body, **kwargs: Any) -> None:
     kopf's finalizer on every GGUFPhase; it stays until this returns (a cleanup Job may take a while)."""
     reason, message = finalize_phase(dict(body), SETTINGS, _seen(kwargs))
     kopf.event(body, type="Normal", reason=reason, message=message)  # kopf.info obeys posting.level (WARNING): never posted
-
-
-@kopf.on.delete(GROUP, VERSION, DOMAIN_TRAINING.plural)
-def training_deleted(body: kopf.Body, spec: kopf.Spec, **_: Any) -> None:
-    """Stop the run; keep or delete the claims the operator created, as storage.retention says."""
-    ns, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    for job in k8s.list_jobs(ns, names.selector("DomainTraining", name)):
-        k8s.delete("Job", ns, job["metadata"]["name"])
-    storage = spec.get("storage") or {}
-    created = [names.checkpoint_claim(name)] if not (storage.get("checkpoints") or {}).get("claimName") else []
-    if storage.get("artifacts") is not None and not storage["artifacts"].get("claimName"):
-        created.append(names.child_name(name, "artifacts", 253))
-    if storage.get("retention", "Retain") == "Delete":
-        for claim in created:
-            k8s.delete("PersistentVolumeClaim", ns, claim)
-        kopf.event(body, type="Normal", reason="Deleted", message=f"deleted claims {', '.join(created) or '(none created)'}")
-    elif created:
-        kopf.event(body, type="Normal", reason="Retained", message=f"kept claims {', '.join(created)} (storage.retention: Retain)")

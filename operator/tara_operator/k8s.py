@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -33,6 +35,7 @@ __all__ = [
     "create_if_missing",
     "delete",
     "ensure",
+    "ensure_shared",
     "get",
     "get_custom",
     "list_pods",
@@ -183,6 +186,28 @@ def ensure(bodies: Iterable[dict[str, Any]]) -> list[str]:
     """Create each object that does not exist; returns the names created. One create per object,
     answered 409 when it exists: no read first, and an existing object is never written."""
     return [body["metadata"]["name"] for body in bodies if create_if_missing(body)]
+
+
+_shared_lock = threading.Lock()
+_shared_tried: dict[tuple[str, str, str], float] = {}  # (kind, namespace, name) -> when a create was last sent
+SHARED_RETRY_S = 10.0  # the watch shows a created object long before this
+
+
+def ensure_shared(bodies: Iterable[dict[str, Any]]) -> list[str]:
+    """``ensure`` for objects that many reconciles want at once (the trainer's ServiceAccount, Role and
+    RoleBinding: one set per namespace), which the caller found missing from its watches. One reconcile
+    sends the creates; the others, until the watch shows the objects, send none for ``SHARED_RETRY_S``
+    (each would be answered 409). Still missing after that (deleted by hand): created again."""
+    bodies = list(bodies)
+    if not bodies:
+        return []
+    with _shared_lock:
+        now = time.monotonic()
+        keys = [(b["kind"], b["metadata"]["namespace"], b["metadata"]["name"]) for b in bodies]
+        due = [(k, b) for k, b in zip(keys, bodies, strict=True) if now - _shared_tried.get(k, -SHARED_RETRY_S) >= SHARED_RETRY_S]
+        created = ensure(b for _, b in due)  # a refusal raises before anything is remembered: tried again next time
+        _shared_tried.update((k, now) for k, _ in due)
+        return created
 
 
 def _create_custom(group: str, version: str, plural: str, ns: str, body: dict[str, Any]) -> bool:

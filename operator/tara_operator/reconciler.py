@@ -39,8 +39,9 @@ __all__ = ["Announce", "forget", "reconcile_latest"]
 
 log = logging.getLogger(__name__)
 _locks: defaultdict[tuple[str, str, str], threading.Lock] = defaultdict(threading.Lock)
-# Computations of one reconcile when the resource keeps changing under it: kopf's own patches (the
-# finalizer, its annotations) race the first status writes; a child's event is not retried by kopf.
+# Computations of one reconcile when the resource keeps changing under it: the trainer's status
+# patches, kopf's own patches of a GGUFPhase (its finalizer, annotations) race our status writes; an
+# event handler's failure is not retried by kopf.
 _ATTEMPTS = 3
 _written: dict[tuple[str, str, str], dict[str, Any]] = {}  # bodies our status writes returned, newer than the index
 

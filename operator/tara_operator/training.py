@@ -32,7 +32,7 @@ from tara_operator.render.rbac import render_trainer_rbac
 from tara_operator.render.training import OUTPUT_DIR, render_training
 from tara_operator.settings import OperatorSettings
 
-__all__ = ["reconcile_training", "run_spec_hash"]
+__all__ = ["only_cost_dropped", "reconcile_training", "run_spec_hash"]
 
 log = logging.getLogger(__name__)
 TERMINAL = ("Succeeded", "Failed")
@@ -66,13 +66,24 @@ def _iso(t: datetime | None) -> str | None:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
 
 
-def reconcile_training(body: dict[str, Any], settings: OperatorSettings, seen: Observed | None = None) -> dict[str, Any]:
+def reconcile_training(body: dict[str, Any], settings: OperatorSettings, seen: Observed | None = None, *,
+                       running_cost: bool = True) -> dict[str, Any]:
     """Bring one DomainTraining closer to its spec; returns the status patch it applied. ``seen``: what
-    the watches show (nothing seen: every child is created or read)."""
+    the watches show (nothing seen: every child is created or read). ``running_cost``: also write a
+    status whose only change is the cost, which grows with every second a Job runs; the resync does,
+    the reconciles of its Jobs' and Pods' events leave it to the resync (else each of them writes)."""
     seen = seen if seen is not None else Observed()
     known = seen.training(body["metadata"]["namespace"], body["metadata"]["name"])
-    return reconcile_latest(DOMAIN_TRAINING.plural, body, lambda fresh, announce: _reconcile(fresh, settings, seen, announce),
-                            _refused, known)
+
+    def compute(fresh: dict[str, Any], announce: Announce) -> dict[str, Any]:
+        return only_cost_dropped(_reconcile(fresh, settings, seen, announce), running_cost)
+
+    return reconcile_latest(DOMAIN_TRAINING.plural, body, compute, _refused, known)
+
+
+def only_cost_dropped(patch: dict[str, Any], running_cost: bool) -> dict[str, Any]:
+    """The status patch to write: none when it would change the cost alone and ``running_cost`` is off."""
+    return {} if not running_cost and set(patch) == {"cost"} else patch
 
 
 def _refused(body: dict[str, Any], exc: k8s.Refused) -> dict[str, Any]:
@@ -114,8 +125,9 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     res = DomainTraining.model_validate(manifest)
     spec = res.spec
     # The trainer's ServiceAccount and Role, per namespace: created when the watches do not show
-    # them, so one deleted by hand comes back at the next reconcile, without an operator restart.
-    k8s.ensure(seen.missing(render_trainer_rbac(ns, settings)))
+    # them, so one deleted by hand comes back at a later reconcile, without an operator restart (the
+    # first of many reconciles at once creates them: k8s.ensure_shared).
+    k8s.ensure_shared(seen.missing(render_trainer_rbac(ns, settings)))
 
     run = run_spec_hash(spec)
     if old.get("specHash") == _legacy_run_spec_hash(body["spec"]):

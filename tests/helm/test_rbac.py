@@ -36,7 +36,8 @@ def _perms(group: str, resources: Iterable[str], verbs: Iterable[str]) -> set[Pe
 
 # What every namespace the operator serves needs, and why.
 REQUIRED_NAMESPACED: set[Permission] = (
-    # kopf: list+watch every resource it handles; patch finalizers and progress annotations.
+    # kopf: list+watch every resource it handles; patch finalizers and progress annotations (GGUFPhases), and
+    # remove the finalizer an older operator left on a DomainTraining.
     # reconciler.reconcile_latest: get_custom; handlers._phases_using: list_custom.
     _perms("tara.dev", ["domaintrainings", "ggufphases"], ["get", "list", "watch", "patch"])
     # reconciler: patch_custom_status; also what lets the operator grant the trainer Role.
@@ -47,7 +48,7 @@ REQUIRED_NAMESPACED: set[Permission] = (
     | _perms("", ["pods"], ["list", "watch"])
     # replace_config_map_data: create, get, patch; kopf.index(configmaps).
     | _perms("", ["configmaps"], ["create", "get", "patch", "list", "watch"])
-    # claims: create_if_missing; training_deleted deletes them with retention Delete; kopf.index(claims).
+    # claims: create_if_missing; handlers._retained deletes them with retention Delete; kopf.index(claims).
     | _perms("", ["persistentvolumeclaims"], ["create", "delete", "list", "watch"])
     # the phase's serving Service; the ranks' Service of a multi-node training: create_if_missing, kopf.index(services).
     | _perms("", ["services"], ["create", "list", "watch"])
@@ -200,7 +201,9 @@ def _called_perms(source: str) -> set[Permission]:
             targets = ["domaintrainings", "ggufphases"] if not plural.startswith('"') else [plural.strip('"')]
             perms.update(("tara.dev", p + suffix, verb) for p in targets)  # the plural is often a variable
     # kopf: every resource with a handler or an index is listed and watched; change handlers
-    # (create, update, resume, delete) also patch it (finalizers, progress annotations).
+    # (create, update, resume, delete) also patch it (finalizers, progress annotations), and so does
+    # kopf on our own kinds whatever their handlers: it removes a finalizer of ours that no handler
+    # needs (an older operator put it on DomainTrainings).
     import tara_operator.handlers  # noqa: F401 - registers the handlers in kopf's default registry
 
     registry = kopf.get_default_registry()
@@ -209,7 +212,7 @@ def _called_perms(source: str) -> set[Permission]:
         for handler in handlers.get_all_handlers():
             group, plural = handler.selector.group or "", handler.selector.any_name
             perms.update((group, plural, v) for v in ("list", "watch"))
-            if patches:
+            if patches or (group == "tara.dev" and handlers is registry._watching):
                 perms.add((group, plural, "patch"))
     if re.search(r"\bkopf\.(event|info|warn|exception)\(", source):
         perms.add(("", "events", "create"))

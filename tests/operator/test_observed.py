@@ -39,6 +39,7 @@ class _Api:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, fresh: dict[str, Any] | None = None, conflicts: int = 0) -> None:
         self.calls: list[str] = []
         self.fresh, self.conflicts = fresh, conflicts
+        monkeypatch.setattr(k8s, "_shared_tried", {})
         for fn in ("create_if_missing", "get", "get_custom", "patch_custom_status", "replace_config_map_data", "delete",
                    "list_jobs", "list_pods"):
             monkeypatch.setattr(k8s, fn, getattr(self, fn, self._unexpected(fn)))
@@ -201,3 +202,76 @@ def test_a_resource_that_keeps_changing_is_read_again_a_bounded_number_of_times(
         reconcile_training(body, SETTINGS, _seen(body, job=job, pods=pods))
     assert api.calls.count("get domaintrainings") == reconciler._ATTEMPTS - 1
     assert not [c for c in api.calls if c.startswith("event")]  # nothing written, nothing announced
+
+
+def test_a_running_cost_alone_is_written_by_the_resync_not_by_a_child_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost of a running Job grows every second: a child's event that changes nothing else leaves it to
+    the resync, which writes it."""
+    from datetime import UTC, datetime, timedelta
+
+    from tara_operator import training
+
+    body, job = _started()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    job = st.JobObservation(job.name, active=1, start_time=t0)
+    pods = (st.PodObservation("p", "Running", started_at=t0),)
+    api = _Api(monkeypatch)
+    monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(minutes=1))
+    first = reconcile_training(body, SETTINGS, _seen(body, job=job, pods=pods), running_cost=False)
+    assert first["phase"] == "Running" and first["cost"]["cpuHours"] > 0  # a transition carries the cost
+    running = {**body, "status": {**body["status"], **first}}
+    monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(minutes=2))
+    api.calls.clear()
+    ref = {"metadata": {"namespace": "ml", "name": "hc"}}
+    assert reconcile_training(ref, SETTINGS, _seen(running, job=job, pods=pods), running_cost=False) == {}
+    assert api.calls == []
+    assert set(reconcile_training(ref, SETTINGS, _seen(running, job=job, pods=pods))) == {"cost"}
+    assert api.calls == ["patch status@7"]
+
+
+def _pod(phase: str | None, name: str = "hc-1-abcde") -> kopf.Body:
+    status = {"phase": phase} if phase else {}
+    return kopf.Body({"metadata": {"namespace": "ml", "name": name}, **({"status": status} if status else {})})
+
+
+def test_only_child_events_that_show_something_new_reconcile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Job's or Pod's event reconciles its training only when what the status reads of it changed since
+    the last reconcile (or it is gone); the first sight of one just created, without status, does not."""
+    monkeypatch.setattr(handlers, "_CHILDREN", {})
+    pods = kopf.Resource("", "v1", "pods")
+    assert not handlers._child_moved(_pod(None), "ADDED", pods)
+    assert handlers._child_moved(_pod("Pending"), "MODIFIED", pods)
+    handlers._CHILDREN[handlers._child_key(_pod("Pending"), pods)] = handlers._observe_child(_pod("Pending"), pods)
+    assert not handlers._child_moved(_pod("Pending"), "MODIFIED", pods)  # e.g. only its conditions' times moved
+    assert handlers._child_moved(_pod("Running"), "MODIFIED", pods)
+    assert handlers._child_moved(_pod("Pending"), "DELETED", pods)
+
+
+def test_a_training_reconciles_on_each_new_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A training's event reconciles it when this process has not reconciled that uid and generation: first
+    sight (creation, operator start) and spec changes; status writes (same generation) do not."""
+    monkeypatch.setattr(handlers, "_HANDLED", {})
+    body = kopf.Body(_training())
+    assert handlers._unhandled(body, None) and handlers._unhandled(body, "ADDED")
+    handlers._HANDLED[("ml", "hc")] = ("u1", 1)
+    assert not handlers._unhandled(body, "MODIFIED")
+    assert handlers._unhandled(kopf.Body({**_training(), "metadata": {**_training()["metadata"], "generation": 2}}), "MODIFIED")
+    assert handlers._unhandled(kopf.Body({**_training(), "metadata": {**_training()["metadata"], "uid": "u2"}}), "MODIFIED")
+    assert not handlers._unhandled(body, "DELETED")
+
+
+def test_the_trainer_rbac_is_created_by_one_of_many_reconciles_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of new trainings in a namespace: the first reconcile creates its ServiceAccount, Role and
+    RoleBinding; the next ones, before the watch shows them, send no create (each would be answered 409);
+    still missing after SHARED_RETRY_S (deleted by hand): created again."""
+    api = _Api(monkeypatch)
+    clock = [100.0]
+    monkeypatch.setattr(k8s.time, "monotonic", lambda: clock[0])
+    for _ in range(3):
+        reconcile_training(_training(), SETTINGS, _seen(children=False))
+    assert [c for c in api.calls if c.startswith("create ") and c != "create Job"].count("create ServiceAccount") == 1
+    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    api.calls.clear()
+    clock[0] += k8s.SHARED_RETRY_S
+    reconcile_training(_training(), SETTINGS, _seen(children=False))
+    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]

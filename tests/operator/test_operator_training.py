@@ -187,17 +187,24 @@ def test_invalid_spec_is_refused_by_the_server_with_the_rule_message(operator: O
 
 
 @pytest.mark.parametrize("retention", ["Retain", "Delete"])
-def test_deletion_goes_through_the_finalizer_and_honours_retention(operator: Operator, cluster, retention: str) -> None:
+def test_deletion_cascades_without_a_finalizer_and_honours_retention(operator: Operator, cluster, retention: str) -> None:
+    """No finalizer and no kopf annotation on a training: the garbage collector deletes its Job, pods and
+    (with retention Delete) claims through their owner references; an Event says what went or stayed."""
     ns = f"delete-{retention.lower()}"
     _create(cluster, ns, _dt("hc", storage={"retention": retention}))
     _job_of(cluster, ns, "hc", 1)
-    wait_for("finalizer", lambda: "tara.dev/cleanup" in (cluster.training(ns, "hc")["metadata"].get("finalizers") or []))
+    wait_for("a status", lambda: cluster.status(ns, "hc").get("phase"))
+    meta = cluster.training(ns, "hc")["metadata"]
+    assert not meta.get("finalizers") and not any(k.startswith("tara.dev/") for k in meta.get("annotations") or {}), meta
     cluster.custom.delete_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings", "hc")
     wait_for("resource gone", lambda: not cluster.custom.list_namespaced_custom_object(GROUP, VERSION, ns, "domaintrainings")["items"])
     wait_for("Job and pods gone", lambda: not cluster.jobs(ns) and not cluster.core.list_namespaced_pod(ns).items)
     def claims():  # a claim in use by a pod is deleted only when the pod is gone (the protection finalizer)
         return [c.metadata.name for c in cluster.core.list_namespaced_persistent_volume_claim(ns).items]
     wait_for(f"claims {retention}", lambda: claims() == (["hc-checkpoints"] if retention == "Retain" else []) or None)
+    reason = "Retained" if retention == "Retain" else "Deleted"
+    wait_for(f"Event {reason}", lambda: [e for e in cluster.core.list_namespaced_event(ns).items
+                                         if e.involved_object.name == "hc" and e.reason == reason])
 
 
 def test_operator_restart_mid_flight_creates_no_duplicates(operator_kubeconfig, tmp_path, cluster) -> None:

@@ -167,7 +167,7 @@ class Walkthrough:
 
     def close(self, *namespaces: str) -> None:
         """Leave the run's cluster as it was: delete the DomainTrainings in ``namespaces`` (default:
-        ``default``) while the operator still serves their finalizer, then stop it."""
+        ``default``) while the operator still runs (it posts their Retained/Deleted Events), then stop it."""
         custom = self.cluster.custom
 
         def trainings(ns: str) -> list[str]:
