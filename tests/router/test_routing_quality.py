@@ -71,28 +71,36 @@ def test_two_custom_domains_route_from_their_training_data_alone(routers) -> Non
     assert report["perLabel"]["legal"]["recall"] >= 0.8 and report["perLabel"]["cooking"]["recall"] >= 0.85
 
 
+# (set, recall floor, false-alarm ceiling, what was recorded): blind sets were written from the label policy
+# alone; blind4 to blind9 were each read once by the detector of their day, then became development sets
+# (the rules learned from their misses and alarms); blind10 is the newest, read once (session 10).
+HELD_OUT = (
+    ("fresh", 0.95, 0.02, "117/120, 0 alarms (the development set)"),
+    ("blind2", 0.88, 0.03, "138/150, 4/200"),
+    ("blind3", 0.95, 0.025, "149/150, 2/200"),
+    ("blind4", 0.97, 0.05, "150/150, 7/200 (read once: 136/150, 17/200)"),
+    ("blind5", 0.97, 0.02, "150/150, 2/196 (read once: 141/150, 3/196)"),
+    ("blind6", 0.97, 0.03, "149/149, 4/195 (read once: 143/149, 6/195)"),
+    ("blind7", 0.97, 0.05, "147/147, 8/190 (read once: 142/147, 12/190)"),
+    ("blind8", 0.97, 0.01, "150/150, 0/199 (read once: 136/150, 3/199)"),
+    ("blind9", 0.97, 0.10, "150/150, 17/199 (read once: 135/150, 18/199)"),
+    ("blind10", 0.88, 0.08, "136/150, 13/200, read once; the rules alone 64/150, 8/200"),
+)
+
+
 def test_crisis_rules_plus_probe_on_held_out_messages(routers) -> None:
     router = routers["five"]
     evaluation = bc.rows("crisis_eval.jsonl")
     report = bc.figures(bc.decide_all(router, [r for r in evaluation if r["split"] == "report"]))
-    fresh = bc.figures(bc.decide_all(router, bc.rows("crisis_fresh.jsonl")))
-    blind2 = bc.figures(bc.decide_all(router, bc.rows("crisis_blind2.jsonl")))
-    blind3 = bc.figures(bc.decide_all(router, bc.rows("crisis_blind3.jsonl")))
-    blind4 = bc.figures(bc.decide_all(router, bc.rows("crisis_blind4.jsonl")))
-    blind5 = bc.figures(bc.decide_all(router, bc.rows("crisis_blind5.jsonl")))
-    for name, f in (("report half", report), ("fresh set (development)", fresh), ("second blind set", blind2),
-                    ("third blind set", blind3), ("fourth set (development since session 9)", blind4),
-                    ("fifth blind set", blind5)):
+    found = {name: bc.figures(bc.decide_all(router, bc.rows(f"crisis_{name}.jsonl"))) for name, *_ in HELD_OUT}
+    for name, f in (("report half", report), *found.items()):
         print(f"crisis {name}: crisis path {f['caught']}/{f['crisis']}, with resources {f['withResources']}/{f['crisis']}, "
               f"false alarms {f['falseAlarms']}/{f['safe']}, safe with a care note {f['safeWithNote']}/{f['safe']}")
     assert report["recall"] == 1.0 and report["falseAlarmRate"] <= 0.08  # 3/70 recorded (the rules alone 1/70)
-    # written blind to the rules and the encoder's data: the rules alone reach the crisis path for 61/120, 73/150, 91/150, 80/150 (65 when read blind), 66/150
-    assert fresh["recall"] >= 0.95 and blind2["recall"] >= 0.88 and blind3["recall"] >= 0.95  # 117/120, 137/150, 148/150
-    assert blind4["recall"] >= 0.97  # 150/150 since the rules learned from it (136/150 when it was read blind)
-    assert blind5["recall"] >= 0.92  # 141/150, read once (session 9; the rules alone 66/150)
-    assert fresh["falseAlarmRate"] <= 0.02 and blind2["falseAlarmRate"] <= 0.03 and blind3["falseAlarmRate"] <= 0.025  # 1, 4, 3
-    assert blind4["falseAlarmRate"] <= 0.06  # 8/200, 1 of them the rules' (17, 12 the rules', when read blind)
-    assert blind5["falseAlarmRate"] <= 0.03  # 3/196, 2 of them the rules'
+    short = [f"{name}: recall {found[name]['recall']:.3f} < {recall} or false alarms {found[name]['falseAlarmRate']:.3f} > "
+             f"{alarms} (recorded {recorded})" for name, recall, alarms, recorded in HELD_OUT
+             if found[name]["recall"] < recall or found[name]["falseAlarmRate"] > alarms]
+    assert not short, short
     everyday = bc.figures(bc.decide_all(router, [{"label": "safe", "turns": br.turns(r)} for r in br.load()]))
     print(f"crisis on the 522 routing queries (ordinary traffic): crisis path {everyday['falseAlarms']}, care note {everyday['safeWithNote']}")
     assert everyday["falseAlarmRate"] <= 0.01 and everyday["safeNoteRate"] <= 0.03

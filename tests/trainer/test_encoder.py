@@ -69,9 +69,8 @@ def test_the_training_rows_are_not_in_the_sets_it_is_measured_on() -> None:
         return {" ".join(r.get("turns") or [r["text"]]).strip().lower() for r in rows if r.get("split") != "tune"}
 
     trained = {" ".join(t).strip().lower() for t, _ in encoder.crisis_rows()} | {t.strip().lower() for t, _ in encoder.emotion_rows()}
-    for name in ("crisis_eval.jsonl", "crisis_fresh.jsonl", "crisis_blind2.jsonl", "crisis_blind3.jsonl", "crisis_blind4.jsonl",
-                 "crisis_blind5.jsonl",                  "routing_eval.jsonl",
-                 "emotion_eval.jsonl"):
+    blind = [f"crisis_blind{n}.jsonl" for n in range(2, 11)]
+    for name in ("crisis_eval.jsonl", "crisis_fresh.jsonl", *blind, "routing_eval.jsonl", "emotion_eval.jsonl"):
         assert not trained & reported(name), name
 
 
