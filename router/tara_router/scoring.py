@@ -11,7 +11,6 @@ model) answers. An explicit ``tara-<domain>`` model always wins. Pure functions.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
@@ -35,7 +34,6 @@ def tokenize(text: str) -> list[str]:
     return [t.removesuffix("'s") for t in _TOKEN.findall(text.lower()) if t not in _STOP]
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a request's words are mostly words seen before: a lookup, not seven endswith
 def _stem(token: str) -> str:
     for suffix in ("ing", "ers", "ies", "es", "ed", "er", "s"):
         if len(token) > len(suffix) + 3 and token.endswith(suffix):

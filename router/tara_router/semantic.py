@@ -115,16 +115,10 @@ class SemanticIndex:
         missing = [d for i, d in enumerate(self.domains) if not np.any(self.owner == i)]
         if missing:
             raise ValueError(f"domain(s) {missing} have no utterances")
-        # the rows grouped by owner (domains in order, background last; each group in index order), so
-        # that a query's similarities to one owner are a slice, not a gather: a third of score() before
-        group = np.where(self.owner < 0, len(self.domains), self.owner)
-        order = np.argsort(group, kind="stable")
-        grouped = self.vectors if np.array_equal(order, np.arange(len(order))) else np.ascontiguousarray(self.vectors[order])
-        bounds = np.searchsorted(group[order], np.arange(len(self.domains) + 2))
-        object.__setattr__(self, "_grouped", grouped)
-        object.__setattr__(self, "_groups", [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=False)])
-        background = grouped[self._groups[-1]]
-        reach = (self._topk_means(background @ grouped.T)[:, :-1].mean(axis=0) if len(background)
+        # rows of each owner (domains in order, background last), found once
+        object.__setattr__(self, "_groups", [np.flatnonzero(self.owner == i) for i in (*range(len(self.domains)), -1)])
+        background = self.vectors[self._groups[-1]]
+        reach = (self._topk_means(background @ self.vectors.T)[:, :-1].mean(axis=0) if len(background)
                  else np.zeros(len(self.domains)))
         object.__setattr__(self, "reach", reach.astype(np.float32))  # each domain's mean similarity to the background
         prior = np.zeros(len(self.emotion_classes), dtype=np.float32)
@@ -150,20 +144,19 @@ class SemanticIndex:
 
     def _topk_means(self, sims: np.ndarray) -> np.ndarray:
         """Mean of the k largest similarities per owner: the domains in order, then the background
-        (-1 where an owner has no rows). ``sims`` is one query's row or a (queries, rows) matrix, to
-        the rows in owner order (``_grouped``)."""
+        (-1 where an owner has no rows). ``sims`` is one query's row or a (queries, rows) matrix."""
         out = np.full((*sims.shape[:-1], len(self._groups)), -1.0, dtype=np.float32)
         for i, rows in enumerate(self._groups):
-            size = rows.stop - rows.start
-            if size:
-                k = min(self.k, size)
-                out[..., i] = np.mean(np.partition(sims[..., rows], size - k, axis=-1)[..., -k:], axis=-1)
+            if rows.size:
+                own = sims[..., rows]
+                k = min(self.k, rows.size)
+                out[..., i] = np.mean(np.partition(own, rows.size - k, axis=-1)[..., -k:], axis=-1)
         return out
 
     def score(self, query: np.ndarray) -> SemanticScores:
         """Scores for one unit query vector (see the module docstring)."""
         q = np.asarray(query, dtype=np.float32)
-        sims = self._grouped @ q
+        sims = self.vectors @ q
         means = self._topk_means(sims)
         dom, background = means[:-1], float(means[-1])
         adjusted = dom - self.bias_weight * self.reach
