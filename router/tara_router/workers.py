@@ -10,6 +10,7 @@ before anything starts a thread (llama.cpp, aiohttp's resolver), forwards SIGINT
 and waits. A worker that exits on its own (a config the router cannot use: 2; a crash) stops the
 others, and the supervisor exits with its status, so Kubernetes restarts the container rather than
 leaving it on fewer workers than asked. Asked to stop, the supervisor exits 0 when every worker did.
+A worker whose supervisor dies (even by SIGKILL) gets SIGTERM from the kernel.
 
 Metrics: prometheus_client's multiprocess mode, in a directory made for this start and removed at
 the end (``PROMETHEUS_MULTIPROC_DIR``, which prometheus_client reads when a worker imports it): each
@@ -19,6 +20,7 @@ sums them all, a worker that has exited included (counters never go back).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -32,6 +34,7 @@ from types import FrameType
 __all__ = ["exit_status", "serve_workers"]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def exit_status(wait_status: int) -> int:
@@ -62,11 +65,21 @@ def serve_workers(count: int, worker: Callable[[Path], int]) -> int:
             if pid == 0:  # the worker: signals as a plain process until aiohttp installs its own handlers
                 for signum in _SIGNALS:
                     signal.signal(signum, signal.SIG_DFL)
+                _end_with_parent()
                 os._exit(_run(worker, metrics_dir))
             pids.add(pid)
         return _supervise(pids, stopping)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _end_with_parent() -> None:
+    """SIGTERM this worker when the supervisor dies, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``): no
+    worker outlives it holding the port. Elsewhere nothing is done."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def _run(worker: Callable[[Path], int], metrics_dir: Path) -> int:

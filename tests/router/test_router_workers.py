@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,14 @@ def _router(tmp_path: Path, config: dict, port: int, workers: int = 2) -> subpro
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (an exited one not yet reaped, a zombie, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def _metric(text: str, line_start: str) -> float:
     return sum(float(m.group(1)) for m in re.finditer(rf"^{re.escape(line_start)}\S* (\S+)$", text, re.MULTILINE))
 
@@ -79,12 +88,11 @@ def test_workers_share_the_port_and_metrics_report_totals(tmp_path: Path, upstre
         _, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
-            proc.kill()
+            proc.kill()  # its workers get SIGTERM from the kernel (PR_SET_PDEATHSIG)
             proc.communicate()
     assert proc.returncode == 0, stderr.decode()[-2000:]
     assert b"Traceback" not in stderr and b"in 2 worker processes" in stderr
-    for pid in children:
-        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    assert not any(_alive(int(pid)) for pid in children)
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
@@ -118,3 +126,22 @@ def test_worker_metrics_refuse_a_registry_that_is_not_shared(tmp_path: Path) -> 
                                                       (signal.SIGKILL, 128 + signal.SIGKILL)])
 def test_exit_status(wait_status: int, expected: int) -> None:
     assert exit_status(wait_status) == expected
+
+
+@pytest.mark.slow
+def test_workers_end_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    from test_router_http import wait_http
+
+    port = free_port()
+    proc = _router(tmp_path, {"upstream": "http://127.0.0.1:9", "domains": [{"name": "healthcare"}]}, port)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+        children = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert len(children) == 2
+    finally:
+        proc.kill()
+        proc.communicate()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in children)
