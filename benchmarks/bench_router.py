@@ -1,16 +1,20 @@
 """Router benchmark: the latency the router adds, and its maximum requests/s, against calling the
 upstream directly and against LiteLLM's proxy in front of the same upstream, in the same run.
 
-    python benchmarks/bench_router.py [--build DIR] [--requests 400] [--concurrency 32] [--repeats 2]
-                                      [--output benchmarks/results/router.json]
+    python benchmarks/bench_router.py [--build DIR] [--requests 400] [--concurrency 32] [--repeats 3]
+                                      [--workers 2] [--output benchmarks/results/router.json]
 
 Two routers: keyword routing (``router``) and semantic routing with the build's index and
 embedding model (``semantic``; the decision cache is off, so every request is embedded: the worst
-case). Two upstreams: ``stub`` (an aiohttp server answering a fixed chat completion at once, which
+case); each also with ``--workers`` worker processes sharing its port (``TARA_ROUTER_WORKERS``;
+the semantic workers embed on ``2 // workers`` threads each, so they do not oversubscribe two cores).
+Two upstreams: ``stub`` (an aiohttp server answering a fixed chat completion at once, which
 isolates what each proxy adds) and ``llama`` (llama-server on the tiny GGUF build with its two
 LoRAs; ``--build`` reuses one, otherwise the script trains and builds it, about two minutes).
 Each side sends the same chat requests (max_tokens 1) at the given concurrency after a warm-up;
-added latency = the side's percentile minus the direct percentile. LiteLLM (``litellm[proxy]``,
+added latency = the side's percentile minus the direct percentile. Each side's CPU time per
+request (its processes' user + system time over the run, from ``/proc``) is recorded too: on a shared
+machine it moves less than latency does. LiteLLM (``litellm[proxy]``,
 pinned below) is installed once into its own virtual environment under ``~/.cache/tara`` so its
 dependencies never touch the project's. Sides rotate between repeats; medians are reported and
 every repeat recorded. Not a test: nothing here asserts a time.
@@ -108,20 +112,44 @@ def start_litellm(upstream: str, port: int, work: Path) -> subprocess.Popen:
     return proc
 
 
-def start_router(upstream: str, port: int, work: Path, build: Path | None = None) -> subprocess.Popen:
+def router_sides(workers: int, baseline: str | None) -> list[tuple[str, bool, int, Path]]:
+    """The router sides: (name, semantic routing, worker processes, source root)."""
+    sides = [("router", False, 1, ROOT), ("semantic", True, 1, ROOT)]
+    if workers > 1:
+        sides += [(f"router x{workers}", False, workers, ROOT), (f"semantic x{workers}", True, workers, ROOT)]
+    if baseline:
+        sides += [("router@baseline", False, 1, Path(baseline)), ("semantic@baseline", True, 1, Path(baseline))]
+    return sides
+
+
+def start_router(upstream: str, port: int, work: Path, build: Path | None = None, workers: int = 1,
+                 root: Path = ROOT) -> subprocess.Popen:
     """The router in front of ``upstream``: keyword routing, or with ``build`` the build's routing
-    index and embedding model (every request embedded: the decision cache is off)."""
+    index and embedding model (every request embedded: the decision cache is off), in ``workers``
+    processes."""
     config = work / f"router-{port}.json"
     body: dict[str, Any] = {"upstream": upstream, "domains": [{"name": "healthcare", "adapterId": 0}, {"name": "business", "adapterId": 1}]}
     if build is not None:
-        body["semantic"] = {"index": str(build / "router" / "index.npz"), "model": str(build / "router" / "embedder.gguf"), "threads": 2}
+        body["semantic"] = {"index": str(build / "router" / "index.npz"), "model": str(build / "router" / "embedder.gguf"),
+                            "threads": max(1, 2 // workers)}
     config.write_text(json.dumps(body))
     proc = subprocess.Popen([sys.executable, "-m", "tara_router.main", "--config", str(config), "--port", str(port),
-                             "--host", "127.0.0.1"], env={**os.environ, "TARA_ROUTER_CACHE_SIZE": "0",
-                                                          "PYTHONPATH": str(ROOT / "router") + os.pathsep + str(ROOT / "api")},
+                             "--host", "127.0.0.1"], env={**os.environ, "TARA_ROUTER_CACHE_SIZE": "0", "TARA_ROUTER_WORKERS": str(workers),
+                                                          "PYTHONPATH": str(root / "router") + os.pathsep + str(root / "api")},
                             stdout=subprocess.DEVNULL, stderr=(work / f"router-{port}.log").open("wb"))
     wait_http(f"http://127.0.0.1:{port}/healthz", 120)
+    time.sleep(1.0 if workers == 1 else 10.0)  # every worker listening (the semantic ones load their model)
     return proc
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` and its children so far (Linux ``/proc``)."""
+    pids = [pid, *(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    ticks = 0
+    for p in pids:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def load(url: str, total: int, concurrency: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +216,10 @@ def main() -> int:
     parser.add_argument("--build", help="a finished tiny build to serve (default: train and build one)")
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the extra router sides (1: none)")
+    parser.add_argument("--baseline", help="another checkout's source root (e.g. from git worktree add): its router is "
+                                           "measured too, as sides router@baseline and semantic@baseline")
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "router.json"))
     args = parser.parse_args()
     litellm_python()
@@ -208,26 +239,34 @@ def main() -> int:
             procs = []
             try:
                 wait_http(upstream + "/health", 120)
-                r_port, s_port, l_port = free_port(), free_port(), free_port()
-                procs.append(start_router(upstream, r_port, work))
-                procs.append(start_router(upstream, s_port, work, build_dir))
+                # side -> (url, process): the routers (keyword, semantic; one worker and --workers), LiteLLM
+                sides: dict[str, tuple[str, subprocess.Popen | None]] = {"direct": (upstream + "/v1/chat/completions", None)}
+                for name, semantic, workers, root in router_sides(args.workers, args.baseline):
+                    port_ = free_port()
+                    procs.append(start_router(upstream, port_, work, build_dir if semantic else None, workers, root))
+                    sides[name] = (f"http://127.0.0.1:{port_}/v1/chat/completions", procs[-1])
+                l_port = free_port()
                 procs.append(start_litellm(upstream, l_port, work))
-                urls = {"direct": upstream + "/v1/chat/completions", "router": f"http://127.0.0.1:{r_port}/v1/chat/completions",
-                        "semantic": f"http://127.0.0.1:{s_port}/v1/chat/completions",
-                        "litellm": f"http://127.0.0.1:{l_port}/v1/chat/completions"}
+                sides["litellm"] = (f"http://127.0.0.1:{l_port}/v1/chat/completions", procs[-1])
                 # llama-server's first requests with a LoRA are slow (seconds): warm it up before measuring
-                asyncio.run(load(urls["direct"], 2 * args.concurrency, args.concurrency, {**BODY, "lora": LORA}))
-                runs: dict[str, list[dict[str, Any]]] = {k: [] for k in urls}
-                order = list(urls)
+                asyncio.run(load(sides["direct"][0], 2 * args.concurrency, args.concurrency, {**BODY, "lora": LORA}))
+                runs: dict[str, list[dict[str, Any]]] = {k: [] for k in sides}
+                order = list(sides)
                 for r in range(args.repeats):
                     for side in order:
-                        body = BODY if side in ("router", "semantic") else {**BODY, "lora": LORA}
-                        runs[side].append(asyncio.run(load(urls[side], args.requests, args.concurrency, body)))
-                        print(f"  {upstream_kind} repeat {r + 1} {side:>8}: {runs[side][-1]}", flush=True)
+                        url, proc = sides[side]
+                        body = {**BODY, "lora": LORA} if side in ("direct", "litellm") else BODY  # the routers choose the LoRA
+                        cpu = cpu_seconds(proc.pid) if proc else 0.0
+                        run = asyncio.run(load(url, args.requests, args.concurrency, body))
+                        if proc:  # the warm-up's 20 requests included
+                            run["cpuUsPerRequest"] = round((cpu_seconds(proc.pid) - cpu) / (args.requests + 20) * 1e6)
+                        runs[side].append(run)
+                        print(f"  {upstream_kind} repeat {r + 1} {side:>12}: {run}", flush=True)
                     order = order[1:] + order[:1]
-                med = {side: {k: statistics.median(run[k] for run in v) for k in ("p50Ms", "p99Ms", "rps")} for side, v in runs.items()}
+                keys = ("p50Ms", "p99Ms", "rps", "cpuUsPerRequest")
+                med = {side: {k: statistics.median(run[k] for run in v) for k in keys if k in v[0]} for side, v in runs.items()}
                 added = {side: {"p50Ms": round(med[side]["p50Ms"] - med["direct"]["p50Ms"], 3),
-                                "p99Ms": round(med[side]["p99Ms"] - med["direct"]["p99Ms"], 3)} for side in ("router", "semantic", "litellm")}
+                                "p99Ms": round(med[side]["p99Ms"] - med["direct"]["p99Ms"], 3)} for side in sides if side != "direct"}
                 results[upstream_kind] = {"median": med, "added": added, "runs": runs}
             finally:
                 for p in [*procs, upstream_proc]:
@@ -239,12 +278,12 @@ def main() -> int:
     print(f"\nconcurrency {args.concurrency}, {args.requests} requests per side, median of {args.repeats}:")
     for kind, res in results.items():
         m, a = res["median"], res["added"]
-        print(f"  upstream {kind}: direct p50 {m['direct']['p50Ms']:.2f} ms / {m['direct']['rps']:.0f} req/s; "
-              f"router adds p50 {a['router']['p50Ms']:+.2f} ms, p99 {a['router']['p99Ms']:+.2f} ms ({m['router']['rps']:.0f} req/s); "
-              f"with semantic routing (every request embedded) p50 {a['semantic']['p50Ms']:+.2f} ms, "
-              f"p99 {a['semantic']['p99Ms']:+.2f} ms ({m['semantic']['rps']:.0f} req/s); "
-              f"LiteLLM adds p50 {a['litellm']['p50Ms']:+.2f} ms, p99 {a['litellm']['p99Ms']:+.2f} ms ({m['litellm']['rps']:.0f} req/s)")
+        print(f"  upstream {kind}: direct p50 {m['direct']['p50Ms']:.2f} ms / {m['direct']['rps']:.0f} req/s")
+        for side, added in a.items():
+            print(f"    {side:>14} adds p50 {added['p50Ms']:+8.2f} ms, p99 {added['p99Ms']:+8.2f} ms ({m[side]['rps']:5.0f} req/s, "
+                  f"{m[side]['cpuUsPerRequest']:.0f} µs CPU per request)")
     write_result(args.output, {"benchmark": "router", "concurrency": args.concurrency, "requests": args.requests,
+                               "repeats": args.repeats, "workers": args.workers, "baseline": args.baseline,
                                "results": results, "litellm": LITELLM})
     return 0
 

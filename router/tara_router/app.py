@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -147,7 +148,7 @@ class Handlers:
         return web.json_response({"status": "not ready", "reason": detail}, status=503)
 
     async def metrics(self, _request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(self.router.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=generate_latest(self.router.metrics.exposition), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def server_metrics(self, _request: web.Request) -> web.Response:
         """llama-server's own Prometheus metrics (tokens/s, requests processing). llama-server listens
@@ -171,9 +172,10 @@ class Handlers:
 ROUTER: web.AppKey[Router] = web.AppKey("router", Router)
 
 
-def build_app(config: RouterConfig, settings: RouterSettings, embed: Any = None) -> web.Application:
-    """The router's application; raises ConfigError when the config's semantic index cannot be used."""
-    router = Router(config, settings, embed)
+def build_app(config: RouterConfig, settings: RouterSettings, embed: Any = None, metrics_dir: Path | None = None) -> web.Application:
+    """The router's application; raises ConfigError when the config's semantic index cannot be used.
+    ``metrics_dir``: one worker of several, which share their metrics there (``tara_router.workers``)."""
+    router = Router(config, settings, embed, metrics_dir)
     handlers = Handlers(router)
     app = web.Application(client_max_size=settings.max_body_bytes + 1,
                           middlewares=[error_middleware(router.metrics.internal_errors.inc)])

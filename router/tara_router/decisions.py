@@ -38,14 +38,15 @@ CARE_NOTE = ("This message may hint that the person is struggling or at risk of 
 class Router:
     """Decisions and request shaping (no I/O), plus the upstream URL and the metrics."""
 
-    def __init__(self, config: RouterConfig, settings: RouterSettings, embed: Any = None) -> None:
-        """``embed`` (texts → unit vectors) replaces the configured embedding model (tests)."""
+    def __init__(self, config: RouterConfig, settings: RouterSettings, embed: Any = None, metrics_dir: Path | None = None) -> None:
+        """``embed`` (texts → unit vectors) replaces the configured embedding model (tests); ``metrics_dir``:
+        the metrics are shared there with other worker processes (``Metrics``)."""
         self.config, self.settings = config, settings
         self.weights = config.weights_tuple()
         self.cache: OrderedDict[str, tuple[Decision, EmotionReading]] = OrderedDict()
         # text -> the crisis probe on it alone: a conversation resends its earlier turns every request
         self.view_cache: OrderedDict[str, float] = OrderedDict()
-        self.metrics = Metrics()
+        self.metrics = Metrics(metrics_dir)
         self.upstream = (settings.upstream or config.upstream).rstrip("/")
         self.models: dict[str, str | None] = {d.model_name: d.name for d in config.domains}
         self.adapters = [d for d in config.domains if d.adapter_id is not None]

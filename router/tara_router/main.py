@@ -8,6 +8,9 @@ exits with status 2 and a message naming the file and field.
 SIGINT or SIGTERM while serving: aiohttp's ``run_app`` closes the listening socket, lets requests in
 flight finish and returns; exit 0, as a server that was asked to stop. While starting (loading the
 config and the routing index), either signal ends the process with one line and 128 + the signal.
+
+``TARA_ROUTER_WORKERS`` > 1: that many worker processes share the port (``workers``); the process
+started supervises them, with the same exit statuses.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tara_router.config import RouterConfig
+    from tara_router.settings import RouterSettings
 
 __all__ = ["main"]
 
@@ -47,9 +55,6 @@ def _main(argv: list[str] | None) -> int:
     # next to llama.cpp's on a 2-core pod made embedding a request 2-5x slower (measured). Set
     # before numpy is first imported.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from aiohttp import web
-
-    from tara_router.app import build_app
     from tara_router.config import ConfigError, load_config
     from tara_router.settings import RouterSettings
 
@@ -72,15 +77,39 @@ def _main(argv: list[str] | None) -> int:
     except ConfigError as exc:
         print(f"tara-router: {exc}", file=sys.stderr)
         return 2
+    if settings.workers > 1 and settings.port == 0:
+        print("tara-router: TARA_ROUTER_WORKERS > 1 needs a fixed port (with port 0 each worker would listen on its own)",
+              file=sys.stderr)
+        return 2
+    routing = "sentence embeddings" if config.semantic else "keywords and TF-IDF (no routing index in the config)"
+    workers = f" in {settings.workers} worker processes" if settings.workers > 1 else ""
+    listening = (f"tara-router: {len(config.domains)} domain(s) routed by {routing}, upstream {settings.upstream or config.upstream}, "
+                 f"listening on http://{settings.host}:{settings.port}{workers}")
+    if settings.workers == 1:
+        return _serve(config, settings, None, listening)
+    from tara_router.workers import serve_workers
+
+    print(listening, file=sys.stderr, flush=True)
+    return serve_workers(settings.workers, lambda metrics_dir: _serve(config, settings, metrics_dir))
+
+
+def _serve(config: RouterConfig, settings: RouterSettings, metrics_dir: Path | None, listening: str | None = None) -> int:
+    """Build the app, print ``listening`` and serve until SIGINT or SIGTERM (0); 2 when the config's
+    routing index cannot be used. ``metrics_dir``: a worker of several (they share the port and their
+    metrics there)."""
+    from aiohttp import web
+
+    from tara_router.app import build_app
+    from tara_router.config import ConfigError
+
     try:
-        app = build_app(config, settings)
+        app = build_app(config, settings, metrics_dir=metrics_dir)
     except ConfigError as exc:
         print(f"tara-router: {settings.config}: {exc}", file=sys.stderr)
         return 2
-    routing = "sentence embeddings" if config.semantic else "keywords and TF-IDF (no routing index in the config)"
-    print(f"tara-router: {len(config.domains)} domain(s) routed by {routing}, upstream {settings.upstream or config.upstream}, "
-          f"listening on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    if listening:
+        print(listening, file=sys.stderr, flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None, reuse_port=metrics_dir is not None)
     return 0
 
 

@@ -1,9 +1,16 @@
 """The router's Prometheus metrics: one registry per router (``Metrics``), holding every
-``tara_router_*`` metric the service exports on ``/metrics`` and the dashboards query."""
+``tara_router_*`` metric the service exports on ``/metrics`` and the dashboards query.
+
+With several worker processes (``tara_router.workers``) each writes its samples to memory-mapped files
+in a shared directory (prometheus_client's multiprocess mode, chosen when prometheus_client is
+imported with ``PROMETHEUS_MULTIPROC_DIR`` set), and ``exposition`` sums every worker's files."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, values
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from tara_router.emotion import EmotionReading
 from tara_router.scoring import Decision
@@ -12,8 +19,18 @@ __all__ = ["Metrics"]
 
 
 class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
+        """``multiprocess_dir``: this process is one worker of several sharing their metrics there;
+        RuntimeError when prometheus_client was not imported in multiprocess mode (it would count in
+        memory and ``/metrics`` would show none of it)."""
+        self.registry = CollectorRegistry()  # this process's own samples
+        self.exposition = self.registry  # what /metrics reports
+        if multiprocess_dir is not None:
+            if values.ValueClass is values.MutexValue:
+                raise RuntimeError("worker metrics need PROMETHEUS_MULTIPROC_DIR set before prometheus_client is imported "
+                                   "(tara_router.workers sets it)")
+            self.exposition = CollectorRegistry()
+            MultiProcessCollector(self.exposition, path=str(multiprocess_dir))
         r = self.registry
         self.requests = Counter("tara_router_requests_total", "Requests by endpoint, domain and status.",
                                 ["endpoint", "domain", "status"], registry=r)
@@ -35,7 +52,10 @@ class Metrics:
         self.care = Counter("tara_router_care_total", "Requests answered with a care note (a possible risk signal).", registry=r)
         self.cache = Counter("tara_router_cache_total", "Routing cache lookups by result.", ["result"], registry=r)
         self.semantic = Gauge("tara_router_semantic_routing", "1 when tara-auto routes by sentence embeddings, 0 by keywords.",
-                              registry=r)
+                              registry=r, multiprocess_mode="max")  # every worker serves the same config
+        self.workers = Gauge("tara_router_workers", "Worker processes serving the port (TARA_ROUTER_WORKERS).", registry=r,
+                             multiprocess_mode="livesum")
+        self.workers.set(1)
         self.upstream_errors = Counter("tara_router_upstream_errors_total", "Upstream failures by kind.", ["kind"], registry=r)
         self.internal_errors = Counter("tara_router_internal_errors_total",
                                        "Requests answered with a JSON 500 because a handler raised unexpectedly (a router bug).",

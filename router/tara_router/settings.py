@@ -15,7 +15,7 @@ _FIELDS = {
     "upstream": "TARA_ROUTER_UPSTREAM", "timeout_s": "TARA_ROUTER_TIMEOUT", "connect_retries": "TARA_ROUTER_RETRIES",
     "max_body_bytes": "TARA_ROUTER_MAX_BODY", "max_tokens": "TARA_ROUTER_MAX_TOKENS",
     "cache_size": "TARA_ROUTER_CACHE_SIZE", "log_prompts": "TARA_ROUTER_LOG_PROMPTS",
-    "crisis_resources": "TARA_ROUTER_CRISIS_RESOURCES",
+    "crisis_resources": "TARA_ROUTER_CRISIS_RESOURCES", "workers": "TARA_ROUTER_WORKERS",
 }
 
 
@@ -27,6 +27,11 @@ class RouterSettings(BaseModel):
     config: Path = Field(default=Path("/etc/tara/router/router.json"), description="Routing config [TARA_ROUTER_CONFIG].")
     host: str = Field(default="0.0.0.0", description="Listen address [TARA_ROUTER_HOST].")
     port: int = Field(default=8080, ge=0, le=65535, description="Listen port [TARA_ROUTER_PORT].")
+    workers: int = Field(default=1, ge=1, le=64,
+                         description="Server processes sharing the listen port (SO_REUSEPORT; the kernel spreads connections "
+                                     "over them). Each loads its own embedding model and decision cache; /metrics reports the "
+                                     "totals of all. More than one helps only where the pod has a core to spare for each "
+                                     "(the sidecar requests 500m CPU) [TARA_ROUTER_WORKERS].")
     upstream: str | None = Field(default=None, description="llama-server URL, overrides the config's [TARA_ROUTER_UPSTREAM].")
     timeout_s: float = Field(default=300.0, gt=0, description="Upstream request timeout [TARA_ROUTER_TIMEOUT].")
     connect_retries: int = Field(default=2, ge=0, le=10, description="Retries on upstream connect errors [TARA_ROUTER_RETRIES].")
