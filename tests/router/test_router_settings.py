@@ -31,7 +31,8 @@ def test_every_setting_the_readme_names_is_read_from_its_variable() -> None:
     values = {"TARA_ROUTER_CONFIG": "/x/router.json", "TARA_ROUTER_HOST": "127.0.0.2", "TARA_ROUTER_PORT": "9999",
               "TARA_ROUTER_UPSTREAM": "http://u:1", "TARA_ROUTER_TIMEOUT": "7.5", "TARA_ROUTER_RETRIES": "5",
               "TARA_ROUTER_MAX_BODY": "4096", "TARA_ROUTER_MAX_TOKENS": "64", "TARA_ROUTER_CACHE_SIZE": "3",
-              "TARA_ROUTER_LOG_PROMPTS": "true", "TARA_ROUTER_CRISIS_RESOURCES": "call 112"}
+              "TARA_ROUTER_LOG_PROMPTS": "true", "TARA_ROUTER_CRISIS_RESOURCES": "call 112",
+              "TARA_ROUTER_WORKERS": "3"}
     assert named <= set(values), f"the README names settings this test does not know: {sorted(named - set(values))}"
     read = RouterSettings.from_env(values)
     default = RouterSettings()
