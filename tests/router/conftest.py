@@ -1,7 +1,8 @@
 """Router test support: a fake llama-server (``FakeUpstream``) and the real router app in front of it,
 both on real loopback ports, served by one background event loop (``live``), so tests can speak raw
 HTTP to the router (split writes, ``Expect: 100-continue``, chunked bodies). A test module sets
-``ROUTER_SETTINGS`` to change the router's settings. Also prints the fuzz counts in the terminal
+``ROUTER_SETTINGS`` to change the router's settings. ``stub_chat`` is one chat request through the router
+app in front of a stub upstream, in the test's own event loop (aiohttp's test server). Also prints the fuzz counts in the terminal
 summary (``pytest_terminal_summary``), so CI output shows them without ``-s``."""
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from tara_router.app import build_app
 from tara_router.config import RouterConfig
@@ -149,6 +151,37 @@ class LiveRouter:
         assert self.app is not None
         value = self.app[ROUTER].metrics.registry.get_sample_value(name)
         return 0.0 if value is None else value
+
+
+STUB_ANSWER = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "tara",
+               "choices": [{"index": 0, "message": {"role": "assistant", "content": "I'm here."}, "finish_reason": "stop"}]}
+StubChat = Callable[..., Awaitable[tuple[int, dict[str, str], list[dict[str, Any]], str]]]
+
+
+async def chat_through_stub(messages: list[dict[str, Any]], settings: RouterSettings | None = None,
+                            model: str = "tara-business") -> tuple[int, dict[str, str], list[dict[str, Any]], str]:
+    """One chat request through the router (domains healthcare and business) in front of a stub upstream:
+    the status, the response headers, the bodies the upstream received, and ``/metrics`` after it."""
+    received: list[dict[str, Any]] = []
+
+    async def chat(request: web.Request) -> web.Response:
+        received.append(await request.json())
+        return web.json_response(STUB_ANSWER)
+
+    upstream = web.Application()
+    upstream.router.add_post("/v1/chat/completions", chat)
+    async with TestServer(upstream) as stub:
+        config = RouterConfig.model_validate({"upstream": str(stub.make_url("/")), "domains": [
+            {"name": "healthcare", "adapterId": 0}, {"name": "business", "adapterId": 1}]})
+        async with TestClient(TestServer(build_app(config, settings or RouterSettings()))) as client:
+            r = await client.post("/v1/chat/completions", json={"model": model, "messages": messages})
+            metrics = await (await client.get("/metrics")).text()
+            return r.status, dict(r.headers), received, metrics
+
+
+@pytest.fixture
+def stub_chat() -> StubChat:
+    return chat_through_stub
 
 
 @pytest.fixture(scope="module")

@@ -163,9 +163,10 @@ def test_concepts_from_the_fourth_set(turns: list[str], crisis_: bool) -> None:
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 
-@pytest.mark.parametrize(
-    ("turns", "crisis_"),
-    [  # concepts from the fifth blind set's misses and alarms (read after it was measured; a development set now)
+# Concepts from the fifth to the ninth blind sets' misses and alarms, each set read once, then a development
+# set (session 10): sentences written anew for each concept, positive and look-alike.
+LEARNED: dict[str, list[tuple[list[str], bool]]] = {
+    "fifth": [
         (["I wrote a letter to each of my sisters so they know none of this was their fault"], True),
         (["if someone finds this, tell my mom i'm sorry"], True),
         (["how do I write a note so my parents know it's not their fault"], True),
@@ -195,14 +196,7 @@ def test_concepts_from_the_fourth_set(turns: list[str], crisis_: bool) -> None:
         (["I don't really care what happens at the meeting"], False),
         (["which methods have the highest success rate for quitting smoking?"], False),
     ],
-)
-def test_concepts_from_the_fifth_set(turns: list[str], crisis_: bool) -> None:
-    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
-
-
-@pytest.mark.parametrize(
-    ("turns", "crisis_"),
-    [  # concepts from the sixth blind set's misses and alarms (read once, then a development set)
+    "sixth": [
         (["every time I fly I hope the plane goes down"], True),
         (["praying this flu finishes me off tbh"], True),
         (["the scan said the lump was benign and honestly I felt let down"], True),
@@ -223,14 +217,7 @@ def test_concepts_from_the_fifth_set(turns: list[str], crisis_: bool) -> None:
         (["I was relieved the tumor was benign"], False),
         (["I'm sad the results were negative, we wanted a baby so much"], False),
     ],
-)
-def test_concepts_from_the_sixth_set(turns: list[str], crisis_: bool) -> None:
-    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
-
-
-@pytest.mark.parametrize(
-    ("turns", "crisis_"),
-    [  # concepts from the seventh blind set's misses and alarms (read once, then a development set)
+    "seventh": [
         (["every night I ask God to just take me"], True),
         (["I pray the lord takes me soon"], True),
         (["recorded a goodbye video, it goes up after"], True),
@@ -248,14 +235,7 @@ def test_concepts_from_the_sixth_set(turns: list[str], crisis_: bool) -> None:
         (["recorded a farewell video for my host family before leaving Japan"], False),
         (["how much would it take to upgrade the whole fleet?"], False),
     ],
-)
-def test_concepts_from_the_seventh_set(turns: list[str], crisis_: bool) -> None:
-    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
-
-
-@pytest.mark.parametrize(
-    ("turns", "crisis_"),
-    [  # concepts from the eighth blind set's misses and alarms (read once, then a development set)
+    "eighth": [
         (["it'd be simpler for everyone if I wasn't in the picture"], True),
         (["oiled dad's old rifle and picked a date"], True),
         (["not planning on coming home from the coast.", "there are letters for my kids in the drawer"], True),
@@ -281,14 +261,7 @@ def test_concepts_from_the_seventh_set(turns: list[str], crisis_: bool) -> None:
         (["how much paint would do it for the whole room?"], False),
         (["my last day on earth... as a twenty-something! plan me a party"], False),
     ],
-)
-def test_concepts_from_the_eighth_set(turns: list[str], crisis_: bool) -> None:
-    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
-
-
-@pytest.mark.parametrize(
-    ("turns", "crisis_"),
-    [  # concepts from the ninth blind set's misses and alarms (read once, then a development set)
+    "ninth": [
         (["the office would run smoother with me out of the way"], True),
         (["I honestly can't think of one reason to keep going"], True),
         (["it is decided. I feel so calm now"], True),
@@ -313,8 +286,12 @@ def test_concepts_from_the_eighth_set(turns: list[str], crisis_: bool) -> None:
         (["switch the lights off for good when you leave the office"], False),
         (["our cat jumped off the second-floor balcony after a pigeon"], False),
     ],
-)
-def test_concepts_from_the_ninth_set(turns: list[str], crisis_: bool) -> None:
+}
+
+
+@pytest.mark.parametrize(("turns", "crisis_"), [pytest.param(turns, crisis_, id=f"{name}-{i}") for name, rows in LEARNED.items()
+                                                 for i, (turns, crisis_) in enumerate(rows)])
+def test_concepts_from_the_fifth_to_ninth_sets(turns: list[str], crisis_: bool) -> None:
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 

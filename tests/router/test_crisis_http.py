@@ -10,34 +10,11 @@ import logging
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 
-from tara_router.app import build_app
-from tara_router.config import RouterConfig
 from tara_router.settings import RouterSettings
 
-ANSWER = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "tara",
-          "choices": [{"index": 0, "message": {"role": "assistant", "content": "I'm here."}, "finish_reason": "stop"}]}
+LOGGING = RouterSettings(log_prompts=True)  # prompt logging on: only crisis text is withheld
 CRISIS_TURN = "honestly sometimes i think evryone would be better off without me"
-
-
-async def _chat(messages: list[dict[str, Any]], model: str = "tara-business") -> tuple[int, dict[str, str], list[dict[str, Any]], str]:
-    received: list[dict[str, Any]] = []
-
-    async def chat(request: web.Request) -> web.Response:
-        received.append(await request.json())
-        return web.json_response(ANSWER)
-
-    upstream = web.Application()
-    upstream.router.add_post("/v1/chat/completions", chat)
-    async with TestServer(upstream) as stub:
-        config = RouterConfig.model_validate({"upstream": str(stub.make_url("/")), "domains": [
-            {"name": "healthcare", "adapterId": 0}, {"name": "business", "adapterId": 1}]})
-        async with TestClient(TestServer(build_app(config, RouterSettings(log_prompts=True)))) as client:
-            r = await client.post("/v1/chat/completions", json={"model": model, "messages": messages})
-            metrics = await (await client.get("/metrics")).text()
-            return r.status, dict(r.headers), received, metrics
 
 
 @pytest.mark.parametrize(
@@ -53,9 +30,9 @@ async def _chat(messages: list[dict[str, Any]], model: str = "tara-business") ->
     ],
     ids=["earlier-turn", "last-turn-as-content-parts"],
 )
-def test_a_crisis_turn_anywhere_takes_the_crisis_path(messages: list[dict[str, Any]], caplog) -> None:
+def test_a_crisis_turn_anywhere_takes_the_crisis_path(messages: list[dict[str, Any]], caplog, stub_chat) -> None:
     caplog.set_level(logging.DEBUG, logger="tara_router")
-    status, headers, received, metrics = asyncio.run(_chat(messages))
+    status, headers, received, metrics = asyncio.run(stub_chat(messages, LOGGING))
     assert status == 200
     assert headers["x-tara-crisis"] == "true" and headers["x-tara-route"] == "crisis"
     assert headers["x-tara-domain"] == "healthcare"  # the asked-for business adapter is overridden
@@ -69,11 +46,11 @@ def test_a_crisis_turn_anywhere_takes_the_crisis_path(messages: list[dict[str, A
     assert "crisis path taken" in caplog.text and "better off" not in caplog.text
 
 
-def test_an_ordinary_conversation_stays_on_its_domain(caplog) -> None:
+def test_an_ordinary_conversation_stays_on_its_domain(caplog, stub_chat) -> None:
     caplog.set_level(logging.INFO, logger="tara_router")
-    status, headers, received, metrics = asyncio.run(_chat([
+    status, headers, received, metrics = asyncio.run(stub_chat([
         {"role": "user", "content": "This pricing bug is killing me"},
-        {"role": "user", "content": "How do I price my SaaS product for small businesses?"}]))
+        {"role": "user", "content": "How do I price my SaaS product for small businesses?"}], LOGGING))
     assert status == 200 and "x-tara-crisis" not in headers
     assert headers["x-tara-domain"] == "business" and headers["x-tara-route"] == "explicit"
     assert received[0]["lora"] == [{"id": 0, "scale": 0.0}, {"id": 1, "scale": 1.0}]
@@ -81,9 +58,10 @@ def test_an_ordinary_conversation_stays_on_its_domain(caplog) -> None:
     assert "How do I price" in caplog.text  # prompt logging is on: only crisis text is withheld
 
 
-def test_tara_base_answers_with_every_adapter_off_but_still_takes_the_crisis_path() -> None:
-    status, headers, received, _metrics = asyncio.run(_chat([{"role": "user", "content": "How do I price my SaaS product?"}], "tara-base"))
+def test_tara_base_answers_with_every_adapter_off_but_still_takes_the_crisis_path(stub_chat) -> None:
+    status, headers, received, _metrics = asyncio.run(stub_chat([{"role": "user", "content": "How do I price my SaaS product?"}], LOGGING,
+                                                                        "tara-base"))
     assert status == 200 and headers["x-tara-domain"] == "base" and headers["x-tara-route"] == "explicit"
     assert received[0]["lora"] == [{"id": 0, "scale": 0.0}, {"id": 1, "scale": 0.0}]
-    _status, headers, received, _metrics = asyncio.run(_chat([{"role": "user", "content": CRISIS_TURN}], "tara-base"))
+    _status, headers, received, _metrics = asyncio.run(stub_chat([{"role": "user", "content": CRISIS_TURN}], LOGGING, "tara-base"))
     assert headers["x-tara-route"] == "crisis" and received[0]["lora"] == [{"id": 0, "scale": 1.0}, {"id": 1, "scale": 0.0}]
