@@ -57,7 +57,8 @@ EMBEDDER_TYPE = "q8_0"
 EMOTION_CLASSES = ("neutral", "joy", "trust", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
 BUILTIN_DOMAINS = ("healthcare", "business", "education", "creative", "leadership")
 DATA = Path(__file__).resolve().parents[1] / "data" / "routing"
-CRISIS_FILES = ("crisis.jsonl", "crisis_dev.jsonl", "crisis_more.jsonl", "crisis_more2.jsonl", "crisis_more3.jsonl")
+CRISIS_FILES = ("crisis.jsonl", "crisis_dev.jsonl", "crisis_more.jsonl", "crisis_more2.jsonl", "crisis_more3.jsonl",
+                "crisis_more4.jsonl")
 EMOTION_FILES = ("emotion.jsonl", "emotion_tune.jsonl", "emotion_more.jsonl")
 # The training recipe; any change makes a new cache key. ``scale`` multiplies the unit embedding
 # before the heads (the index stores the heads with it folded in).
