@@ -72,19 +72,21 @@ def test_two_custom_domains_route_from_their_training_data_alone(routers) -> Non
 
 
 # (set, recall floor, false-alarm ceiling, what was recorded): blind sets were written from the label policy
-# alone; blind4 to blind9 were each read once by the detector of their day, then became development sets
-# (the rules learned from their misses and alarms); blind10 is the newest, read once (session 10).
+# alone; blind4 to blind10 were each read once by the detector of their day, blind4 to blind9 then became
+# development sets (the rules learned from their misses and alarms) and, in session 11, training data of the
+# fourth encoder; blind11 is the newest, read once (session 11).
 HELD_OUT = (
-    ("fresh", 0.95, 0.02, "117/120, 0 alarms (the development set)"),
-    ("blind2", 0.88, 0.03, "138/150, 4/200"),
-    ("blind3", 0.95, 0.025, "149/150, 2/200"),
-    ("blind4", 0.97, 0.05, "150/150, 7/200 (read once: 136/150, 17/200)"),
-    ("blind5", 0.97, 0.02, "150/150, 2/196 (read once: 141/150, 3/196)"),
-    ("blind6", 0.97, 0.03, "149/149, 4/195 (read once: 143/149, 6/195)"),
-    ("blind7", 0.97, 0.05, "147/147, 8/190 (read once: 142/147, 12/190)"),
-    ("blind8", 0.97, 0.01, "150/150, 0/199 (read once: 136/150, 3/199)"),
-    ("blind9", 0.97, 0.10, "150/150, 17/199 (read once: 135/150, 18/199)"),
-    ("blind10", 0.88, 0.08, "136/150, 13/200, read once; the rules alone 64/150, 8/200"),
+    ("fresh", 0.95, 0.02, "117/120, 1 alarm (the development set)"),
+    ("blind2", 0.90, 0.03, "141/150, 3/200"),
+    ("blind3", 0.95, 0.025, "149/150, 3/200"),
+    ("blind4", 0.97, 0.03, "149/150, 1/200 (read once: 136/150, 17/200; training data since session 11)"),
+    ("blind5", 0.97, 0.02, "150/150, 1/196 (read once: 141/150, 3/196)"),
+    ("blind6", 0.97, 0.03, "149/149, 3/195 (read once: 143/149, 6/195)"),
+    ("blind7", 0.97, 0.05, "147/147, 5/190 (read once: 142/147, 12/190)"),
+    ("blind8", 0.97, 0.02, "150/150, 1/199 (read once: 136/150, 3/199)"),
+    ("blind9", 0.97, 0.09, "150/150, 13/199 (read once: 135/150, 18/199)"),
+    ("blind10", 0.93, 0.08, "144/150, 11/200 (read once in session 10: 136/150, 13/200); the rules alone 64/150, 8/200"),
+    ("blind11", 0.93, 0.09, "142/148, 13/198, read once; the rules alone 81/148, 7/198"),
 )
 
 
@@ -96,7 +98,7 @@ def test_crisis_rules_plus_probe_on_held_out_messages(routers) -> None:
     for name, f in (("report half", report), *found.items()):
         print(f"crisis {name}: crisis path {f['caught']}/{f['crisis']}, with resources {f['withResources']}/{f['crisis']}, "
               f"false alarms {f['falseAlarms']}/{f['safe']}, safe with a care note {f['safeWithNote']}/{f['safe']}")
-    assert report["recall"] == 1.0 and report["falseAlarmRate"] <= 0.08  # 3/70 recorded (the rules alone 1/70)
+    assert report["recall"] == 1.0 and report["falseAlarmRate"] <= 0.08  # 5/70 recorded (the rules alone 1/70)
     short = [f"{name}: recall {found[name]['recall']:.3f} < {recall} or false alarms {found[name]['falseAlarmRate']:.3f} > "
              f"{alarms} (recorded {recorded})" for name, recall, alarms, recorded in HELD_OUT
              if found[name]["recall"] < recall or found[name]["falseAlarmRate"] > alarms]
@@ -169,6 +171,6 @@ def test_emotion_on_the_reporting_half(routers) -> None:
     for name, f in figures.items():
         print(f"emotion report half, {name}: emotional read right {f['emotionalRecall']:.3f}, neutral kept {f['neutralKept']:.3f}")
     shipped, lexicon = figures["shipped"], figures["lexicon"]
-    # 0.863 and 0.933 recorded with the neutral prior chosen on emotion_dev (0.881 and 0.867 without); goals 0.80, 0.90
+    # 0.875 and 0.967 recorded (fourth encoder, neutral prior 2.8 chosen on emotion_dev); goals 0.80, 0.90
     assert shipped["emotionalRecall"] >= 0.84 and shipped["neutralKept"] >= 0.90
     assert shipped["emotionalRecall"] >= lexicon["emotionalRecall"] + 0.2
