@@ -202,7 +202,7 @@ def train(out: Path, threads: int, progress: Callable[[str], None]) -> None:
 
     start = time.monotonic()
     progress(f"routing encoder: fine-tuning {EMBEDDER_NAME} {version} on {len(crisis)} crisis, {len(emotion)} emotion and "
-             f"{len(ordinary)} ordinary rows, {threads} threads (once per machine; about 13 minutes on two quiet cores)")
+             f"{len(ordinary)} ordinary rows, {threads} threads (once per machine; about 23 minutes on two quiet cores)")
     model.eval()
     with torch.no_grad():
         target = torch.cat([embed(keep[i:i + 64]) for i in range(0, len(keep), 64)])
