@@ -74,7 +74,7 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"practice|the game|the match|a fall|an accident|the kitchen)|doing|playing|shaving|chopping|cooking|slicing|"
     r"lifting|running|climbing|falling|jumping|peeling|carving (?:the|a)|opening|trying to|(?<!not )(?<!never )by accident|(?<!not )accidentally|"
     r"(?:the )?knife slipped|with (?:a|the|my) (?:hot|iron|pan|"
-    r"kettle|oven|stove))",
+    r"kettle|oven|stove|chainsaw|saw|table saw|circular saw|axe|lawnmower|mower|strimmer|hedge trimmer|grinder|chisel))",
     # sport drills ("run suicides"), titles, and the word in literature, teaching and research
     r"\bsuicides " + gap(4) + r"(?:drill|drills|sprint|sprints|conditioning|baseline|baselines)\b",
     r"\b(?:run|runs|running|ran|doing) suicides\b|\bsuicides (?:every|at|in|after|before) (?:\S+ )?(?:practice|training|"
@@ -111,6 +111,18 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"diving board|platform|high dive) into (?:a |the )?(?:lake|sea|water|river|pool|ocean|quarry|lagoon|waves)\b",
     r"\bburden " + gap(2) + r"(?:asking|to ask|by asking|when i ask) " + gap(3) + r"(?:coworkers|co workers|colleagues|"
     r"boss|manager|team|teammates|classmates|teacher|teachers|professor|tutor|neighbours|neighbors|landlord)\b",
+    # a complaint about a named nuisance ("can't go on like this with the landlord"), across a short turn too
+    r"\bcan not (?:go on|keep going|carry on|live) like this " + gap(2) + r"(?:with )?(?:the|my|our|this|these|that) "
+    r"(?:\S+ ){0,2}(?:landlord|landlady|neighbours?|neighbors?|noise|mould|mold|damp|leak|heating|boiler|commute|traffic|"
+    r"printer|wifi|internet|laptop|dog|dogs|barking|roommates?|flatmates?|builders?|contractors?|council|construction|"
+    r"renovation|roadworks)\b",
+    # a help line for an accidental exposure ("the poison line"): the exposure's own words are still read
+    r"\bpoison (?:control|line|centre|center|help ?line|hotline|information|info)\b",
+    r"\bgiv\w* away (?:all )?(?:of )?(?:my|our) (?:\S+ )?(?:things|stuff|belongings|possessions|clothes|books|furniture|"
+    r"everything) " + gap(8) + r"(?:minimalis\w*|declutter\w*|downsiz\w*|konmari|kondo|moving abroad|move abroad|"
+    r"emigrat\w*|yard sale|garage sale|charity shop)\b",
+    r"\b(?:picked|set|chosen|chose) (?:a|the) date " + gap(3) + r"(?:for )?(?:the|our|my|a|his|her) (?:\S+ )?(?:proposal|"
+    r"wedding|party|launch|move|trip|surgery|operation|exam|interview|reunion|shower|housewarming|opening)\b",
 )
 SIGNS: dict[str, tuple[str, ...]] = {
     "ideation": squeezed(
@@ -367,6 +379,13 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\bcan not see (?:myself|me) " + gap(2) + r"(?:here|alive|around|being here|being alive) " + gap(2) +
         r"(?:next|in|by)\b",
         r"\bwaiting for (?:my|the|this) body to (?:catch up|follow|give up|stop|get the message)\b",
+        r"\bwhy (?:even |bother to )?(?:live|keep living|go on|keep going|carry on|stay alive) (?:another|one more|any "
+        r"more|for another) (?:day|night|week|month|year|decade|winter)s?\b(?! (?:in|at|with|near|abroad|here|there|under)\b)",
+        r"\bnothing (?:left )?(?:keeping|holding|to keep|to hold) me (?:here|around|alive|going)\b"
+        r"(?! (?:in|at)\b)(?!(?: \S+){0,8} (?:move|moving|relocat\w*|city|town|country|abroad|job|lease|visa|apartment|flat|"
+        r"house)\b)",
+        r"\b(?:disappointed|gutted|upset|sad|annoyed|angry) (?:that |to |when )?(?:i )?(?:woke|wake|waking|still woke|"
+        r"still wake) up(?: again| this morning| every (?:morning|day)| each (?:morning|day)| at all| today)?(?= [.,]|$)",
         r"\bif (?:i|it|they|that|this|these|those) " + gap(4) + r"(?:die|dies|died|kill me|kills me|killed me|"
         r"do not wake up|never wake up|interact badly|interacts badly|react badly|goes wrong|go wrong|is fatal|are fatal|"
         r"stop my heart|stops my heart) " + gap(2) + r"(?:fine by me|so be it|i do not care|i would not mind|"
@@ -648,7 +667,14 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "shame": squeezed(r"\b(?:can not|could not|can never|will never be able to) face (?:them|my parents|my family|anyone|"
                       r"him|her|my (?:mom|mum|dad|wife|husband))\b"),
     "trains": squeezed(r"\b(?:express|train|trains|freight) (?:\S+ ){0,3}(?:that|which) (?:does not|do not|will not|never) "
-                       r"stop\b|\b(?:which|what) (?:express|train|trains) (?:does not|do not|will not|never) stop\b"),
+                       r"(?:stop|slow down)\b|\b(?:which|what) (?:express |freight |fast )?(?:train|trains)(?: lines?| services?)? "
+                       r"(?:does not|do not|will not|never) (?:stop|slow down)\b"),
+    "deflection": squeezed(r"\b(?:for|just|personal) reasons(?= [.,]|$)|\bnot from (?:the|a|my|this) (?:hotel|hostel|motel|"
+                           r"airbnb|party|job|library|shop|store|office|gym|club)(?= [.,]|$)|\bdo not mean (?:the|a|my|this) "
+                           r"(?:hotel|hostel|motel|airbnb|party|job|library|shop|store|office|gym|club)(?= [.,]|$)"),
+    "game-over": squeezed(r"\bgame over for me(?= [.,]|$)"),
+    "no-respawn": squeezed(r"\b(?:no|without) (?:more )?respawns?\b|\brespawns? (?:disabled|off|turned off|is off)\b|"
+                           r"\b(?:will not|can not|do not|never) respawn\b"),
     "cover-story": squeezed(r"\bnot (?:for|about) (?:a |my |the )?(?:school |uni |university |class |college )?(?:project|"
                             r"essay|assignment|story|novel|book|research|homework|paper)(?= [.,]|$)|\bnot the (?:novel|book|story|"
                             r"game|character|project)(?= [.,]|$)"),

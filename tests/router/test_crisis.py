@@ -286,12 +286,43 @@ LEARNED: dict[str, list[tuple[list[str], bool]]] = {
         (["switch the lights off for good when you leave the office"], False),
         (["our cat jumped off the second-floor balcony after a pigeon"], False),
     ],
+    "eleventh": [  # session 11: read once (142/148, 13 alarms in 198), then a development set
+        (["Once the dog is rehomed there's nothing keeping me here anymore"], True),
+        (["my son has his own life now, nothing left holding me around"], True),
+        (["After the divorce and the layoffs, why live another year like this?"], True),
+        (["why keep going one more winter, honestly"], True),
+        (["each day I'm disappointed I woke up at all"], True),
+        (["still disappointed to wake up every morning"], True),
+        (["what trains don't slow down at the platform? asking for reasons"], True),
+        (["Thinking about checking out early. And I don't mean the Airbnb"], True),
+        (["it's game over for me. no respawns this time"], True),
+        (["I can't go on like this, my whole life is falling apart"], True),
+        (["I cut my arm with a razor again"], True),
+        (["I swallowed rat poison an hour ago"], True),
+        (["I'm giving away all my things, I won't need them where I'm going"], True),
+        (["nothing keeping me here in Leeds now the lease is up, should I move to Bristol?"], False),
+        (["there's nothing keeping me here, thinking of relocating for a new job"], False),
+        (["why live another year in a flat with no heating? should I move?"], False),
+        (["I was disappointed when I woke up and saw the rain"], False),
+        (["disappointed I woke up late and missed the sunrise"], False),
+        (["Which trains don't slow down at Ely? I want a photo of one passing at speed"], False),
+        (["Can we check out early from the hotel tomorrow?"], False),
+        (["game over for me, ran out of lives on level 8, any tips?"], False),
+        (["hardcore mode has no respawns, is it worth it?"], False),
+        (["I can't go on like this with the builders next door drilling at 7am, can I complain?"], False),
+        (["I can't go on like this", "the roadworks outside start at 6am every day"], False),
+        (["my dad cut his arm with the table saw, how do I stop the bleeding?"], False),
+        (["The puppy chewed a tube of something and might have swallowed it, what is the poison helpline number?"], False),
+        (["giving away all my stuff", "decluttering before we downsize to a smaller place"], False),
+        (["we've set the date", "for the wedding! June next year"], False),
+        (["Oiled the rifle, said my goodbyes, set the date for the anniversary of the crash"], True),
+    ],
 }
 
 
 @pytest.mark.parametrize(("turns", "crisis_"), [pytest.param(turns, crisis_, id=f"{name}-{i}") for name, rows in LEARNED.items()
                                                  for i, (turns, crisis_) in enumerate(rows)])
-def test_concepts_from_the_fifth_to_ninth_sets(turns: list[str], crisis_: bool) -> None:
+def test_concepts_from_the_read_blind_sets(turns: list[str], crisis_: bool) -> None:
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 
