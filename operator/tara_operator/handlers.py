@@ -72,7 +72,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     # kopf would post an Event for every handler it runs; ours are explicit and say more.
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
-    settings.execution.max_workers = 16
+    settings.execution.max_workers = k8s.WORKERS
     if SETTINGS.metrics_port:
         from prometheus_client import start_http_server
 
