@@ -124,11 +124,6 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
             "lastFailureReason": Reason.INVALID_SPEC, "lastFailureMessage": problem})
     res = DomainTraining.model_validate(manifest)
     spec = res.spec
-    # The trainer's ServiceAccount and Role, per namespace: created when the watches do not show
-    # them, so one deleted by hand comes back at a later reconcile, without an operator restart (the
-    # first of many reconciles at once creates them: k8s.ensure_shared).
-    k8s.ensure_shared(seen.missing(render_trainer_rbac(ns, settings)))
-
     run = run_spec_hash(spec)
     if old.get("specHash") == _legacy_run_spec_hash(body["spec"]):
         run = old["specHash"]
@@ -147,6 +142,11 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     if children["configMap"] is not None:  # an outsized spec; any other is the Job's annotation
         k8s.replace_config_map_data(children["configMap"], seen.config_data(ns, children["configMap"]["metadata"]["name"]))
     created_claims = k8s.ensure(seen.missing(children["claims"]))
+    # The trainer's ServiceAccount and Role, per namespace, before its Job: created when the watches do
+    # not show them, so one deleted by hand comes back at a later reconcile, without an operator restart
+    # (the first of many reconciles at once creates them while the others wait: k8s.ensure_shared;
+    # after the claims, so that the waiting reconciles of a burst have sent their claims' creates).
+    k8s.ensure_shared(seen.missing(render_trainer_rbac(ns, settings)))
 
     job_name = names.training_job_name(name, attempts, run, spec.resources.nodes) if attempts else None
     job = seen.job(ns, name, job_name) if job_name else None

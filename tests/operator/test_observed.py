@@ -92,8 +92,8 @@ def _started() -> tuple[dict[str, Any], st.JobObservation]:
 def test_a_new_training_creates_what_the_watches_do_not_show(monkeypatch: pytest.MonkeyPatch) -> None:
     api = _Api(monkeypatch)
     reconcile_training(_training(), SETTINGS, _seen(children=False))
-    assert api.calls == ["create ServiceAccount", "create Role", "create RoleBinding",
-                         "create PersistentVolumeClaim", "create Job", "patch status@7"]
+    assert api.calls == ["create PersistentVolumeClaim", "create ServiceAccount", "create Role", "create RoleBinding",
+                         "create Job", "patch status@7"]
 
 
 def test_the_namespace_children_are_not_created_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,8 +276,8 @@ def test_the_trainer_rbac_is_created_by_one_of_many_reconciles_at_once(monkeypat
     for _ in range(3):
         reconcile_training(_training(), SETTINGS, _seen(children=False))
     assert [c for c in api.calls if c.startswith("create ") and c != "create Job"].count("create ServiceAccount") == 1
-    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    assert api.calls[1:4] == ["create ServiceAccount", "create Role", "create RoleBinding"]  # after the claim
     api.calls.clear()
     clock[0] += k8s.SHARED_RETRY_S
     reconcile_training(_training(), SETTINGS, _seen(children=False))
-    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    assert api.calls[1:4] == ["create ServiceAccount", "create Role", "create RoleBinding"]
