@@ -110,10 +110,13 @@ def test_the_pod_carries_a_spec_the_trainer_accepts(tmp_path) -> None:
     trainer's own reader loads the file the pod sees."""
     from tara_trainer.cli import load_spec
 
-    children = render_training(_res(**{"training.maxSteps": 50}), SETTINGS, attempt=1)
+    res = _res(**{"training.maxSteps": 50, "training.learningRate": 1e-5})  # YAML 1.1 reads JSON's 1e-05 as a string
+    children = render_training(res, SETTINGS, attempt=1)
     assert children["configMap"] is None
     again = load_spec(_spec_file(children, tmp_path))
-    assert again.spec.training.max_steps == 50 and again.metadata.name == "hc"
+    assert again.spec.training.max_steps == 50 and again.spec.training.learning_rate == 1e-5 and again.metadata.name == "hc"
+    assert render_training(res, SETTINGS, attempt=2)["job"]["spec"]["template"]["metadata"]["annotations"] == \
+        children["job"]["spec"]["template"]["metadata"]["annotations"]  # the same spec file for every attempt
     _load(children["job"], "V1Job")
 
 
