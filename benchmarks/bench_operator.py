@@ -4,6 +4,7 @@ to its Job, time until every resource is reconciled, the operator's memory, and 
 run, for a minimal kopf operator that only creates a Job (``minimal_operator.py``).
 
     python benchmarks/bench_operator.py [--count 500] [--repeats 2] [--output benchmarks/results/operator.json]
+    python benchmarks/bench_operator.py --count 100 --profile ours.prof   # our side alone, under cProfile
 
 Each side of each repeat gets a fresh control plane (``tests/cluster/controlplane.py``: etcd,
 kube-apiserver with token auth and RBAC, the controller manager, the scheduler and kwok nodes on
