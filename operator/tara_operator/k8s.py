@@ -95,8 +95,8 @@ def _server_message(exc: ApiException) -> str:
 
 # kopf's worker threads, the most sync handlers at once (handlers.configure). A new training's
 # reconcile makes three requests in a row (claim, Job, status), mostly waiting for the API server:
-# at 16, a burst of trainings queued for a worker while the server still had room (measured with
-# benchmarks/bench_operator.py: 100 trainings reconciled in 5.0 s with 16 workers, 3.8 s with 48).
+# at 16, a burst of trainings queued for a worker while the server still had room
+# (benchmarks/bench_operator.py, 100 trainings: create → Job p50 2.1 s with 16, 1.4 s with 48).
 WORKERS = 48
 
 
@@ -117,9 +117,10 @@ def configure() -> client.ApiClient:
 def warm_up() -> None:
     """Build the API clients before kopf's worker threads need them: the first call imports the
     client's API modules lazily, and the worker threads racing to do it queue on the import lock.
-    Each API method's argument validator (pydantic, built on its first call: about 7 ms each, up to
-    80 ms with the worker threads contending for the GIL) is built here too, by a call without
-    arguments, which the validator refuses before any request."""
+    Each API method's argument validator (pydantic, built on its first call: 74 ms for the methods
+    below together, seconds of thread time when a burst's worker threads build them while contending
+    for the GIL) is built here too, by a call without arguments, which the validator refuses before
+    any request."""
     apis = _apis()
     for api, method in _used_methods():
         try:

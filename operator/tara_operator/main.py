@@ -56,10 +56,11 @@ def _settle_garbage_collector() -> None:
     """Keep the cyclic garbage collector off the objects the imports made and off every short burst.
 
     The imports (kopf, the kubernetes client's models, pydantic, our API types) leave about a million
-    objects that live as long as the process; each full collection walked all of them (about 0.2 s on
-    the benchmark's machine, with every thread held by the GIL: five in a burst of 100 trainings, a
-    third of the operator's CPU, gen 0 and 1 another 0.4 s). Frozen, they are never scanned again, and
-    a larger first generation collects the many short-lived dicts of each watch event less often."""
+    objects that live as long as the process; each full collection walked all of them, about 0.2 s
+    with every thread waiting on the GIL (benchmarks/bench_operator.py, 100 trainings: 1.4 s in the
+    collector, 1.0 s of it in five full collections; 0.4 s with this). Frozen, they are never scanned
+    again, and a larger first generation collects the many short-lived dicts of each watch event
+    less often."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(_GC_GEN0_THRESHOLD, 20, 10)
