@@ -4,6 +4,7 @@ to its Job, time until every resource is reconciled, the operator's memory, and 
 run, for a minimal kopf operator that only creates a Job (``minimal_operator.py``).
 
     python benchmarks/bench_operator.py [--count 500] [--repeats 2] [--output benchmarks/results/operator.json]
+    python benchmarks/bench_operator.py --count 100 --profile ours.prof   # our side alone, under cProfile
 
 Each side of each repeat gets a fresh control plane (``tests/cluster/controlplane.py``: etcd,
 kube-apiserver with token auth and RBAC, the controller manager, the scheduler and kwok nodes on
@@ -147,11 +148,12 @@ class AuditTail:
             self.status.setdefault(training.group(), answered)
 
 
-def _start(side: str, kubeconfig: Path, log: Path) -> subprocess.Popen:
+def _start(side: str, kubeconfig: Path, log: Path, profile: str | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TARA_", "KUBERNETES_"))}
     env.update(KUBECONFIG=str(kubeconfig), PYTHONUNBUFFERED="1", **OURS_ENV)
     if side == "ours":
-        cmd = [sys.executable, "-m", "tara_operator.main"]
+        # cProfile sees the main thread only: kopf's event loop (watch events, indexes, handler dispatch)
+        cmd = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else []), "-m", "tara_operator.main"]
     else:
         cmd = [sys.executable, "-m", "kopf", "run", "--standalone", "-A", str(ROOT / "benchmarks" / "minimal_operator.py")]
     with log.open("wb") as out:
@@ -195,7 +197,7 @@ def _calls(audit: AuditTail, since: float, until: float, count: int) -> dict[str
     }
 
 
-def run_side(side: str, count: int, work: Path) -> dict[str, Any]:
+def run_side(side: str, count: int, work: Path, profile: str | None = None) -> dict[str, Any]:
     plane = ControlPlane(work / "plane", audit_policy=AUDIT_POLICY).start()
     log = work / f"{side}.log"
     proc: subprocess.Popen | None = None
@@ -205,7 +207,7 @@ def run_side(side: str, count: int, work: Path) -> dict[str, Any]:
         kubeconfig = chart_credentials(plane, work / "operator.kubeconfig")
         ensure_namespace(client.CoreV1Api(api), NS)
         audit = AuditTail(plane.audit_log, yaml.safe_load(kubeconfig.read_text())["users"][0]["name"])
-        proc = _start(side, kubeconfig, log)
+        proc = _start(side, kubeconfig, log, profile)
 
         def watching() -> bool:
             audit.poll()
@@ -317,7 +319,13 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "operator.json"))
+    parser.add_argument("--profile", metavar="FILE", help="run our side alone, once, under cProfile (stats to FILE); "
+                        "its times are not comparable")
     args = parser.parse_args()
+    if args.profile:
+        with tempfile.TemporaryDirectory(prefix="tara-bench-op-") as tmp:
+            print(json.dumps(run_side("ours", args.count, Path(tmp), str(Path(args.profile).resolve()))))
+        return 0
     runs: dict[str, list[dict[str, Any]]] = {side: [] for side in SIDES}
     order = list(SIDES)
     with tempfile.TemporaryDirectory(prefix="tara-bench-op-") as tmp:

@@ -72,7 +72,7 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     # kopf would post an Event for every handler it runs; ours are explicit and say more.
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
-    settings.execution.max_workers = 16
+    settings.execution.max_workers = k8s.WORKERS
     if SETTINGS.metrics_port:
         from prometheus_client import start_http_server
 
@@ -87,12 +87,14 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 
 
 class _Phases:
-    """The last known phase of every resource of a kind, published as ``tara_operator_resources``."""
+    """The last known phase of every resource of a kind, published as ``tara_operator_resources``.
+    The counts change by one at a time: an event publishes the two phases it moves between, not a
+    recount of every resource (each of a burst's events would walk all of them)."""
 
     def __init__(self, kind: str, default: str) -> None:
         self.kind, self.default = kind, default
         self.by_key: dict[tuple[str, str], str] = {}
-        self.seen: set[str] = set()
+        self.counts: Tally[str] = Tally()
 
     def get(self, key: tuple[str, str]) -> str | None:
         return self.by_key.get(key)
@@ -101,24 +103,24 @@ class _Phases:
         key = (body["metadata"]["namespace"], body["metadata"]["name"])
         new = phase or (body.get("status") or {}).get("phase") or self.default
         old = self.by_key.get(key)
-        if old != new:
-            if old is not None:
-                metrics.RESOURCE_PHASE.remove(self.kind, *key, old)
-            metrics.RESOURCE_PHASE.labels(self.kind, *key, new).set(1)
+        if old == new:
+            return
+        if old is not None:
+            metrics.RESOURCE_PHASE.remove(self.kind, *key, old)
+            self._count(old, -1)
+        metrics.RESOURCE_PHASE.labels(self.kind, *key, new).set(1)
         self.by_key[key] = new
-        self._publish()
+        self._count(new, +1)
 
     def forget(self, key: tuple[str, str]) -> None:
         old = self.by_key.pop(key, None)
         if old is not None:
             metrics.RESOURCE_PHASE.remove(self.kind, *key, old)
-        self._publish()
+            self._count(old, -1)
 
-    def _publish(self) -> None:
-        counts = Tally(self.by_key.values())
-        self.seen |= set(counts)
-        for phase in self.seen:  # a phase nobody is in any more reads 0, not its last count
-            metrics.RESOURCES.labels(self.kind, phase).set(counts.get(phase, 0))
+    def _count(self, phase: str, delta: int) -> None:
+        self.counts[phase] += delta  # a phase nobody is in any more reads 0, not its last count
+        metrics.RESOURCES.labels(self.kind, phase).set(self.counts[phase])
 
 
 TRAININGS = _Phases("DomainTraining", "Pending")

@@ -12,6 +12,7 @@ is served on ``TARA_LIVENESS_PORT`` at ``/healthz``.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import tara_operator.handlers  # noqa: F401 - registers the handlers
 
+    _settle_garbage_collector()
+
     liveness = f"http://0.0.0.0:{settings.liveness_port}/healthz" if settings.liveness_port else None
     kopf.run(
         standalone=settings.peering is None,
@@ -47,6 +50,23 @@ def main(argv: list[str] | None = None) -> int:
         liveness_endpoint=liveness,
     )
     return 0
+
+
+def _settle_garbage_collector() -> None:
+    """Keep the cyclic garbage collector off the objects the imports made and off every short burst.
+
+    The imports (kopf, the kubernetes client's models, pydantic, our API types) leave about a million
+    objects that live as long as the process; each full collection walked all of them, about 0.2 s
+    with every thread waiting on the GIL (benchmarks/bench_operator.py, 100 trainings: 1.4 s in the
+    collector, 1.0 s of it in five full collections; 0.4 s with this). Frozen, they are never scanned
+    again, and a larger first generation collects the many short-lived dicts of each watch event
+    less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(_GC_GEN0_THRESHOLD, 20, 10)
+
+
+_GC_GEN0_THRESHOLD = 20_000  # allocations between youngest collections (CPython's default: 700)
 
 
 if __name__ == "__main__":

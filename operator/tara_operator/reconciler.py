@@ -9,8 +9,8 @@ shows that version or a newer one (client-go's MutationCache does the same): the
 three is used (kube-apiserver's resourceVersions are etcd revisions, integers that only grow; one
 that does not parse is treated as oldest, and the 409 below still guards the write). The status is written with the body's
 ``resourceVersion``, so a server that has a newer version answers 409; then the resource is read
-once and the status computed again. A status equal to the current one is not written at all. Events that announce a transition (Running,
-Trained, an attempt that failed) are posted once its status is written, so a computation from an
+once and the status computed again. A status equal to the current one is not written at all. Events that announce a transition (Trained,
+an attempt that failed, a preemption) are posted once its status is written, so a computation from an
 old body that the server refuses announces nothing.
 
 When the API server refuses a request (``k8s.Refused``: 403 or 422), the refusal reaches the

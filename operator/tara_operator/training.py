@@ -124,11 +124,6 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
             "lastFailureReason": Reason.INVALID_SPEC, "lastFailureMessage": problem})
     res = DomainTraining.model_validate(manifest)
     spec = res.spec
-    # The trainer's ServiceAccount and Role, per namespace: created when the watches do not show
-    # them, so one deleted by hand comes back at a later reconcile, without an operator restart (the
-    # first of many reconciles at once creates them: k8s.ensure_shared).
-    k8s.ensure_shared(seen.missing(render_trainer_rbac(ns, settings)))
-
     run = run_spec_hash(spec)
     if old.get("specHash") == _legacy_run_spec_hash(body["spec"]):
         run = old["specHash"]
@@ -144,8 +139,14 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
                      artifacts=None)  # the old run's adapter (and its sha256) is replaced when the new run ends
 
     children = render_training(res, settings, attempt=max(1, attempts), uid=uid, run=run)
-    k8s.replace_config_map_data(children["configMap"], seen.config_data(ns, children["configMap"]["metadata"]["name"]))
+    if children["configMap"] is not None:  # an outsized spec; any other is the Job's annotation
+        k8s.replace_config_map_data(children["configMap"], seen.config_data(ns, children["configMap"]["metadata"]["name"]))
     created_claims = k8s.ensure(seen.missing(children["claims"]))
+    # The trainer's ServiceAccount and Role, per namespace, before its Job: created when the watches do
+    # not show them, so one deleted by hand comes back at a later reconcile, without an operator restart
+    # (the first of many reconciles at once creates them while the others wait: k8s.ensure_shared;
+    # after the claims, so that the waiting reconciles of a burst have sent their claims' creates).
+    k8s.ensure_shared(seen.missing(render_trainer_rbac(ns, settings)))
 
     job_name = names.training_job_name(name, attempts, run, spec.resources.nodes) if attempts else None
     job = seen.job(ns, name, job_name) if job_name else None
@@ -180,16 +181,18 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
         new_job = attempt_children["job"]
         job_name = new_job["metadata"]["name"]
         _ensure_service(attempt_children, seen)  # before the Job: the ranks look each other up at start
-        if k8s.create_if_missing(new_job):
-            verb = "resuming from the latest checkpoint" if attempt > 1 else "starting"
+        # A first attempt is routine: the status says it (attempts, jobName, Pending). A later one
+        # retries after a failure or a preemption, which a user reads in the Events.
+        if k8s.create_if_missing(new_job) and attempt > 1:
             claims = f" and claim {', '.join(created_claims)}" if created_claims else ""
-            kopf.event(body, type="Normal", reason="AttemptStarted", message=f"attempt {attempt}: created Job {job_name}{claims}, {verb}")
+            kopf.event(body, type="Normal", reason="AttemptStarted",
+                       message=f"attempt {attempt}: created Job {job_name}{claims}, resuming from the latest checkpoint")
         extra.update(attempts=attempt, jobName=job_name, startTime=old.get("startTime") or stamp)
         if attempt > 1 and ended:
             announce.append(lambda: _attempt_failed(body, spec.domain, outcome.reason, f"attempt {attempts} ended: {outcome.message}"))
         extra["cost"] = _cost(ns, name, res, settings, now, seen)
-        # What the next reconcile will say of the new Job while its pod is not running (the AttemptStarted
-        # Event says that it started and whether it resumes): the Job's first events then change no status.
+        # What the next reconcile will say of the new Job while its pod is not running: the Job's first
+        # events then change no status.
         waiting = st.classify(st.observe_job(new_job), [])
         phase = "Queued" if waiting.kind == st.OutcomeKind.QUEUED else "Pending"
         return _status(old, phase, waiting.reason, waiting.message, generation, stamp, ready=False, extra=extra,
@@ -220,8 +223,6 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
         if preempted:  # a new eviction: said once
             extra.update(preempted)
             announce.append(lambda: _event(body, "Warning", Reason.PREEMPTED, f"attempt {attempts}: {outcome.message}"))
-    if decision.phase == "Running" and old.get("phase") != "Running":
-        announce.append(lambda: _event(body, "Normal", "Running", f"attempt {attempts}: Job {job_name} is running"))
     return _status(old, decision.phase, decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
 
 

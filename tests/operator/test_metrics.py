@@ -37,3 +37,22 @@ def test_forget_removes_every_series() -> None:
     assert _value("tara_training_step") is None and _value("tara_training_loss") is None
     assert _value("tara_training_last_progress_timestamp_seconds") is None
     series.forget(("m", "hc"), "healthcare")  # twice is harmless
+
+
+def test_resource_counts_follow_each_move() -> None:
+    """``tara_operator_resources`` by phase, moved one resource at a time; a phase left empty reads 0."""
+    from tara_operator.handlers import _Phases
+
+    tally = _Phases("TestKind", "Pending")
+    count = lambda phase: REGISTRY.get_sample_value("tara_operator_resources", {"kind": "TestKind", "phase": phase})  # noqa: E731
+    one = lambda name, phase=None: {"metadata": {"namespace": "m", "name": name}, **({"status": {"phase": phase}} if phase else {})}  # noqa: E731
+    tally.track(one("a"))
+    tally.track(one("b"))
+    tally.track(one("b"))  # the same phase again: counted once
+    assert (count("Pending"), count("Running")) == (2, None)
+    tally.track(one("a", "Running"))
+    assert (count("Pending"), count("Running")) == (1, 1)
+    tally.forget(("m", "a"))
+    tally.forget(("m", "gone"))  # never tracked: nothing moves
+    assert (count("Pending"), count("Running")) == (1, 0)
+    assert REGISTRY.get_sample_value("tara_resource_phase", {"kind": "TestKind", "namespace": "m", "name": "b", "phase": "Pending"}) == 1

@@ -71,14 +71,13 @@ class _Api:
 
 def _seen(training: dict[str, Any] | None = None, *, job: st.JobObservation | None = None,
           pods: tuple[st.PodObservation, ...] = (), children: bool = True) -> Observed:
-    """What the watches show: the training, and (``children``) its RBAC, claim and ConfigMap as rendered."""
+    """What the watches show: the training, and (``children``) its RBAC and claim as rendered."""
     owned: dict[tuple[str, str, str], list[Any]] = {}
     if children:
         res = DomainTraining.model_validate({k: v for k, v in _training().items() if k != "status"})
         rendered = render_training(res, SETTINGS, attempt=1, uid="u1", run=RUN)
         for body in [*render_trainer_rbac("ml", SETTINGS), *rendered["claims"]]:
             owned[("ml", body["kind"].lower() + "s", body["metadata"]["name"])] = [True]
-        owned[("ml", "configmaps", names.spec_config_name("hc"))] = [rendered["configMap"]["data"]]
     jobs = {("ml", "hc"): [job]} if job else {}
     return Observed(trainings={("ml", "hc"): [training]} if training else {}, owned=owned, jobs=jobs,
                     pods={("ml", job.name): list(pods)} if job else {})
@@ -93,14 +92,14 @@ def _started() -> tuple[dict[str, Any], st.JobObservation]:
 def test_a_new_training_creates_what_the_watches_do_not_show(monkeypatch: pytest.MonkeyPatch) -> None:
     api = _Api(monkeypatch)
     reconcile_training(_training(), SETTINGS, _seen(children=False))
-    assert api.calls == ["create ServiceAccount", "create Role", "create RoleBinding", "write ConfigMap",
-                         "create PersistentVolumeClaim", "create Job", "event AttemptStarted", "patch status@7"]
+    assert api.calls == ["create PersistentVolumeClaim", "create ServiceAccount", "create Role", "create RoleBinding",
+                         "create Job", "patch status@7"]
 
 
 def test_the_namespace_children_are_not_created_again(monkeypatch: pytest.MonkeyPatch) -> None:
     api = _Api(monkeypatch)
     reconcile_training(_training(), SETTINGS, _seen())
-    assert api.calls == ["create Job", "event AttemptStarted", "patch status@7"]
+    assert api.calls == ["create Job", "patch status@7"]
 
 
 def test_an_event_that_changes_nothing_makes_no_api_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,12 +116,19 @@ def test_an_event_that_changes_nothing_makes_no_api_call(monkeypatch: pytest.Mon
 
 
 def test_a_child_event_reconciles_from_the_index_and_announces_after_the_write(monkeypatch: pytest.MonkeyPatch) -> None:
-    body, job = _started()
+    """Its Job ended: the status says Succeeded first, then the Trained Event (a routine transition, to
+    Running, is in the status alone)."""
+    body, started = _started()
+    job = st.JobObservation(started.name, succeeded=1, complete=True)
     api = _Api(monkeypatch)
     patch = reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS,
-                               _seen(body, job=job, pods=(st.PodObservation("p", "Running"),)))
-    assert patch["phase"] == "Running"
-    assert api.calls == ["patch status@7", "event Running"]
+                               _seen(body, job=job, pods=(st.PodObservation("p", "Succeeded", exit_code=0),)))
+    assert patch["phase"] == "Succeeded"
+    assert api.calls == ["patch status@7", "event Trained"]
+    api.calls.clear()
+    patch = reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS,
+                               _seen(body, job=started, pods=(st.PodObservation("p", "Running"),)))
+    assert patch["phase"] == "Running" and api.calls == ["patch status@7"]
 
 
 def test_a_status_computed_from_an_old_version_is_computed_again_from_the_current_one(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,8 +276,8 @@ def test_the_trainer_rbac_is_created_by_one_of_many_reconciles_at_once(monkeypat
     for _ in range(3):
         reconcile_training(_training(), SETTINGS, _seen(children=False))
     assert [c for c in api.calls if c.startswith("create ") and c != "create Job"].count("create ServiceAccount") == 1
-    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    assert api.calls[1:4] == ["create ServiceAccount", "create Role", "create RoleBinding"]  # after the claim
     api.calls.clear()
     clock[0] += k8s.SHARED_RETRY_S
     reconcile_training(_training(), SETTINGS, _seen(children=False))
-    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    assert api.calls[1:4] == ["create ServiceAccount", "create Role", "create RoleBinding"]

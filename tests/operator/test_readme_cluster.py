@@ -40,7 +40,7 @@ def test_readme_cluster_walkthrough(control_plane, cluster: Cluster, tmp_path: P
             conditions = extensions.read_custom_resource_definition(f"{plural}.{GROUP}").status.conditions
             assert any(c.type == "Established" and c.status == "True" for c in conditions)
         described = walk.outputs[next(line for line in lines if line.startswith("kubectl describe dt"))]
-        assert "AttemptStarted" in described and "Kind:         DomainTraining" in described
+        assert "Progressing" in described and "Kind:         DomainTraining" in described  # its conditions
         job = cluster.jobs("default", "tara.dev/domaintraining=healthcare-cpu")[0]
         assert job.spec.template.spec.containers[0].image == walk.exports["TARA_TRAINER_IMAGE"]
     finally:

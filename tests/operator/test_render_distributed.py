@@ -2,7 +2,10 @@
 loaded through the official client's models. A single-process training renders exactly the Job
 the operator rendered before these features (a golden copy), so no running training changes. One
 change since, on purpose: a pod whose spec sets no cpu requests TARA_DEFAULT_CPU_REQUEST (1), so the
-cost counts CPU-hours it really holds; a Job already created keeps its template (no restart)."""
+cost counts CPU-hours it really holds. A second: the spec file comes from the pod's annotation (a
+downward-API volume at the same path) instead of the ConfigMap ``<name>-spec``. A Job already created
+keeps its template and its name (no restart); a later attempt of a training an older operator started
+gets the new template and reads the same spec."""
 
 from __future__ import annotations
 
@@ -143,10 +146,12 @@ def test_the_queue_is_not_part_of_the_run() -> None:
 
 
 def test_the_trainer_reads_the_spec_the_operator_writes() -> None:
-    """The spec ConfigMap round-trips with the new fields (the trainer validates it with the same types)."""
+    """The pod's spec annotation round-trips with the new fields (the trainer validates it with the same types)."""
     import yaml
 
+    from tara_operator.render.training import SPEC_ANNOTATION
+
     res = _res(resources={"accelerator": "gpu", "gpu": {"count": 2}, "nodes": 2}, scheduling={"queueName": "q"}, **SHARED)
-    cm = render_training(res, SETTINGS, attempt=1)["configMap"]
-    again = DomainTraining.model_validate(yaml.safe_load(cm["data"]["domaintraining.yaml"]))
+    job = render_training(res, SETTINGS, attempt=1)["job"]
+    again = DomainTraining.model_validate(yaml.safe_load(job["spec"]["template"]["metadata"]["annotations"][SPEC_ANNOTATION]))
     assert again.spec.resources.nodes == 2 and again.spec.scheduling.queue_name == "q"

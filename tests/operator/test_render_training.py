@@ -1,20 +1,20 @@
-"""DomainTraining → ConfigMap, claims and Job: table-driven, no mocks, checked against the official
+"""DomainTraining → claims and Job (and the ConfigMap of an outsized spec): table-driven, no mocks, checked against the official
 Kubernetes client models so every body is a valid object."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
-import yaml
 from kubernetes.client import ApiClient
 from specs import with_fields
 
 from tara_api import DomainTraining
 from tara_operator import names
 from tara_operator.render.rbac import render_trainer_rbac
-from tara_operator.render.training import render_training
+from tara_operator.render.training import SPEC_ANNOTATION, SPEC_ANNOTATION_MAX_BYTES, render_training
 from tara_operator.settings import OperatorSettings
 
 SETTINGS = OperatorSettings(trainer_image="registry.example/tara-trainer:1", storage_class="fast")
@@ -86,13 +86,51 @@ def test_job_is_restricted_deterministic_and_owned() -> None:
     assert v1job.spec.template.spec.containers[0].security_context.read_only_root_filesystem is True
 
 
-def test_spec_configmap_holds_a_manifest_the_trainer_accepts() -> None:
-    children = render_training(_res(**{"training.maxSteps": 50}), SETTINGS, attempt=1)
+def _spec_file(children: dict[str, Any], tmp_path) -> Any:
+    """What the kubelet writes at the spec mount: the downward-API file of the pod's annotation, or the
+    ConfigMap's key; the path the trainer is told to read."""
+    pod = _pod(children)
+    volume = next(v for v in pod["volumes"] if v["name"] == "spec")
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "spec")
+    command = pod["containers"][0]["command"]
+    if "downwardAPI" in volume:
+        (item,) = volume["downwardAPI"]["items"]
+        key = re.fullmatch(r"metadata\.annotations\['(.+)'\]", item["fieldRef"]["fieldPath"]).group(1)
+        path, text = item["path"], children["job"]["spec"]["template"]["metadata"]["annotations"][key]
+    else:
+        assert volume["configMap"]["name"] == children["configMap"]["metadata"]["name"]
+        ((path, text),) = children["configMap"]["data"].items()
+    assert command[command.index("--spec") + 1] == f"{mount['mountPath']}/{path}" and mount["readOnly"]
+    (tmp_path / path).write_text(text)
+    return tmp_path / path
+
+
+def test_the_pod_carries_a_spec_the_trainer_accepts(tmp_path) -> None:
+    """The spec travels in the Job (a downward-API file of the pod's annotation): no ConfigMap; the
+    trainer's own reader loads the file the pod sees."""
+    from tara_trainer.cli import load_spec
+
+    res = _res(**{"training.maxSteps": 50, "training.learningRate": 1e-5})  # YAML 1.1 reads JSON's 1e-05 as a string
+    children = render_training(res, SETTINGS, attempt=1)
+    assert children["configMap"] is None
+    again = load_spec(_spec_file(children, tmp_path))
+    assert again.spec.training.max_steps == 50 and again.spec.training.learning_rate == 1e-5 and again.metadata.name == "hc"
+    assert render_training(res, SETTINGS, attempt=2)["job"]["spec"]["template"]["metadata"]["annotations"] == \
+        children["job"]["spec"]["template"]["metadata"]["annotations"]  # the same spec file for every attempt
+    _load(children["job"], "V1Job")
+
+
+def test_an_outsized_spec_goes_in_a_configmap_at_the_same_path(tmp_path) -> None:
+    """A pod's annotations hold 256 KiB in all: a spec past SPEC_ANNOTATION_MAX_BYTES (only a huge
+    nodeSelector gets there) is the ConfigMap ``<name>-spec``, and the trainer reads the same file."""
+    from tara_trainer.cli import load_spec
+
+    selector = {f"example.com/label-{i}": "v" * 63 for i in range(SPEC_ANNOTATION_MAX_BYTES // 80)}
+    children = render_training(_res(**{"resources.nodeSelector": selector}), SETTINGS, attempt=1, uid="u-1")
     cm = children["configMap"]
-    assert cm["metadata"]["name"] == "hc-spec"
-    body = yaml.safe_load(cm["data"]["domaintraining.yaml"])
-    again = DomainTraining.model_validate(body)
-    assert again.spec.training.max_steps == 50 and again.metadata.name == "hc"
+    assert cm["metadata"]["name"] == "hc-spec" and cm["metadata"]["ownerReferences"][0]["uid"] == "u-1"
+    assert SPEC_ANNOTATION not in children["job"]["spec"]["template"]["metadata"]["annotations"]
+    assert load_spec(_spec_file(children, tmp_path)).spec.resources.node_selector == selector
     _load(cm, "V1ConfigMap")
 
 

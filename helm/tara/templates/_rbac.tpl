@@ -21,7 +21,7 @@ a ClusterRole when every namespace is watched; cluster-scoped rules always go in
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
-# The spec ConfigMap of a training, the router ConfigMap of a phase: created, compared, patched;
+# A phase's builder and router ConfigMaps, a training's spec ConfigMap (an outsized spec only): created, compared, patched;
 # watched (kopf indexes them, so a reconcile compares without reading them).
 - apiGroups: [""]
   resources: ["configmaps"]
