@@ -3,8 +3,8 @@ for evaluation (``tests/data/crisis_eval.jsonl``, tune and report halves) and on
 last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl``, now a development
 set, ``crisis_blind2.jsonl`` and ``crisis_blind3.jsonl``, report only, ``crisis_blind4.jsonl`` to
 ``crisis_blind9.jsonl``, each read once and then a development set for the rules, and
-``crisis_blind10.jsonl``, report only, ``crisis_blind11.jsonl``, read once and then a development set, and
-``crisis_blind12.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
+``crisis_blind10.jsonl``, report only, ``crisis_blind11.jsonl`` and ``crisis_blind12.jsonl``, each read once and
+then a development set, and ``crisis_blind13.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
 
     python benchmarks/bench_crisis.py [--output benchmarks/results/crisis.json]
 
@@ -32,8 +32,8 @@ import bench_routing as br  # noqa: E402 - after the path set-up
 
 DATA = ROOT / "tests" / "data"
 # blind4 to blind9 became development sets once read (sessions 9, 10), and training data of the fourth encoder (session 11);
-# blind11 a development set of the rules once read (session 11)
-BLIND = ("fresh", "blind2", "blind3", "blind10", "blind12")
+# blind11 and blind12 development sets of the rules once read (session 11)
+BLIND = ("fresh", "blind2", "blind3", "blind10", "blind13")
 
 
 def rows(name: str) -> list[dict[str, Any]]:
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
         out[name] = {}
         parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
                  ("blind2", rows("crisis_blind2.jsonl")), ("blind3", rows("crisis_blind3.jsonl")),
-                 *((f"blind{n}", rows(f"crisis_blind{n}.jsonl")) for n in range(4, 13)),
+                 *((f"blind{n}", rows(f"crisis_blind{n}.jsonl")) for n in range(4, 14)),
                  ("tune", [r for r in evaluation if r["split"] == "tune"]),
                  ("everyday", everyday["report"])]  # the routing queries' report half: ordinary traffic
         for part, data in parts:

@@ -51,7 +51,7 @@ _NOT_BEING = (r"(?:(?<!not )(?<!not to )(?<!never )die\b(?! (?:hard|down|off|out
               r"not be alive|not be here|not wake up|never wake up|stop living|cease to exist|not be around|kill myself|"
               r"end my life|end it all|disappear forever|never get up|never (?:been |be )?born|waste away|wither away|"
               r"disappear off the face of the earth)")
-_AWAY = r"(?!(?: \S+){0,6} (?:vacation|holiday|conference|trip|travel\w*|away|abroad|office|meeting|leave|business))"
+_AWAY = r"(?!(?: \S+){0,6} (?:vacation|holiday|conference|trip|travel\w*|away|abroad|office|meeting|leave|business|off to))"
 
 SAFE_USES = _compile(  # blanked out before the signs are read
     r"\b(?:career|political|social|commercial|financial|professional|economic|electoral|corporate|brand) suicid\w*",
@@ -120,7 +120,9 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"\bpoison (?:control|line|centre|center|help ?line|hotline|information|info)\b",
     r"\bgiv\w* away (?:all )?(?:of )?(?:my|our) (?:\S+ )?(?:things|stuff|belongings|possessions|clothes|books|furniture|"
     r"everything) " + gap(8) + r"(?:minimalis\w*|declutter\w*|downsiz\w*|konmari|kondo|moving abroad|move abroad|"
-    r"emigrat\w*|yard sale|garage sale|charity shop)\b",
+    r"moving to|move to|relocat\w*|emigrat\w*|yard sale|garage sale|charity shop)\b",
+    r"\b(?:cancel\w*|clos\w*) (?:all )?(?:his|her|their) (?:\S+ )?(?:accounts?|phone contract|subscriptions?|socials|"
+    r"social media) " + gap(6) + r"(?:death certificate|probate|estate|executor|funeral)\b",
     r"\b(?:picked|set|chosen|chose) (?:a|the) date " + gap(3) + r"(?:for )?(?:the|our|my|a|his|her) (?:\S+ )?(?:proposal|"
     r"wedding|party|launch|move|trip|surgery|operation|exam|interview|reunion|shower|housewarming|opening)\b",
 )
@@ -136,7 +138,7 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:want|wants|wanted|wanting|wish|wishes|wished|wishing|long|longing|ready|plan|plans|planning|planned|"
         r"decided|deserve|deserves|deserved|need|needs|try|trying|tried|attempt|attempted|prepared|hope|hoping) "
         r"(?:to )?(?:die|be dead|not be alive|stop living|stop existing|not exist)\b(?! (?:down|off|out)\b)",
-        r"\b(?:want|wants|wanted|wanting|wish|wishes|wished|wishing|hope|hopes|hoping|pray|prays|praying|rather|"
+        r"\b(?:want|wants|wanted|wanting|wish|wishes|wished|wishing|hope|hopes|hoping|pray|prays|praying|rather|sooner|"
         r"longing|long|dream|dreams|dreaming|would love|deserve|deserves|tempted|tempting|decided|ready) " +
         _CLAUSE_GAP + _NOT_BEING,  # "wishing I wouldn't exist", "I'd rather not exist", "hope I just die"
         r"\b(?:want|wants|wish|wishes|need|needs|begging|hope|hoping)\w* (?:someone|somebody|anyone|something|god|a car|"
@@ -227,6 +229,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\b(?:sleep|asleep) and stay asleep(?= [.,]|$| forever)",
         r"\bsomething (?:stupid|drastic|permanent|final) " + gap(3) + r"(?:to myself|tonight|and not|and never)\b",
         r"\bkill me (?:now|already|please)\b|\bjust kill me(?= [.,]|$)",
+        r"\b(?:go to sleep|fall asleep|sleep|drift off) and (?:not|never) (?:come back|return|wake up again)\b",
+        r"\buninstall\w* myself\b|\buninstall\w* (?:\S+ ){1,4}(?:and|then) (?:then )?myself\b",
         r"\b(?:crawl|crawling|curl|curling) (?:up )?(?:into|in) (?:a |the )?(?:\S+ )?(?:hole|ball|corner|cave) and die\b",
         r"\bshoot me(?= [.,]|$| now| already| please)",
         r"\bput me in (?:the|my) (?:ground|grave|coffin)\b",
@@ -535,6 +539,10 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"crash|crashing|crashed|drive|driving|drove|overdos\w*|took|swallowed|jumped|drank)"
         r"\b " + gap(6) + r"(?:on purpose|deliberately|intentionally)\b",
         r"\b(?:relaps\w*|urges?|urge to) " + gap(2) + r"(?:cut|cutting|self harm\w*|sh|hurt myself|burn myself)\b",
+        r"\b(?:when|whenever|if) (?:i|she|he) (?:am|is|feel|feels|get|gets) (?:very |so |really |too )?(?:stress\w*|angry|"
+        r"sad|upset|overwhelmed|anxious|low|numb|panicky) (?:i|she|he) (?:burn|burns|cut|cuts|hit|hits|scratch\w*|hurt|"
+        r"hurts) (?:myself|herself|himself|(?:my|her|his) (?:\S+ )?(?:hand|hands|arm|arms|leg|legs|wrist|wrists|skin|face|"
+        r"head|thigh|thighs|stomach))\b",
         rf"\b{_WHO} " + gap(2) + r"(?:cut|cutting|harming) again\b",
         r"\b(?:cut|cutting|cuts) (?:deeper|harder)\b|\b(?:my|her|his|their) cuts " + gap(3) + r"(?:deeper|worse|more often)\b",
         r"\b(?:has|have|had|is|was|started|starts|keeps|kept) (?:been )?cutting(?= [.,]|$| again| herself| himself| "
@@ -576,6 +584,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\b(?:giv\w*|gave) away (?:all )?(?:of )?(?:my|his|her|their) (?:\S+ )?(?:things|stuff|belongings|"
         r"possessions|guns?|collection|pets?|cat|dog|clothes|books|plants|jewel\w*|everything)\b|\bgiv\w* away everything\b|"
         r"\bgiv\w* (?:\S+ )?(?:stuff|things|belongings|possessions|everything) away\b",
+        r"\b(?:giv\w*|hand\w*) (?:all )?(?:of )?my (?:\S+ ){0,2}(?:skins|account|accounts|games|gear|stuff|things|belongings|"
+        r"collection) (?:\S+ ){0,4}to (?:my|a|his|her|their)\b",
     ),
     "no-need": squeezed(
         r"\b(?:will not|not going to|would not|will no longer) need (?:them|it|this|these|those|that|anything|"
@@ -605,10 +615,12 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\b(?:tell|let) (?:them|him|her|my \S+|everyone) " + gap(2) + r"(?:i love (?:them|him|her|you|everyone)|"
         r"i am sorry)\b|\bi am sorry for everything\b",
         r"\b(?:look after|take care of) (?:my|the) (?:cat|dog|kids|children|pets|plants) for me\b",
+        r"\b(?:look after|take care of) (?!my |the )[a-z]+ for me\b" + _AWAY,  # a pet's or a child's name
     ),
     "unreachable": squeezed(
         r"\b(?:not|stopped|no longer) (?:answering|responding|replying|picking up)\b",
         r"\b(?:can not|could not) (?:reach|get hold of|get through to) (?:her|him|them)\b",
+        r"\b(?:has not|have not|had not) (?:answered|replied|picked up|responded|been online)\b",
     ),
     "death-talk": squeezed(r"\b(?:talk|talking|talks|talked|joking|jokes|joked|posting|posts|writing|writes) "
                        r"(?:a lot )?about (?:death|dying|his death|her death|their death|not being here)\b"),
@@ -639,7 +651,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
                       r"life) (?:will )?gets? better\b"),
     "bereaved": squeezed(r"\bbeen gone (?:for )?(?:\S+ )?(?:years|months|weeks)\b|"
                          r"\b(?:my|our) (?:\S+ )?(?:wife|husband|partner|son|daughter|mom|mum|dad|mother|father|boy|"
-                         r"girl|fiance|fiancee) (?:passed|died|passed away)\b"),
+                         r"girl|fiance|fiancee|grandad|granddad|grandpa|grandma|gran|nan|nana|grandmother|grandfather|"
+                         r"brother|sister|friend|best friend) (?:passed|died|passed away)\b"),
     "no-return": squeezed(r"\b(?:not|never) (?:planning|plan|going|intending) (?:on |to )?(?:driving|coming|going|walking|"
                           r"getting|flying) (?:back|home)\b|\bone ?way (?:trip|ticket)\b|\bcheck(?:ing)? out early\b"
                           r"(?! (?:from|of|at|tomorrow|on|to|this|the)\b)"),
@@ -672,6 +685,16 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     "deflection": squeezed(r"\b(?:for|just|personal) reasons(?= [.,]|$)|\bnot from (?:the|a|my|this) (?:hotel|hostel|motel|"
                            r"airbnb|party|job|library|shop|store|office|gym|club)(?= [.,]|$)|\bdo not mean (?:the|a|my|this) "
                            r"(?:hotel|hostel|motel|airbnb|party|job|library|shop|store|office|gym|club)(?= [.,]|$)"),
+    "method-known": squeezed(r"\b(?:know|knows|decided) exactly (?:what|which|how) (?:i|she|he) (?:would|will|am going to|"
+                             r"is going to|could) (?:use|take|do)(?= [.,]|$)"),
+    "taking-home": squeezed(r"\b(?:taking|take|took|bringing|bring|pocketing|pocket|putting|put|setting|set) (?:a little|some|"
+                            r"a few|one or two|a couple|one) (?:home|aside|away)\b(?= [.,]| at| after| from| each| every)"),
+    "pet-sorted": squeezed(r"\b(?:the|my) (?:cat|cats|dog|dogs|pets?|fish|rabbit) (?:is |are |been |has been |have been )?(?:sorted|"
+                           r"taken care of|looked after|rehomed|arranged)\b(?! (?:for|while|during|until|when)\b)" + _AWAY),
+    "looking-down": squeezed(r"\b(?:standing|stood|stands|stand|sitting|sat|sits) (?:on|at|by) (?:the|a) (?:\S+ )?(?:bridge|ledge|"
+                             r"roof|rooftop|edge|cliff|railing|overpass|balcony)\b " + gap(8) + r"looking down\b"),
+    "worried-about": squeezed(r"\bshould i (?:take (?:it|this|that|her|him|them) seriously|be worried|worry|be concerned)\b|"
+                              r"\b(?:laughed|laughs|joked|jokes) (?:it off|and changed the subject)\b"),
     "game-over": squeezed(r"\bgame over for me(?= [.,]|$)"),
     "no-respawn": squeezed(r"\b(?:no|without) (?:more )?respawns?\b|\brespawns? (?:disabled|off|turned off|is off)\b|"
                            r"\b(?:will not|can not|do not|never) respawn\b"),

@@ -317,6 +317,28 @@ LEARNED: dict[str, list[tuple[list[str], bool]]] = {
         (["we've set the date", "for the wedding! June next year"], False),
         (["Oiled the rifle, said my goodbyes, set the date for the anniversary of the crash"], True),
     ],
+    "twelfth": [  # session 11: read once (140/150, 11 alarms in 199), then a development set
+        (["handing all my gear and my account to my nephew, won't need them after friday"], True),
+        (["I'm a pharmacist. I know exactly what I would take. I've been putting a few aside every week."], True),
+        (["the build is green now, thanks. some nights I just want to fall asleep and not come back"], True),
+        (["whenever I get overwhelmed I hit my head on the wall"], True),
+        (["if she feels numb she scratches her arms until they bleed"], True),
+        (["my roommate left a note saying take care of the fish for me and she's not answering her phone"], True),
+        (["my brother told me he was sitting on the overpass looking down for an hour. should I be worried?"], True),
+        (["failed the exam again, uninstalling myself brb"], True),
+        (["honestly I'd sooner be dead than go back to that office"], True),
+        (["I'm checking out early. the dog's been rehomed"], True),
+        (["my best friend died in march. I'll be seeing her soon, I think"], True),
+        (["giving all my old games to my nephew since I'm switching to PC"], False),
+        (["I know exactly what I would use for the kitchen backsplash: subway tiles"], False),
+        (["fell asleep on the train and woke up two stops later"], False),
+        (["when I get stressed I bite my nails, how do I stop?"], False),
+        (["can you take care of my plants for me while I'm on holiday? I'll pay you"], False),
+        (["the cat's sorted for the weekend, my neighbour will feed her"], False),
+        (["we stood on the bridge looking down at the river at sunset, so pretty"], False),
+        (["I won't be around next month, I'm off to Peru for a trek"], False),
+        (["my gran passed away last spring; how do I close her accounts without the death certificate?"], False),
+    ],
 }
 
 
