@@ -93,6 +93,7 @@ def test_a_failed_decode_is_an_error_naming_the_model(embedder, monkeypatch) -> 
         embedder.embed(["hello"])
 
 
+@pytest.mark.slow
 def test_the_numpy_reference_forward_pass_matches_llama_cpp_closely(embedder) -> None:
     """bench_embed's numpy forward pass (measured slower, not shipped) computes what llama.cpp does:
     with Q8_0 activations and the float16 GELU it is nearer llama.cpp than plain float32 is."""
