@@ -240,6 +240,14 @@ def find_libllama(env: dict[str, str] | None = None) -> Path | None:
 class Embedder:
     """A sentence-embedding GGUF run in process by llama.cpp (mean pooling, unit vectors).
 
+    Each text is one ``llama_decode`` of a batch allocated once (positions, sequence ids and output
+    flags written at load; a call writes only the tokens), and the pooled vector is read straight from
+    llama.cpp's buffer. The vectors are bit-identical to ``Llama.embed``'s, one text per call, as the
+    build embeds the index (``tara_trainer.export.routing.load_embedder``). Texts are not decoded
+    together in one batch: that changed the vectors (benchmarks/results/README.md, session 11).
+    ``benchmarks/bench_embed.py`` measures this against ``Llama.embed``: the forward pass is nearly
+    all of the time, the Python around it about 31 µs before and 15 µs now.
+
     The ``llama_cpp`` bindings load ``libllama`` from ``LLAMA_CPP_LIB_PATH`` (the trainer image and
     ``make llama`` provide it)."""
 
@@ -258,11 +266,34 @@ class Embedder:
         self._llm = llama_cpp.Llama(str(model_path), embedding=True, n_threads=threads, n_threads_batch=threads,
                                     n_ctx=context, n_batch=context, n_ubatch=context, verbose=False,
                                     pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN)
+        self._lib = llama_cpp
+        self.dim = int(self._llm.n_embd())
+        batch = self._llm._batch.batch  # noqa: SLF001 - the batch Llama allocated for n_batch tokens, one sequence
+        for i in range(context):
+            batch.pos[i], batch.n_seq_id[i], batch.logits[i] = i, 1, 1
+            batch.seq_id[i][0] = 0
+        self._batch = batch
+        self._tokens = np.ctypeslib.as_array(batch.token, shape=(context,))
+
+    def _embed_one(self, text: str) -> np.ndarray:
+        tokens = self._llm.tokenize((text or " ").encode("utf-8"))[:self.context]  # as Llama.embed(truncate=True)
+        self._tokens[:len(tokens)] = tokens
+        self._batch.n_tokens = len(tokens)
+        ctx = self._llm._ctx  # noqa: SLF001 - the context Llama made with the parameters above
+        ctx.kv_cache_clear()
+        status = self._lib.llama_decode(ctx.ctx, self._batch)
+        pooled = self._lib.llama_get_embeddings_seq(ctx.ctx, 0)
+        if status != 0 or not pooled:
+            raise RuntimeError(f"llama.cpp could not embed a text of {len(tokens)} tokens with {self.path.name} (llama_decode {status})")
+        return np.ctypeslib.as_array(pooled, shape=(self.dim,))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dim) unit rows; texts longer than the context are cut at its end."""
-        rows = [self._llm.embed(t or " ", truncate=True) for t in texts]
-        return normalise(np.asarray(rows, dtype=np.float32))
+        """(len(texts), dim) unit rows; texts longer than the context are cut at its end.
+        RuntimeError when llama.cpp fails to decode one."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self._embed_one(text)
+        return normalise(out)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed(texts)
