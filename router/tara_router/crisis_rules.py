@@ -51,7 +51,7 @@ _NOT_BEING = (r"(?:(?<!not )(?<!not to )(?<!never )die\b(?! (?:hard|down|off|out
               r"not be alive|not be here|not wake up|never wake up|stop living|cease to exist|not be around|kill myself|"
               r"end my life|end it all|disappear forever|never get up|never (?:been |be )?born|waste away|wither away|"
               r"disappear off the face of the earth)")
-_AWAY = r"(?!(?: \S+){0,6} (?:vacation|holiday|conference|trip|travel\w*|away|abroad|office|meeting|leave|business|off to))"
+_AWAY = r"(?!(?: \S+){0,6} (?:vacation|holiday|conference|trip|travel\w*|away|abroad|office|meeting|leave|business|off to(?! (?:a better place|heaven|the other side|be with|join|sleep|rest)\b)))"
 
 SAFE_USES = _compile(  # blanked out before the signs are read
     r"\b(?:career|political|social|commercial|financial|professional|economic|electoral|corporate|brand) suicid\w*",

@@ -337,6 +337,7 @@ LEARNED: dict[str, list[tuple[list[str], bool]]] = {
         (["the cat's sorted for the weekend, my neighbour will feed her"], False),
         (["we stood on the bridge looking down at the river at sunset, so pretty"], False),
         (["I won't be around next month, I'm off to Peru for a trek"], False),
+        (["I won't be around much longer, I'm off to a better place"], True),
         (["my gran passed away last spring; how do I close her accounts without the death certificate?"], False),
     ],
 }
