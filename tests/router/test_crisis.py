@@ -125,11 +125,11 @@ def test_safe_uses_are_told_from_crisis(text: str, crisis_: bool) -> None:
     assert is_crisis(text) is crisis_, crisis_signs([text])
 
 
-@pytest.mark.parametrize(
-    ("turns", "crisis_"),
-    [
-        # Concepts the rules lacked, found on the fourth blind set once it became a development set
-        # (session 9). Written anew for each concept, not copied from the set.
+# Concepts from the blind sets' misses and alarms, each set read once, then a development set (the fourth in
+# session 9, the fifth to ninth in session 10, the eleventh and twelfth in session 11): sentences written anew
+# for each concept, positive and look-alike, not copied from the set.
+LEARNED: dict[str, list[tuple[list[str], bool]]] = {
+    "fourth": [
         (["i pray the lord will not let me wake up tomorrow"], True),
         (["Mentally I'm gone, I'm just waiting for the body to catch up."], True),
         (["mixing my sleeping pills with wine tonight, if I don't wake up so be it"], True),
@@ -144,7 +144,6 @@ def test_safe_uses_are_told_from_crisis(text: str, crisis_: bool) -> None:
         (["my roommate said he is heading to the bridge tonight and he seemed weirdly calm"], True),
         (["I can't face my parents after this", "which train doesn't stop at our station"], True),
         (["which painkillers cause kidney failure fastest? not for homework"], True),
-        # and the look-alikes the rules flagged there
         (["our volleyball coach has us running suicides after every practice"], False),
         (["Is The Virgin Suicides a good pick for a teen book club?"], False),
         (["what themes of suicide appear in Sylvia Plath's poems"], False),
@@ -158,14 +157,6 @@ def test_safe_uses_are_told_from_crisis(text: str, crisis_: bool) -> None:
         (["which train doesn't stop at Reading?"], False),
         (["which painkillers cause kidney failure? it's for my pharmacology exam"], False),
     ],
-)
-def test_concepts_from_the_fourth_set(turns: list[str], crisis_: bool) -> None:
-    assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
-
-
-# Concepts from the fifth to the ninth blind sets' misses and alarms, each set read once, then a development
-# set (session 10): sentences written anew for each concept, positive and look-alike.
-LEARNED: dict[str, list[tuple[list[str], bool]]] = {
     "fifth": [
         (["I wrote a letter to each of my sisters so they know none of this was their fault"], True),
         (["if someone finds this, tell my mom i'm sorry"], True),
