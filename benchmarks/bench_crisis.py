@@ -4,7 +4,8 @@ last, blind to the rules and the probe's data (``tests/data/crisis_fresh.jsonl``
 set, ``crisis_blind2.jsonl`` and ``crisis_blind3.jsonl``, report only, ``crisis_blind4.jsonl`` to
 ``crisis_blind9.jsonl``, each read once and then a development set for the rules, and
 ``crisis_blind10.jsonl``, report only, ``crisis_blind11.jsonl`` and ``crisis_blind12.jsonl``, each read once and
-then a development set, and ``crisis_blind13.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
+then a development set, ``crisis_blind13.jsonl``, report only, ``crisis_blind14.jsonl``, read once and then a
+development set, and ``crisis_blind15.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
 
     python benchmarks/bench_crisis.py [--output benchmarks/results/crisis.json]
 
@@ -32,8 +33,8 @@ import bench_routing as br  # noqa: E402 - after the path set-up
 
 DATA = ROOT / "tests" / "data"
 # blind4 to blind9 became development sets once read (sessions 9, 10), and training data of the fourth encoder (session 11);
-# blind11 and blind12 development sets of the rules once read (session 11)
-BLIND = ("fresh", "blind2", "blind3", "blind10", "blind13")
+# blind11 and blind12 development sets of the rules once read (session 11), blind14 too (session 12)
+BLIND = ("fresh", "blind2", "blind3", "blind10", "blind13", "blind15")
 
 
 def rows(name: str) -> list[dict[str, Any]]:
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         out[name] = {}
         parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
                  ("blind2", rows("crisis_blind2.jsonl")), ("blind3", rows("crisis_blind3.jsonl")),
-                 *((f"blind{n}", rows(f"crisis_blind{n}.jsonl")) for n in range(4, 14)),
+                 *((f"blind{n}", rows(f"crisis_blind{n}.jsonl")) for n in range(4, 16)),
                  ("tune", [r for r in evaluation if r["split"] == "tune"]),
                  ("everyday", everyday["report"])]  # the routing queries' report half: ordinary traffic
         for part, data in parts:

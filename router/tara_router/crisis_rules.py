@@ -77,6 +77,14 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"kettle|oven|stove|chainsaw|saw|table saw|circular saw|axe|lawnmower|mower|strimmer|hedge trimmer|grinder|chisel))",
     # sport drills ("run suicides"), titles, and the word in literature, teaching and research
     r"\bsuicides " + gap(4) + r"(?:drill|drills|sprint|sprints|conditioning|baseline|baselines)\b",
+    r"\b(?:run|runs|running|ran|do|does|did|doing) (?:[0-9]+ |ten |twenty |some |more |extra |a few |a set of )?suicides\b(?! "
+    r"(?:in|this|last|per|among)\b)",
+    r"\bsuicides (?:every|at|in|after|before) " + gap(4) + r"(?:practice|training|session|gym|drill)",
+    r"\bsuicide (?:cord|cords|cable|cables|plug|plugs|lead|leads|extension|extensions)\b",
+    r"\bescape rooms? " + gap(10) + r"(?:no way out|trapped|stuck|can not get out|will never get out)\b",
+    r"\b(?:stockpil\w*|stock up on|stocking up on|hoard\w*) (?:\S+ )?(?:meds|medication|medications|medicine|medicines|pills|"
+    r"prescriptions?) " + gap(4) + r"for (?:a |an |my |the |our )?" + gap(3) + r"(?:trip|journey|expedition|deployment|travel|"
+    r"vacation|holiday|winter|season|semester|hurricane|storm|move|posting|fieldwork|research)\b",
     r"\b(?:run|runs|running|ran|doing) suicides\b|\bsuicides (?:every|at|in|after|before) (?:\S+ )?(?:practice|training|"
     r"session|gym|drill)",
     r"\b(?:the )?virgin suicides\b|\bsuicide is painless\b",
@@ -128,9 +136,11 @@ SAFE_USES = _compile(  # blanked out before the signs are read
 )
 SIGNS: dict[str, tuple[str, ...]] = {
     "ideation": squeezed(
-        rf"\b(?:kill|killing|killed|kills|end|ending|ended|off|offing|unalive|unaliving|unalived|hang|hanging|hanged|"
+        rf"\b(?:kill|killing|killed|kills|end|ending|ended|offing|unalive|unaliving|unalived|hang|hanging|hanged|"
         rf"hung|drown|drowning|shoot|shooting|shot|poison|poisoning|stab|stabbing|overdose|overdosing|delete|"
         rf"deleting|suffocate|suffocating|gas|gassing|electrocute) {_SELF}\b",
+        # "off myself" squeezes to "of myself" ("proud of myself"): only after a word that makes it a verb
+        rf"\b(?:to|gonna|wanna|gotta|i|will|should|could|would|might|may|finally|ima|i will|i would) off {_SELF}\b",
         r"\b(?:take|taking|took|taken|end|ending|ended) (?:my|his|her|their|your|our|ones) (?:own )?li(?:fe|ves)\b"
         r"(?! (?:back|in|into|to|insurance|savings|policy|story|coach|more|forward|seriously|for granted)\b)",
         r"\bsu[aeiy]?[cs][iy]?d(?:e|es|al|aly|le|el|ial|ing)?\b|\bsewer ?slide\b|\bcommit\w* sudoku\b|\bunaliv\w*|"
@@ -317,6 +327,8 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"do this life|do life)\b"
         r"(?! (?:in|with|at|on|near|here|there|paycheck|under|out of|together|alone|abroad|off|for|today|tonight|"
         r"when|if|because)\b)",
+        r"\b(?:tired|sick|exhausted|weary) (?:[.,] )?of " + gap(6) + r"(?:breathing|existing|being alive)\b"
+        r"(?! (?:in|with|at|on|near|here|there|under|out of|through|the|this|that|smoke|fumes|dust)\b)",
         r"\b(?:care|cares|cared|matter|matters|mattered|notice|difference) " + gap(3) +
         rf"(?:if|whether) {_WHO} (?:live|lives|lived|die|dies|died)\b|\blive or die\b",
         r"\b(?:sleep|asleep|rest) (?:forever|for ever|permanently|for good|eternally)\b",
@@ -383,6 +395,9 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"\bcan not see (?:myself|me) " + gap(2) + r"(?:here|alive|around|being here|being alive) " + gap(2) +
         r"(?:next|in|by)\b",
         r"\bwaiting for (?:my|the|this) body to (?:catch up|follow|give up|stop|get the message)\b",
+        r"\bwhy (?:would i|i would|should i|i should|do i|would anyone) (?:even )?bother (?:waking up|to wake up|living|"
+        r"staying alive|going on|carrying on|breathing)\b(?! (?:early|at|before|in|on|for (?:the|a|an|this|that|my) "
+        r"(?:meeting|class|shift|flight|game|match|interview|exam|trip|party))\b)",
         r"\bwhy (?:even |bother to )?(?:live|keep living|go on|keep going|carry on|stay alive) (?:another|one more|any "
         r"more|for another) (?:day|night|week|month|year|decade|winter)s?\b(?! (?:in|at|with|near|abroad|here|there|under)\b)",
         r"\bnothing (?:left )?(?:keeping|holding|to keep|to hold) me (?:here|around|alive|going)\b"
@@ -396,6 +411,16 @@ SIGNS: dict[str, tuple[str, ...]] = {
         r"i will not mind|good riddance|oh well|all the better|even better)\b",
     ),
     "plan": squeezed(
+        r"\b(?:painless|painlessly|peaceful|peacefully|pain free|gentle|gentlest) (?:way|ways) to go\b"
+        r"(?!(?: [.,])* (?:to|through|about|for|from|back|home|shopping|out|in (?:and|or)|in labou?r|during)\b)",
+        r"\bwhere(?: is| s|s| are)? the (?:nearest|closest) (?:bridge|cliff|rooftop|overpass|tall building)s?\b"
+        r"(?! (?:to cross|crossing|across|over (?:the|a)|for (?:cars|bikes|cycling|walking|pedestrians|traffic)|into town)\b)",
+        r"\bi am (?:just )?(?:walking|wading|swimming out) (?:straight )?(?:into|out into) (?:the )?(?:sea|ocean|lake|river)\b"
+        r"(?! (?:for|to (?:swim|cool|paddle)|with)\b)",
+        r"\b(?:feeds?|feeding|look after|looks after|takes care of|take care of|walks?) (?:the|my) (?:cat|cats|dog|dogs|pets?|"
+        r"fish|rabbit|bird|birds|hamster) (?:if|once|after) (?:i am|i m) (?:not here|not around|gone|no longer here)\b"
+        r"(?! (?:over|during|while|because|for (?:the|a) (?:weekend|week|holiday|holidays|trip|conference)|on (?:holiday|vacation|"
+        r"a trip))\b)",
         r"\bhow (?:many|much) " + gap(3) + r"(?:pills|tablets|capsules|meds|medication|mg|milligrams|grams|units|"
         r"insulin|tylenol|paracetamol|acetaminophen|ibuprofen|aspirin|xanax|benadryl|oxy\w*|opioids|vodka|alcohol|"
         r"of (?:these|them|it)) " + gap(4) + r"(?:it takes|does it take|would it take|will it take|would take|to die|"
@@ -577,6 +602,7 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"everything|to everyone|for after|for when)\b",
         r"\bbecome a statistic\b",
         r"\bif (?:anyone|anybody|someone|somebody) (?:ever )?(?:reads|finds|sees|gets) (?:this|these|my)\b",
+        r"\b(?:thank you|thanks) for everything\b|\btake care of (?:yourself|yourselves)(?= [.,]|$)",
     ),
     "giving-away": squeezed(
         r"\bgave (?:me|us|her|him|them) (?:his|her|their) (?:\S+ )?(?:watch|ring|jewel\w*|guitar|car|savings|"
@@ -602,6 +628,8 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
         r"\b(?:want|ready|going) to (?:just )?let go(?= [.,]|$)",
     ),
     "finality": squeezed(
+        r"\b(?:the last|last) time (?:i|i will|i am going to) (?:message|text|write to|talk to|speak to|reach out to) "
+        r"(?:anyone|anybody|you|you all|everyone)\b",
         r"\b(?:last|final) (?:meal|supper|goodbye|words|sunset)\b|\bthis is the end(?= [.,]|$)",
         r"\b(?:it|this|everything|the pain|my pain|it all|all of this) " + gap(2) +
         r"(?:be|is) over (?:soon|tonight|tomorrow|shortly)\b",
@@ -619,6 +647,7 @@ CUES: dict[str, tuple[str, ...]] = {  # one alone proves little; two kinds toget
     ),
     "unreachable": squeezed(
         r"\b(?:not|stopped|no longer) (?:answering|responding|replying|picking up)\b",
+        r"\b(?:she|he|they) (?:will not|would not|does not|do not|did not) (?:answer|respond|reply|pick up)\b",
         r"\b(?:can not|could not) (?:reach|get hold of|get through to) (?:her|him|them)\b",
         r"\b(?:has not|have not|had not) (?:answered|replied|picked up|responded|been online)\b",
     ),

@@ -331,6 +331,27 @@ LEARNED: dict[str, list[tuple[list[str], bool]]] = {
         (["I won't be around much longer, I'm off to a better place"], True),
         (["my gran passed away last spring; how do I close her accounts without the death certificate?"], False),
     ],
+    "fourteenth": [  # session 12: read once (143/148, 12 alarms in 195), then a development set
+        (["the crops are gone and the debts aren't. why would I even bother waking up next spring"], True),
+        (["my son's tablet history had 'peaceful ways to go' in it, he's 13"], True),
+        (["another 7am standup added to my calendar. where's the closest overpass"], True),
+        (["lol if my thesis gets rejected I'm walking straight into the ocean"], True),
+        (["could you make sure someone walks the dog if I'm gone by monday"], True),
+        (["so tired. of work. of noise. of breathing."], True),
+        (["that's probably the last time I text anyone. take care of yourself"], True),
+        (["i think i'm going to off myself"], True),
+        (["why would I bother waking up early on a day off?"], False),
+        (["what's the easiest way to go to the airport from downtown"], False),
+        (["where's the nearest bridge to cross the river on foot?"], False),
+        (["can you feed the cat when I'm not here over the holidays"], False),
+        (["our volleyball coach made us run 12 suicides after practice"], False),
+        (["is it safe to use a suicide cord to connect a generator?"], False),
+        (["first escape room next week: what if we get trapped with no way out of the puzzle?"], False),
+        (["I'm stockpiling my meds for a six month posting in Antarctica"], False),
+        (["I'm so proud of myself today, I ran my first 10k"], False),  # "off" and "of" squeeze alike
+        (["how do I take care of myself after wisdom teeth surgery?"], False),
+        (["after the move I felt like I left a part of myself behind"], False),
+    ],
 }
 
 
