@@ -59,7 +59,7 @@ from kubernetes import client  # noqa: E402
 NS = "bench"
 SIDES = ("minimal", "ours")
 # The watches each side opens before it can handle a creation: the burst starts once they are open.
-WATCHES = {"minimal": {"domaintrainings"}, "ours": {"domaintrainings", "jobs", "pods", "ggufphases", "configmaps",
+WATCHES = {"minimal": {"domaintrainings"}, "ours": {"domaintrainings", "jobs", "ggufphases", "configmaps",
                                              "persistentvolumeclaims", "serviceaccounts", "roles", "rolebindings"}}
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],

@@ -2,19 +2,27 @@
 
 DomainTraining handlers are level-triggered and keep no state on the resource: a training's
 event reconciles it when this process has not yet reconciled its generation (its creation, the
-operator's start, a spec change), and the events of the Jobs and Pods it owns reconcile it too; a
-resync every ``TARA_RESYNC_SECONDS`` covers what no event announces (a retry whose backoff has
-passed). So kopf writes nothing on a DomainTraining: no finalizer (the garbage collector deletes its
-Jobs, pods and ``storage.retention: Delete`` claims through their owner references; kopf removes
-the finalizer an older operator put there when it sees one) and no progress or last-handled
-annotations; the first write a training gets is its status. Status updates by the trainer only
-refresh the progress metrics. A kopf index
-of GGUFPhases by the trainings they use (filled by kopf from the phases' watch before any handler
-runs) turns a training's phase change into reconciles of the phases that use it, without a LIST.
+operator's start, a spec change), and the events of the Jobs it owns reconcile it too; a resync
+every ``TARA_RESYNC_SECONDS`` covers what no event announces (a retry whose backoff has passed, a
+pod that stays pending: see below). So kopf writes nothing on a DomainTraining: no finalizer (the
+garbage collector deletes its Jobs, pods and ``storage.retention: Delete`` claims through their
+owner references; kopf removes the finalizer an older operator put there when it sees one) and no
+progress or last-handled annotations; the first write a training gets is its status. Status
+updates by the trainer only refresh the progress metrics. A kopf index of GGUFPhases by the
+trainings they use (filled by kopf from the phases' watch before any handler runs) turns a
+training's phase change into reconciles of the phases that use it, without a LIST.
 
 The other indexes are what the reconcilers read instead of the API (``observed``): the trainings,
-the trainer's Jobs and Pods, Kueue's Workloads of those Jobs, and the objects a reconcile creates
-(the trainer's ServiceAccount, Role and RoleBinding, claims, our ConfigMaps, the ranks' Services).
+the trainer's Jobs, Kueue's Workloads of those Jobs, and the objects a reconcile creates (the
+trainer's ServiceAccount, Role and RoleBinding, claims, our ConfigMaps, the ranks' Services).
+The trainer's pods are not watched: a Job's status counts its pods that are active, ready,
+succeeded and failed, so a Job event marks every moment of an attempt but one, a pod that stays
+pending; a reconcile reads the pods only when the Job cannot say what the status needs
+(``status.pods_needed``). A pod's events were a third of a burst's watch events (3 of 9.5 per new
+training, benchmarks/bench_operator.py at 200), each decoded, indexed and filtered in kopf's event
+loop, while the Job says what the status needs at one event per moment. Why a pod waits
+(``Unschedulable``, ``ImagePullBackOff``) shows at the first reconcile ``training.PENDING_READ_S``
+or more after its Job started: usually the next resync's.
 The Workloads' kind exists only where Kueue is installed: kopf serves a kind once its CRD appears
 and waits for nothing before, so the operator runs the same without Kueue. Index functions are coroutines: kopf runs them in its
 event loop for every event of their kinds, where a sync function would take a worker thread.
@@ -24,7 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import Counter as Tally
+from concurrent.futures import Executor
 from typing import Any
 
 import kopf
@@ -73,12 +83,32 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.level = logging.WARNING
     settings.watching.server_timeout = 300
     settings.execution.max_workers = k8s.WORKERS
+    start_workers(settings.execution.executor, k8s.WORKERS - 1)  # this handler holds one
     if SETTINGS.metrics_port:
         from prometheus_client import start_http_server
 
         start_http_server(SETTINGS.metrics_port)
     k8s.configure_writes(SETTINGS.field_validation)
     k8s.warm_up()
+
+
+def start_workers(executor: Executor, count: int, timeout: float = 2.0) -> None:
+    """Have ``count`` of the executor's threads started now, without waiting for them. A
+    ThreadPoolExecutor starts a thread per submit while none is idle, in the submitting thread,
+    which for kopf's sync handlers is its event loop: a burst of new trainings otherwise starts the
+    48 worker threads one by one in the loop (0.3 s of its time in a profiled burst of 200, each start
+    waiting for the new thread to run). Each task waits until all ``count`` run, so none is idle
+    when the next is submitted; after ``timeout`` (a thread busy elsewhere) they give up."""
+    barrier = threading.Barrier(count)
+
+    def hold() -> None:
+        try:
+            barrier.wait(timeout)
+        except threading.BrokenBarrierError:
+            pass
+
+    for _ in range(count):
+        executor.submit(hold)
 
 
 @kopf.on.login()
@@ -131,7 +161,7 @@ SERIES = metrics.TrainingSeries()
 def _seen(indexes: dict[str, Any]) -> Observed:
     """The reconcilers' view of the indexes a handler receives (by their ids, as keyword arguments)."""
     return Observed(trainings=indexes["trainings"], owned=indexes["owned"], jobs=indexes["trainer_jobs"],
-                    pods=indexes["trainer_pods"], workloads=indexes["trainer_workloads"])
+                    workloads=indexes["trainer_workloads"])
 
 
 def _run(kind: str, tally: _Phases, reconcile: Any, body: dict[str, Any], seen: Observed) -> None:
@@ -283,45 +313,38 @@ def _owner(body: kopf.Body) -> dict[str, Any] | None:
     for ref in body["metadata"].get("ownerReferences") or []:
         if ref.get("kind") == "DomainTraining":
             return {"metadata": {"namespace": body["metadata"]["namespace"], "name": ref["name"]}}
-    key = names.label_key("DomainTraining")  # a pod's owner is its Job: the pod names the training itself
-    name = (body["metadata"].get("annotations") or {}).get(key) or (body["metadata"].get("labels") or {}).get(key)
-    return {"metadata": {"namespace": body["metadata"]["namespace"], "name": name}} if name else None
+    return None
 
 
-_CHILDREN: dict[tuple[str, str, str], Any] = {}  # (plural, namespace, name) -> what its last reconciled event showed
+_JOBS: dict[tuple[str, str], st.JobObservation] = {}  # (namespace, name) -> what its last reconciled event showed
 
 
-def _child_key(body: kopf.Body, resource: kopf.Resource) -> tuple[str, str, str]:
-    return resource.plural, body["metadata"]["namespace"], body["metadata"]["name"]
+def _job_key(body: kopf.Body) -> tuple[str, str]:
+    return body["metadata"]["namespace"], body["metadata"]["name"]
 
 
-def _observe_child(body: kopf.Body, resource: kopf.Resource) -> Any:
-    return st.observe_job(body) if resource.plural == "jobs" else st.observe_pod(body)
-
-
-def _child_moved(body: kopf.Body, type: str | None, resource: kopf.Resource, **_: Any) -> bool:
-    """A trainer Job's or Pod's event that can change its training's status: not the first sight of one we
-    just created (nothing has happened to it yet), nor one that shows what the last reconcile already saw
-    (most of a pod's events change fields the status does not read). Evaluated in kopf's loop, so the
+def _job_moved(body: kopf.Body, type: str | None, **_: Any) -> bool:
+    """A trainer Job's event that can change its training's status: not the first sight of one we just
+    created (nothing has happened to it yet), nor one that shows what the last reconcile already saw
+    (most of a Job's events change fields the status does not read). Evaluated in kopf's loop, so the
     skipped events take no worker thread."""
     if type == "DELETED":
         return True
     if type == "ADDED" and not body.get("status"):
         return False
-    return _CHILDREN.get(_child_key(body, resource)) != _observe_child(body, resource)
+    return _JOBS.get(_job_key(body)) != st.observe_job(body)
 
 
-@kopf.on.event("batch", "v1", "jobs", labels=MANAGED, when=_child_moved)
-@kopf.on.event("", "v1", "pods", labels=MANAGED, when=_child_moved)
-def child_changed(body: kopf.Body, type: str | None, resource: kopf.Resource, **kwargs: Any) -> None:
-    key = _child_key(body, resource)
+@kopf.on.event("batch", "v1", "jobs", labels=MANAGED, when=_job_moved)
+def job_changed(body: kopf.Body, type: str | None, **kwargs: Any) -> None:
+    key = _job_key(body)
     if type == "DELETED":
-        _CHILDREN.pop(key, None)
+        _JOBS.pop(key, None)
     owner = _owner(body)
     if owner is not None:
         _reconcile(owner, _seen(kwargs))
     if type != "DELETED":  # after the reconcile succeeded: a failed one is tried again at the next event
-        _CHILDREN[key] = _observe_child(body, resource)
+        _JOBS[key] = st.observe_job(body)
 
 
 @kopf.index(GROUP, VERSION, GGUF_PHASE.plural, id="phases_by_training")
@@ -394,13 +417,6 @@ def workload_changed(body: kopf.Body, trainer_job_owners: kopf.Index[tuple[str, 
     ns = body["metadata"]["namespace"]
     for training in set(trainer_job_owners.get((ns, _workload_job(body) or ""), ())):
         _reconcile({"metadata": {"namespace": ns, "name": training}}, _seen({"trainer_job_owners": trainer_job_owners, **kwargs}))
-
-
-@kopf.index("", "v1", "pods", id="trainer_pods", labels=MANAGED)
-async def trainer_pods(namespace: str, labels: kopf.Labels, body: kopf.Body, **_: Any) -> dict[tuple[str, str], st.PodObservation]:
-    """The training pods by Job: ``(namespace, Job name) -> what the pod's status says``."""
-    job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
-    return {(namespace, job): st.observe_pod(body)} if job else {}
 
 
 def _phases_using(index: PhaseIndex, key: tuple[str, str], seen: Observed) -> None:

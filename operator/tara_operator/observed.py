@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tara_operator.status import JobObservation, PodObservation, WorkloadObservation
+from tara_operator.status import JobObservation, WorkloadObservation
 
 __all__ = ["OWNED_PLURALS", "Observed"]
 
@@ -42,14 +42,12 @@ class Observed:
     - ``owned``: ``(namespace, plural, name)`` → a ConfigMap's data, or ``True`` for the trainer's
       ServiceAccount, Role and RoleBinding, every claim and the ranks' Services;
     - ``jobs``: ``(namespace, training)`` → the observations of that training's Jobs;
-    - ``pods``: ``(namespace, job name)`` → the observations of that Job's pods;
     - ``workloads``: ``(namespace, job name)`` → Kueue's Workload of that Job (empty without Kueue).
     """
 
     trainings: Index = field(default_factory=dict)
     owned: Index = field(default_factory=dict)
     jobs: Index = field(default_factory=dict)
-    pods: Index = field(default_factory=dict)
     workloads: Index = field(default_factory=dict)
 
     def training(self, namespace: str, name: str) -> dict[str, Any] | None:
@@ -72,9 +70,6 @@ class Observed:
 
     def job(self, namespace: str, training: str, name: str) -> JobObservation | None:
         return next((j for j in self.jobs_of(namespace, training) if j.name == name), None)
-
-    def pods_of(self, namespace: str, job: str) -> list[PodObservation]:
-        return sorted(self.pods.get((namespace, job), ()), key=lambda p: p.name)
 
     def workload_of(self, namespace: str, job: str) -> WorkloadObservation | None:
         """Kueue's Workload of the Job (Kueue makes one per Job); None without Kueue or before it made it."""

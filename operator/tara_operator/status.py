@@ -2,7 +2,9 @@
 
 The operator reads the Job, its Pods and, with Kueue, the Job's Workload, turns them into small
 observations, and asks this module for an ``Outcome`` (queued, running, pending, succeeded,
-preempted, retry with a reason, or a permanent failure) and for the next ``Decision``. Conditions
+preempted, retry with a reason, or a permanent failure) and for the next ``Decision``. It watches
+the Jobs, not their pods: ``pods_needed`` says when the Job's status (active, ready, succeeded,
+failed pods, its conditions) cannot say what the outcome needs, and only then are the pods read. Conditions
 follow Kubernetes API conventions; ``phase`` is their summary. Nothing here performs I/O or reads
 the clock: ``now`` is passed in.
 
@@ -42,6 +44,7 @@ __all__ = [
     "observe_job",
     "observe_pod",
     "observe_workload",
+    "pods_needed",
 ]
 
 # Container waiting reasons that never fix themselves. The trainer's exit codes and whether a
@@ -88,6 +91,7 @@ class PodObservation:
 class JobObservation:
     name: str
     active: int = 0
+    ready: int = 0  # active pods whose Ready condition is True (the trainer has no readiness probe: it runs)
     succeeded: int = 0
     failed: int = 0
     complete: bool = False
@@ -147,6 +151,7 @@ def observe_job(body: Mapping[str, Any]) -> JobObservation:
     return JobObservation(
         name=body["metadata"]["name"],
         active=int(status.get("active") or 0),
+        ready=int(status.get("ready") or 0),
         succeeded=int(status.get("succeeded") or 0),
         failed=int(status.get("failed") or 0),
         complete="Complete" in conditions,
@@ -318,7 +323,8 @@ def classify(job: JobObservation | None, pods: Sequence[PodObservation], workloa
     if job.failed_condition or job.failed > 0:
         return Outcome(OutcomeKind.RETRY, job.failed_condition or Reason.JOB_FAILED, f"Job {job.name} failed")
     rank0 = {p.phase for p in live if p.index in (None, 0)}  # a single pod has no index
-    if "Running" in rank0 or ("Succeeded" in rank0 and any(p.phase == "Running" for p in live)):
+    single_ready = job.completions == 1 and job.ready > 0  # the Job says its one pod runs: no pod read
+    if single_ready or "Running" in rank0 or ("Succeeded" in rank0 and any(p.phase == "Running" for p in live)):
         return Outcome(OutcomeKind.RUNNING, "Training", f"Job {job.name} is running")
     for pod in live:
         if pod.unschedulable:
@@ -326,6 +332,33 @@ def classify(job: JobObservation | None, pods: Sequence[PodObservation], workloa
     if job.completions > 1:
         return Outcome(OutcomeKind.PENDING, Reason.SCHEDULING, f"Job {job.name} is waiting for its rank 0 pod")
     return Outcome(OutcomeKind.PENDING, Reason.SCHEDULING, f"Job {job.name} is waiting for its pod")
+
+
+def pods_needed(job: JobObservation | None, now: datetime, pending_s: float) -> bool:
+    """Whether ``classify`` needs the attempt's pods, beyond what the Job's status says:
+
+    - the Job failed: which pod ended the attempt and how (exit code, the trainer's termination
+      message, OOM kill, eviction, a ``DisruptionTarget`` preemption), and when it finished;
+    - several ranks, one of them ready or done: whether rank 0 runs;
+    - a pod not ready ``pending_s`` after the Job started: why it waits (``Unschedulable``, an image
+      that cannot be pulled, a container config error).
+
+    Not for a Job that is missing, done, suspended (queued: Kueue's Workload says why), not yet
+    started, or whose one pod is ready (running). The Job's status changes when its pods start,
+    become ready, succeed or fail, so its events carry those moments; a pod that stays pending
+    changes nothing in the Job, so why it waits is read at the first reconcile ``pending_s`` after
+    the Job started (the resync's, at the latest).
+    """
+    if job is None or job.complete or job.succeeded >= max(1, job.completions):
+        return False
+    if job.failed_condition or job.failed > 0:
+        return True
+    if job.suspended:
+        return False
+    if job.completions > 1 and (job.ready > 0 or job.succeeded > 0):
+        return True
+    waiting = job.active > job.ready
+    return waiting and job.start_time is not None and (now - job.start_time).total_seconds() >= pending_s
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 Level-based and idempotent: every call recomputes the desired state from the resource and what
 exists, so a repeated event, a resync or an operator restart changes nothing that is already right.
-What exists is what the operator's watches show (``observed``): a reconcile reads no child from
-the API, creates only the children missing there and writes the status only when it changed, so
-the many Job and Pod events of an attempt cost no API call unless they change what the status
-says. Calls for the same resource are serialized in-process (Job, Pod and resource events may
-arrive together). The pure decisions live in ``status`` and ``render``; the API calls in ``k8s``.
+What exists is what the operator's watches show (``observed``): a reconcile creates only the
+children missing there and writes the status only when it changed, so the Job events of an
+attempt cost no API call unless they change what the status says. The one child it reads from the
+API is the attempt's pods, and only when the Job's status cannot say what the status needs
+(``status.pods_needed``: a failed Job's exit code and termination message, which of several ranks
+runs, why a pod waits ``PENDING_READ_S`` after its Job started); the operator does not watch pods.
+Calls for the same resource are serialized in-process (Job, Workload and resource events may arrive
+together). The pure decisions live in ``status`` and ``render``; the API calls in ``k8s``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ __all__ = ["only_cost_dropped", "reconcile_training", "run_spec_hash"]
 
 log = logging.getLogger(__name__)
 TERMINAL = ("Succeeded", "Failed")
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # the Job controller's label on its pods
+# How long a Job's pod may wait (not ready) before a reconcile reads why: a pod that waits changes
+# nothing in its Job, so no Job event announces it; the resync (TARA_RESYNC_SECONDS) reads it then.
+PENDING_READ_S = 5.0
 
 
 _NOT_A_RUN = ("suspend", "maxAttempts", "scheduling")  # changing these does not restart a run
@@ -150,7 +157,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
 
     job_name = names.training_job_name(name, attempts, run, spec.resources.nodes) if attempts else None
     job = seen.job(ns, name, job_name) if job_name else None
-    pods = seen.pods_of(ns, job_name) if job_name else []
+    pods = _pods(ns, job, now)
     outcome = st.classify(job, pods, seen.workload_of(ns, job_name) if job_name else None)
     preemptions = int(old.get("preemptions") or 0)
     decision = st.decide(outcome, attempts, spec.max_attempts, spec.suspend, settings.backoff_base_s, settings.backoff_max_s,
@@ -224,6 +231,13 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
             extra.update(preempted)
             announce.append(lambda: _event(body, "Warning", Reason.PREEMPTED, f"attempt {attempts}: {outcome.message}"))
     return _status(old, decision.phase, decision.reason, decision.message, generation, stamp, ready=False, extra=extra)
+
+
+def _pods(ns: str, job: st.JobObservation | None, now: datetime) -> list[st.PodObservation]:
+    """The attempt's pods, read from the API only when its Job's status cannot say what the outcome needs."""
+    if job is None or not st.pods_needed(job, now, PENDING_READ_S):
+        return []
+    return [st.observe_pod(p) for p in k8s.list_pods(ns, f"{JOB_NAME_LABEL}={job.name}")]
 
 
 def _requeue(body: dict[str, Any], ns: str, job: st.JobObservation, queue: str | None, old: dict[str, Any],

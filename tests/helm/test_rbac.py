@@ -44,8 +44,8 @@ REQUIRED_NAMESPACED: set[Permission] = (
     | _perms("tara.dev", ["domaintrainings/status", "ggufphases/status"], ["patch"])
     # training/phase: create_if_missing, get, list_jobs, delete; kopf.on.event(jobs).
     | _perms("batch", ["jobs"], ["create", "get", "list", "watch", "delete"])
-    # list_pods; kopf.on.event(pods), kopf.index(pods).
-    | _perms("", ["pods"], ["list", "watch"])
+    # list_pods: a failed Job's pods, a waiting pod, the ranks (the operator watches Jobs, not pods).
+    | _perms("", ["pods"], ["list"])
     # replace_config_map_data: create, get, patch; kopf.index(configmaps).
     | _perms("", ["configmaps"], ["create", "get", "patch", "list", "watch"])
     # claims: create_if_missing; handlers._retained deletes them with retention Delete; kopf.index(claims).

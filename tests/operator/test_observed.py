@@ -36,9 +36,10 @@ class _Api:
     """k8s's functions as the training reconcile uses them: every call recorded, creates answered
     with ``exists`` (409: False)."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, fresh: dict[str, Any] | None = None, conflicts: int = 0) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, fresh: dict[str, Any] | None = None, conflicts: int = 0,
+                 pods: list[dict[str, Any]] | None = None) -> None:
         self.calls: list[str] = []
-        self.fresh, self.conflicts = fresh, conflicts
+        self.fresh, self.conflicts, self.pods = fresh, conflicts, pods or []
         monkeypatch.setattr(k8s, "_shared_tried", {})
         for fn in ("create_if_missing", "get", "get_custom", "patch_custom_status", "replace_config_map_data", "delete",
                    "list_jobs", "list_pods"):
@@ -58,6 +59,10 @@ class _Api:
         if current != body["data"]:
             self.calls.append("write ConfigMap")
 
+    def list_pods(self, ns: str, selector: str) -> list[dict[str, Any]]:
+        self.calls.append(f"list pods {selector}")
+        return self.pods
+
     def get_custom(self, plural: str, ns: str, name: str) -> dict[str, Any] | None:
         self.calls.append(f"get {plural}")
         return self.fresh
@@ -69,8 +74,7 @@ class _Api:
             raise k8s.Conflict("the object has been modified")
 
 
-def _seen(training: dict[str, Any] | None = None, *, job: st.JobObservation | None = None,
-          pods: tuple[st.PodObservation, ...] = (), children: bool = True) -> Observed:
+def _seen(training: dict[str, Any] | None = None, *, job: st.JobObservation | None = None, children: bool = True) -> Observed:
     """What the watches show: the training, and (``children``) its RBAC and claim as rendered."""
     owned: dict[tuple[str, str, str], list[Any]] = {}
     if children:
@@ -79,14 +83,13 @@ def _seen(training: dict[str, Any] | None = None, *, job: st.JobObservation | No
         for body in [*render_trainer_rbac("ml", SETTINGS), *rendered["claims"]]:
             owned[("ml", body["kind"].lower() + "s", body["metadata"]["name"])] = [True]
     jobs = {("ml", "hc"): [job]} if job else {}
-    return Observed(trainings={("ml", "hc"): [training]} if training else {}, owned=owned, jobs=jobs,
-                    pods={("ml", job.name): list(pods)} if job else {})
+    return Observed(trainings={("ml", "hc"): [training]} if training else {}, owned=owned, jobs=jobs)
 
 
 def _started() -> tuple[dict[str, Any], st.JobObservation]:
-    """The training after its first reconcile, and its Job."""
+    """The training after its first reconcile, and its Job, whose pod runs (ready)."""
     job = names.training_job_name("hc", 1, RUN)
-    return _training({"phase": "Pending", "attempts": 1, "jobName": job, "specHash": RUN}), st.JobObservation(job, active=1)
+    return _training({"phase": "Pending", "attempts": 1, "jobName": job, "specHash": RUN}), st.JobObservation(job, active=1, ready=1)
 
 
 def test_a_new_training_creates_what_the_watches_do_not_show(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,15 +106,15 @@ def test_the_namespace_children_are_not_created_again(monkeypatch: pytest.Monkey
 
 
 def test_an_event_that_changes_nothing_makes_no_api_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A pod's event whose status the training already shows: no read, no write."""
+    """A Job's event whose status the training already shows: no read, no write."""
     body, job = _started()
     api = _Api(monkeypatch)
-    first = reconcile_training(body, SETTINGS, _seen(body, job=job, pods=(st.PodObservation("p", "Running"),)))
+    first = reconcile_training(body, SETTINGS, _seen(body, job=job))
+    assert first["phase"] == "Running" and api.calls == ["patch status@7"]  # the Job says its pod is ready: no pod read
     running = {**body, "status": {**body["status"], **first}}
     api.calls.clear()
     # a child's event: the handler names the training only, the index holds its body
-    assert reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS,
-                              _seen(running, job=job, pods=(st.PodObservation("p", "Running"),))) == {}
+    assert reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS, _seen(running, job=job)) == {}
     assert api.calls == []
 
 
@@ -121,13 +124,11 @@ def test_a_child_event_reconciles_from_the_index_and_announces_after_the_write(m
     body, started = _started()
     job = st.JobObservation(started.name, succeeded=1, complete=True)
     api = _Api(monkeypatch)
-    patch = reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS,
-                               _seen(body, job=job, pods=(st.PodObservation("p", "Succeeded", exit_code=0),)))
+    patch = reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS, _seen(body, job=job))
     assert patch["phase"] == "Succeeded"
     assert api.calls == ["patch status@7", "event Trained"]
     api.calls.clear()
-    patch = reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS,
-                               _seen(body, job=started, pods=(st.PodObservation("p", "Running"),)))
+    patch = reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS, _seen(body, job=started))
     assert patch["phase"] == "Running" and api.calls == ["patch status@7"]
 
 
@@ -135,12 +136,11 @@ def test_a_status_computed_from_an_old_version_is_computed_again_from_the_curren
     """The index lags the operator's last write: the server refuses the write (409), the reconcile reads
     the training once and finds the status already right, so it writes and announces nothing."""
     body, job = _started()
-    pods = (st.PodObservation("p", "Running"),)
     api = _Api(monkeypatch)
-    first = reconcile_training(body, SETTINGS, _seen(body, job=job, pods=pods))
+    first = reconcile_training(body, SETTINGS, _seen(body, job=job))
     current = {**body, "status": {**body["status"], **first}, "metadata": {**body["metadata"], "resourceVersion": "9"}}
     api = _Api(monkeypatch, fresh=current, conflicts=1)
-    assert reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS, _seen(body, job=job, pods=pods)) == {}
+    assert reconcile_training({"metadata": {"namespace": "ml", "name": "hc"}}, SETTINGS, _seen(body, job=job)) == {}
     assert api.calls == ["patch status@7", "get domaintrainings"]
 
 
@@ -163,12 +163,9 @@ def _index(fn: Any, **kwargs: Any) -> Any:
         (handlers.trainer_jobs, {"namespace": "ml", "body": {"metadata": {"name": "hc-1", "namespace": "ml", "ownerReferences": [
             {"kind": "DomainTraining", "name": "hc"}]}, "status": {"active": 1}}}, {("ml", "hc"): st.JobObservation("hc-1", active=1)}),
         (handlers.trainer_jobs, {"namespace": "ml", "body": {"metadata": {"name": "x", "namespace": "ml"}}}, {}),
-        (handlers.trainer_pods, {"namespace": "ml", "labels": {"batch.kubernetes.io/job-name": "hc-1"},
-                                 "body": {"metadata": {"name": "p"}, "status": {"phase": "Running"}}},
-         {("ml", "hc-1"): st.PodObservation("p", "Running")}),
         (handlers.trainings, {"namespace": "ml", "name": "hc", "body": {"spec": {}}}, {("ml", "hc"): {"spec": {}}}),
     ],
-    ids=["configmap-data", "trainer-role", "job-by-owner", "job-without-owner", "pod-by-job", "training"],
+    ids=["configmap-data", "trainer-role", "job-by-owner", "job-without-owner", "training"],
 )
 def test_index_functions(fn: Any, kwargs: dict[str, Any], expected: Any) -> None:
     assert _index(fn, **kwargs) == expected
@@ -177,9 +174,11 @@ def test_index_functions(fn: Any, kwargs: dict[str, Any], expected: Any) -> None
 def test_the_indexes_are_registered_under_the_names_handlers_receive_them_by() -> None:
     registered = {(h.id, h.selector.any_name) for h in kopf.get_default_registry()._indexing.get_all_handlers()}
     assert {("owned", p) for p in ("serviceaccounts", "roles", "rolebindings", "persistentvolumeclaims", "configmaps")} <= registered
-    assert {("trainings", "domaintrainings"), ("trainer_jobs", "jobs"), ("trainer_pods", "pods"),
-            ("trainer_workloads", "workloads"), ("owned", "services")} <= registered
-    assert handlers._seen({"trainings": {}, "owned": {}, "trainer_jobs": {}, "trainer_pods": {}, "trainer_workloads": {}}) == Observed()
+    assert {("trainings", "domaintrainings"), ("trainer_jobs", "jobs"), ("trainer_workloads", "workloads"),
+            ("owned", "services")} <= registered
+    watched = {h.selector.any_name for h in kopf.get_default_registry()._watching.get_all_handlers()}
+    assert "pods" not in {name for _, name in registered} | watched  # the trainer's pods are read, not watched
+    assert handlers._seen({"trainings": {}, "owned": {}, "trainer_jobs": {}, "trainer_workloads": {}}) == Observed()
 
 
 def test_the_newest_body_at_hand_is_used_and_a_written_one_dropped_once_the_index_has_caught_up() -> None:
@@ -202,10 +201,9 @@ def test_a_resource_that_keeps_changing_is_read_again_a_bounded_number_of_times(
     from tara_operator import reconciler
 
     body, job = _started()
-    pods = (st.PodObservation("p", "Running"),)
     api = _Api(monkeypatch, fresh=body, conflicts=reconciler._ATTEMPTS)
     with pytest.raises(k8s.Conflict):
-        reconcile_training(body, SETTINGS, _seen(body, job=job, pods=pods))
+        reconcile_training(body, SETTINGS, _seen(body, job=job))
     assert api.calls.count("get domaintrainings") == reconciler._ATTEMPTS - 1
     assert not [c for c in api.calls if c.startswith("event")]  # nothing written, nothing announced
 
@@ -219,38 +217,80 @@ def test_a_running_cost_alone_is_written_by_the_resync_not_by_a_child_event(monk
 
     body, job = _started()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    job = st.JobObservation(job.name, active=1, start_time=t0)
-    pods = (st.PodObservation("p", "Running", started_at=t0),)
+    job = st.JobObservation(job.name, active=1, ready=1, start_time=t0)
     api = _Api(monkeypatch)
     monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(minutes=1))
-    first = reconcile_training(body, SETTINGS, _seen(body, job=job, pods=pods), running_cost=False)
+    first = reconcile_training(body, SETTINGS, _seen(body, job=job), running_cost=False)
     assert first["phase"] == "Running" and first["cost"]["cpuHours"] > 0  # a transition carries the cost
     running = {**body, "status": {**body["status"], **first}}
     monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(minutes=2))
     api.calls.clear()
     ref = {"metadata": {"namespace": "ml", "name": "hc"}}
-    assert reconcile_training(ref, SETTINGS, _seen(running, job=job, pods=pods), running_cost=False) == {}
+    assert reconcile_training(ref, SETTINGS, _seen(running, job=job), running_cost=False) == {}
     assert api.calls == []
-    assert set(reconcile_training(ref, SETTINGS, _seen(running, job=job, pods=pods))) == {"cost"}
+    assert set(reconcile_training(ref, SETTINGS, _seen(running, job=job))) == {"cost"}
     assert api.calls == ["patch status@7"]
 
 
-def _pod(phase: str | None, name: str = "hc-1-abcde") -> kopf.Body:
-    status = {"phase": phase} if phase else {}
-    return kopf.Body({"metadata": {"namespace": "ml", "name": name}, **({"status": status} if status else {})})
+def _job(status: dict[str, Any] | None, name: str = "hc-1") -> kopf.Body:
+    return kopf.Body({"metadata": {"namespace": "ml", "name": name}, **({"status": status} if status is not None else {})})
 
 
-def test_only_child_events_that_show_something_new_reconcile(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Job's or Pod's event reconciles its training only when what the status reads of it changed since
-    the last reconcile (or it is gone); the first sight of one just created, without status, does not."""
-    monkeypatch.setattr(handlers, "_CHILDREN", {})
-    pods = kopf.Resource("", "v1", "pods")
-    assert not handlers._child_moved(_pod(None), "ADDED", pods)
-    assert handlers._child_moved(_pod("Pending"), "MODIFIED", pods)
-    handlers._CHILDREN[handlers._child_key(_pod("Pending"), pods)] = handlers._observe_child(_pod("Pending"), pods)
-    assert not handlers._child_moved(_pod("Pending"), "MODIFIED", pods)  # e.g. only its conditions' times moved
-    assert handlers._child_moved(_pod("Running"), "MODIFIED", pods)
-    assert handlers._child_moved(_pod("Pending"), "DELETED", pods)
+def test_only_job_events_that_show_something_new_reconcile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Job's event reconciles its training only when what the status reads of it changed since the
+    last reconcile (or it is gone); the first sight of one just created, without status, does not."""
+    monkeypatch.setattr(handlers, "_JOBS", {})
+    assert not handlers._job_moved(_job(None), "ADDED")
+    assert handlers._job_moved(_job({"active": 1}), "MODIFIED")
+    handlers._JOBS[handlers._job_key(_job({"active": 1}))] = st.observe_job(_job({"active": 1}))
+    assert not handlers._job_moved(_job({"active": 1, "terminating": 0}), "MODIFIED")  # a field the status does not read
+    assert handlers._job_moved(_job({"active": 1, "ready": 1}), "MODIFIED")  # its pod runs
+    assert handlers._job_moved(_job({"active": 1}), "DELETED")
+
+
+def _pod_body(phase: str, **status: Any) -> dict[str, Any]:
+    return {"metadata": {"name": "hc-1-abcde", "namespace": "ml"}, "status": {"phase": phase, **status}}
+
+
+UNSCHEDULABLE = _pod_body("Pending", conditions=[{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                                  "message": "0/2 nodes are available: 2 Insufficient cpu."}])
+
+
+def test_a_waiting_pod_is_read_once_its_job_has_waited_long_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pod watch: a Job whose pod is not ready says nothing of why. Within PENDING_READ_S of the Job's
+    start a reconcile reads no pod (the burst's Job events); after it, one LIST says why the pod waits."""
+    from datetime import UTC, datetime, timedelta
+
+    from tara_operator import training
+
+    body, started = _started()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    waiting = st.JobObservation(started.name, active=1, start_time=t0)
+    api = _Api(monkeypatch, pods=[UNSCHEDULABLE])
+    monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(seconds=1))
+    patch = reconcile_training(body, SETTINGS, _seen(body, job=waiting))
+    assert not [c for c in api.calls if c.startswith("list")]
+    assert {c["reason"] for c in patch["conditions"] if c["type"] == "Progressing"} == {"Scheduling"}
+    api.calls.clear()
+    monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(seconds=training.PENDING_READ_S))
+    patch = reconcile_training(body, SETTINGS, _seen(body, job=waiting))
+    assert api.calls == [f"list pods batch.kubernetes.io/job-name={started.name}", "patch status@7"]
+    progressing = next(c for c in patch["conditions"] if c["type"] == "Progressing")
+    assert progressing["reason"] == "Unschedulable" and "Insufficient cpu" in progressing["message"]
+
+
+def test_a_failed_job_reads_its_pods_for_the_trainers_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Job says it failed, not why: one LIST of its pods gives the exit code and the termination message."""
+    body, started = _started()
+    failed = st.JobObservation(started.name, failed=1, failed_condition="BackoffLimitExceeded")
+    pod = _pod_body("Failed", containerStatuses=[{"state": {"terminated": {
+        "exitCode": 5, "reason": "Error", "message": '{"reason": "QualityGateFailed", "message": "eval loss improved by 0.001"}',
+        "finishedAt": "2026-01-01T00:00:00Z"}}}])
+    api = _Api(monkeypatch, pods=[pod])
+    patch = reconcile_training(body, SETTINGS, _seen(body, job=failed))
+    assert patch["phase"] == "Failed" and patch["lastFailureReason"] == "QualityGateFailed"
+    assert "0.001" in patch["lastFailureMessage"]
+    assert api.calls[0] == f"list pods batch.kubernetes.io/job-name={started.name}"
 
 
 def test_a_training_reconciles_on_each_new_generation(monkeypatch: pytest.MonkeyPatch) -> None:

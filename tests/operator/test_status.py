@@ -17,6 +17,7 @@ from tara_operator.status import (
     merge_conditions,
     observe_job,
     observe_pod,
+    pods_needed,
 )
 
 JOB = JobObservation(name="hc-train-1", active=1)
@@ -39,6 +40,8 @@ def _msg(reason: str, message: str) -> str:
         (JOB, [PodObservation("p", "Pending")], OutcomeKind.PENDING, "Scheduling"),
         (JOB, [PodObservation("p", "Pending", unschedulable="0/2 nodes are available")], OutcomeKind.PENDING, "Unschedulable"),
         (JOB, [PodObservation("p", "Running")], OutcomeKind.RUNNING, "Training"),
+        (JobObservation("hc-train-1", active=1, ready=1), [], OutcomeKind.RUNNING, "Training"),  # the Job says so: no pod read
+        (JobObservation("hc-train-1", active=2, ready=1, completions=2), [], OutcomeKind.PENDING, "Scheduling"),  # which rank?
         (JobObservation("j", succeeded=1, complete=True), [], OutcomeKind.SUCCEEDED, "Trained"),
         # preemption: the trainer saved a checkpoint and exited 75
         (FAILED_JOB, [_failed(exit_code=75, termination_message=_msg("Preempted", "saved checkpoint-40"))], OutcomeKind.RETRY, "Preempted"),
@@ -65,6 +68,36 @@ def test_classify(job, pods, kind, reason) -> None:
     outcome = classify(job, pods)
     assert (outcome.kind, outcome.reason) == (kind, reason)
     assert outcome.message
+
+
+T0 = datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("job", "waited_s", "needed"),
+    [
+        (None, 60, False),
+        (JobObservation("j"), 60, False),  # created, no pod yet
+        (JobObservation("j", start_time=T0), 60, False),
+        (JobObservation("j", active=1, start_time=T0), 4.9, False),  # its pod starting: the Job's next event says when it runs
+        (JobObservation("j", active=1, start_time=T0), 5, True),  # still not ready: why does it wait?
+        (JobObservation("j", active=1), 60, False),  # the Job controller has not started it
+        (JobObservation("j", active=1, ready=1, start_time=T0), 60, False),  # running
+        (JobObservation("j", active=3, ready=3, completions=3, start_time=T0), 0, True),  # does rank 0 run?
+        (JobObservation("j", active=2, succeeded=1, completions=3, start_time=T0), 0, True),
+        (JobObservation("j", active=3, completions=3, start_time=T0), 1, False),
+        (JobObservation("j", failed=1, start_time=T0), 0, True),  # which pod failed, and how
+        (JobObservation("j", failed_condition="BackoffLimitExceeded", start_time=T0), 0, True),
+        (JobObservation("j", failed=1, suspended=True), 0, True),
+        (JobObservation("j", active=1, suspended=True, start_time=T0), 60, False),  # queued: the Workload says why
+        (JobObservation("j", succeeded=1, complete=True, start_time=T0), 60, False),
+        (JobObservation("j", succeeded=1, start_time=T0), 60, False),
+    ],
+)
+def test_pods_are_needed_only_for_what_the_job_cannot_say(job, waited_s, needed) -> None:
+    from datetime import timedelta
+
+    assert pods_needed(job, T0 + timedelta(seconds=waited_s), 5) is needed
 
 
 def test_trainer_message_reaches_the_outcome() -> None:
@@ -100,6 +133,7 @@ def test_backoff_is_capped() -> None:
 
 
 def test_observe_job_and_pod_from_bodies() -> None:
+    assert observe_job({"metadata": {"name": "j"}, "status": {"active": 1, "ready": 1}}).ready == 1
     job = observe_job({"metadata": {"name": "j"}, "spec": {},
                        "status": {"failed": 1, "startTime": "2026-11-23T10:00:00Z",
                                   "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}})

@@ -17,10 +17,10 @@ a ClusterRole when every namespace is watched; cluster-scoped rules always go in
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["create", "get", "list", "watch", "delete"]
-# Pods of those Jobs: read only (why an attempt ended).
+# Pods of those Jobs: read only, listed when the Job alone cannot say (why an attempt ended, why a pod waits); not watched.
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list"]
 # A phase's builder and router ConfigMaps, a training's spec ConfigMap (an outsized spec only): created, compared, patched;
 # watched (kopf indexes them, so a reconcile compares without reading them).
 - apiGroups: [""]
