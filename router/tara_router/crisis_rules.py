@@ -85,8 +85,7 @@ SAFE_USES = _compile(  # blanked out before the signs are read
     r"\b(?:stockpil\w*|stock up on|stocking up on|hoard\w*) (?:\S+ )?(?:meds|medication|medications|medicine|medicines|pills|"
     r"prescriptions?) " + gap(4) + r"for (?:a |an |my |the |our )?" + gap(3) + r"(?:trip|journey|expedition|deployment|travel|"
     r"vacation|holiday|winter|season|semester|hurricane|storm|move|posting|fieldwork|research)\b",
-    r"\b(?:run|runs|running|ran|doing) suicides\b|\bsuicides (?:every|at|in|after|before) (?:\S+ )?(?:practice|training|"
-    r"session|gym|drill)",
+    r"\b(?:run|runs|running|ran|doing) suicides\b",
     r"\b(?:the )?virgin suicides\b|\bsuicide is painless\b",
     r"\b(?:speech|soliloquy|poem|poems|novel|play|book|film|movie|song|lyrics|episode|essay|thesis|theme|themes|scene|"
     r"chapter|motif|painting|opera|myth|legend|story) (?:\S+ )?(?:is |was |are )?(?:about|on|depicting|depicts|"
