@@ -29,7 +29,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tara_router.crisis_rules import CUES, SAFE_USES, SIGNS
+from tara_router.crisis_rules import CUES, SAFE_USES, SIGNS, UNSQUEEZABLE
 
 __all__ = ["completed_turns", "crisis_signs", "is_crisis"]
 
@@ -65,7 +65,10 @@ _WORDS = {  # apostrophe-free contractions, chat spellings and typos, as typed (
     "2morrow": "tomorrow", "tmrw": "tomorrow", "tmr": "tomorrow", "idk": "i do not know", "rn": "right now",
     "kms": "kill myself", "od": "overdose", "oding": "overdosing", "lyf": "life", "wat": "what",
 }
+_WORDS.update(UNSQUEEZABLE)
 _SPLIT_SELF = re.compile(r"\b(my|your|him|her|them|our|one) (self|selves)\b")
+# "god knows how long" is "who knows how long": squeezed, "gone for god knows" would read "gone for good"
+_GOD_KNOWS = re.compile(r"\bgod (?:only )?knows\b")
 
 
 def _normalise(text: str) -> str:
@@ -83,6 +86,8 @@ def _normalise(text: str) -> str:
         text = _DIGIT_WORD.sub(lambda m: m.group().translate(_LEET), text)
     if "sel" in text:
         text = _SPLIT_SELF.sub(r"\1\2", text)
+    if "god" in text:
+        text = _GOD_KNOWS.sub("who knows", text)
     return _SQUEEZE.sub(r"\1", text)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CUES", "SAFE_USES", "SIGNS", "gap", "squeezed"]
+__all__ = ["CUES", "SAFE_USES", "SIGNS", "UNSQUEEZABLE", "gap", "squeezed"]
 
 _SQUEEZE_SOURCE = re.compile(r"(?<!\\)([a-z])\1+")  # never merge an escape (\b) into the next letter
 
@@ -27,10 +27,18 @@ def gap(n: int) -> str:
     return rf"(?:[.,] )*(?:[^ .,]+ (?:[.,] )*){{0,{n}}}"
 
 
+# Words whose squeezed spelling is another, ordinary word ("noose" and "nose" both squeeze to "nose":
+# "we made a nose for the snowman" read as a plan): the text and the rule sources both spell them
+# this way before squeezing, so a rule keeps its plain spelling and never meets the other word.
+UNSQUEEZABLE = {"noose": "nouse", "nooses": "nouses"}
+_UNSQUEEZABLE_SOURCE = re.compile(r"(?:(?<=\\b)|(?<![a-z\\]))(" + "|".join(sorted(UNSQUEEZABLE, key=len, reverse=True)) + r")(?![a-z])")
+
+
 def squeezed(*sources: str) -> tuple[str, ...]:
     """Pattern sources in plain spelling, squeezed as the text is: every run of one letter to one
-    letter ("kill" -> "kil"). An escape is never merged into the letter after it ("\\bb...")."""
-    return tuple(_SQUEEZE_SOURCE.sub(r"\1", s) for s in sources)
+    letter ("kill" -> "kil"), the ``UNSQUEEZABLE`` words respelled first. An escape is never merged
+    into the letter after it ("\\bb...")."""
+    return tuple(_SQUEEZE_SOURCE.sub(r"\1", _UNSQUEEZABLE_SOURCE.sub(lambda m: UNSQUEEZABLE[m.group(1)], s)) for s in sources)
 
 
 def _compile(*sources: str) -> re.Pattern[str]:

@@ -102,6 +102,8 @@ def test_the_briefs_examples(text: str, crisis_: bool) -> None:
         ("kill myslef", "kil myself"),
         ("su1c1de every1 b4 2024", "suicide everyone before 2024"),
         ("better of w/o my self", "beter of without myself"),
+        ("tie a nooooose, not a nose", "tie a nouse , not a nose"),  # "noose" must not squeeze into "nose"
+        ("gone for God knows how long", "gone for who knows how long"),  # not "gone for good"
     ],
 )
 def test_normalisation(text: str, normalised: str) -> None:
@@ -119,6 +121,11 @@ def test_normalisation(text: str, normalised: str) -> None:
         ("My team would be better off without this legacy code", False), ("they'd be better off without me", True),
         ("There's no reason to go on with this meeting", False), ("There's no reason to go on", True),
         ("I'm going to overdose on chocolate this Easter", False), ("I'm going to overdose tonight", True),
+        # squeezed spellings that meet another word: "noose"/"nose", "for good"/"for god (knows)" (session 13's audit)
+        ("We made a nose for the snowman out of a carrot", False), ("I bought a nose ring", False),
+        ("I made a noose in the garage", True), ("I bought a noose", True),
+        ("I'll be gone for god knows how long on this business trip, can you plan my packing?", False),
+        ("I will be gone for good tonight", True),
     ],
 )
 def test_safe_uses_are_told_from_crisis(text: str, crisis_: bool) -> None:
