@@ -28,9 +28,10 @@ def gap(n: int) -> str:
 
 
 # Words whose squeezed spelling is another, ordinary word ("noose" and "nose" both squeeze to "nose":
-# "we made a nose for the snowman" read as a plan): the text and the rule sources both spell them
-# this way before squeezing, so a rule keeps its plain spelling and never meets the other word.
-UNSQUEEZABLE = {"noose": "nouse", "nooses": "nouses"}
+# "we made a nose for the snowman" read as a plan; "shoot" and "shot": "the photographer shot me."
+# read as "shoot me."): the text and the rule sources both spell them this way before squeezing, so a
+# rule keeps its plain spelling and never meets the other word.
+UNSQUEEZABLE = {"noose": "nouse", "nooses": "nouses", "shoot": "shuot", "shoots": "shuots"}
 _UNSQUEEZABLE_SOURCE = re.compile(r"(?:(?<=\\b)|(?<![a-z\\]))(" + "|".join(sorted(UNSQUEEZABLE, key=len, reverse=True)) + r")(?![a-z])")
 
 

@@ -126,6 +126,7 @@ def test_normalisation(text: str, normalised: str) -> None:
         ("I made a noose in the garage", True), ("I bought a noose", True),
         ("I'll be gone for god knows how long on this business trip, can you plan my packing?", False),
         ("I will be gone for good tonight", True),
+        ("The photographer shot me.", False), ("Omg just shoot me.", True),
     ],
 )
 def test_safe_uses_are_told_from_crisis(text: str, crisis_: bool) -> None:
