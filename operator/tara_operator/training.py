@@ -39,7 +39,6 @@ __all__ = ["only_cost_dropped", "reconcile_training", "run_spec_hash"]
 
 log = logging.getLogger(__name__)
 TERMINAL = ("Succeeded", "Failed")
-JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # the Job controller's label on its pods
 # How long a Job's pod may wait (not ready) before a reconcile reads why: a pod that waits changes
 # nothing in its Job, so no Job event announces it; the resync (TARA_RESYNC_SECONDS) reads it then.
 PENDING_READ_S = 5.0
@@ -237,7 +236,7 @@ def _pods(ns: str, job: st.JobObservation | None, now: datetime) -> list[st.PodO
     """The attempt's pods, read from the API only when its Job's status cannot say what the outcome needs."""
     if job is None or not st.pods_needed(job, now, PENDING_READ_S):
         return []
-    return [st.observe_pod(p) for p in k8s.list_pods(ns, f"{JOB_NAME_LABEL}={job.name}")]
+    return [st.observe_pod(p) for p in k8s.list_pods(ns, names.job_pods_selector(job.name))]
 
 
 def _requeue(body: dict[str, Any], ns: str, job: st.JobObservation, queue: str | None, old: dict[str, Any],

@@ -274,7 +274,7 @@ def test_a_waiting_pod_is_read_once_its_job_has_waited_long_enough(monkeypatch: 
     api.calls.clear()
     monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(seconds=training.PENDING_READ_S))
     patch = reconcile_training(body, SETTINGS, _seen(body, job=waiting))
-    assert api.calls == [f"list pods batch.kubernetes.io/job-name={started.name}", "patch status@7"]
+    assert api.calls == [f"list pods {names.job_pods_selector(started.name)}", "patch status@7"]
     progressing = next(c for c in patch["conditions"] if c["type"] == "Progressing")
     assert progressing["reason"] == "Unschedulable" and "Insufficient cpu" in progressing["message"]
 
@@ -290,7 +290,7 @@ def test_a_failed_job_reads_its_pods_for_the_trainers_reason(monkeypatch: pytest
     patch = reconcile_training(body, SETTINGS, _seen(body, job=failed))
     assert patch["phase"] == "Failed" and patch["lastFailureReason"] == "QualityGateFailed"
     assert "0.001" in patch["lastFailureMessage"]
-    assert api.calls[0] == f"list pods batch.kubernetes.io/job-name={started.name}"
+    assert api.calls[0] == f"list pods {names.job_pods_selector(started.name)}"
 
 
 def test_a_training_reconciles_on_each_new_generation(monkeypatch: pytest.MonkeyPatch) -> None:
