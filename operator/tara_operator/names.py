@@ -14,12 +14,14 @@ import hashlib
 from tara_api.meta import GROUP
 
 __all__ = [
+    "JOB_NAME_LABEL",
     "MANAGED_BY",
     "build_job_name",
     "checkpoint_claim",
     "child_name",
     "deployment_name",
     "label_key",
+    "job_pods_selector",
     "label_value",
     "labels",
     "owner_label",
@@ -31,6 +33,10 @@ __all__ = [
 ]
 
 MANAGED_BY = "tara-operator"
+# The Job controller's label on the pods of a Job, valued with the Job's name (Kubernetes 1.27 and
+# newer; the unprefixed ``job-name`` it also sets is the deprecated form). The ranks Service selects
+# an attempt's pods by it, and the reconcilers list a Job's pods by it.
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 _LABEL_MAX = 63
 
 
@@ -116,6 +122,11 @@ def owner_label(kind: str, owner: str) -> dict[str, str]:
 def selector(kind: str, owner: str) -> str:
     """The label selector (``key=value``) of ``owner``'s children."""
     return ",".join(f"{k}={v}" for k, v in owner_label(kind, owner).items())
+
+
+def job_pods_selector(job_name: str) -> str:
+    """The label selector (``key=value``) of the pods the Job controller made for Job ``job_name``."""
+    return f"{JOB_NAME_LABEL}={job_name}"
 
 
 def labels(kind: str, owner: str, component: str, **extra: str) -> dict[str, str]:

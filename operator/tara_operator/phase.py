@@ -197,7 +197,7 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed)
         return _status(old, building, gen, now, [ready_domains, ("Built", False, "Building", f"revision {revision} is building"),
                                                  *serving], {**base, "revision": revision, "buildJobName": rendered["job"]["metadata"]["name"]})
     job_name = job_body["metadata"]["name"]
-    outcome = st.classify(st.observe_job(job_body), [st.observe_pod(p) for p in k8s.list_pods(ns, f"job-name={job_name}")])
+    outcome = st.classify(st.observe_job(job_body), [st.observe_pod(p) for p in k8s.list_pods(ns, names.job_pods_selector(job_name))])
     extra = {**base, "revision": revision, "buildJobName": job_name}
     if outcome.kind in (st.OutcomeKind.PENDING, st.OutcomeKind.RUNNING):
         building = "Merging" if res.spec.merge.strategy.value != "adapters" else "Compressing"

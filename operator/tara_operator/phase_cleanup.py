@@ -68,7 +68,7 @@ def finalize_phase(body: dict[str, Any], settings: OperatorSettings, seen: Obser
         k8s.create_if_missing(render_cleanup(ns, name, settings, body["metadata"].get("uid")))
         _say(body, "CleaningUp", f"Job {job_name} removes {folder} from claim {settings.artifacts_claim}")
         raise kopf.TemporaryError(f"cleanup Job {job_name} started", delay=RETRY_WAITING_S)
-    outcome = st.classify(st.observe_job(job), [st.observe_pod(p) for p in k8s.list_pods(ns, f"job-name={job_name}")])
+    outcome = st.classify(st.observe_job(job), [st.observe_pod(p) for p in k8s.list_pods(ns, names.job_pods_selector(job_name))])
     if outcome.kind == st.OutcomeKind.SUCCEEDED:
         return "Deleted", f"removed {folder} from claim {settings.artifacts_claim} (storage.retention: Delete)"
     if outcome.kind in (st.OutcomeKind.PENDING, st.OutcomeKind.RUNNING):

@@ -39,7 +39,6 @@ __all__ = ["only_cost_dropped", "reconcile_training", "run_spec_hash"]
 
 log = logging.getLogger(__name__)
 TERMINAL = ("Succeeded", "Failed")
-JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # the Job controller's label on its pods
 # How long a Job's pod may wait (not ready) before a reconcile reads why: a pod that waits changes
 # nothing in its Job, so no Job event announces it; the resync (TARA_RESYNC_SECONDS) reads it then.
 PENDING_READ_S = 5.0
@@ -148,11 +147,12 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     children = render_training(res, settings, attempt=max(1, attempts), uid=uid, run=run)
     if children["configMap"] is not None:  # an outsized spec; any other is the Job's annotation
         k8s.replace_config_map_data(children["configMap"], seen.config_data(ns, children["configMap"]["metadata"]["name"]))
-    created_claims = k8s.ensure(seen.missing(children["claims"]))
-    # The trainer's ServiceAccount and Role, per namespace, before its Job: created when the watches do
-    # not show them, so one deleted by hand comes back at a later reconcile, without an operator restart
-    # (the first of many reconciles at once creates them while the others wait: k8s.ensure_shared;
-    # after the claims, so that the waiting reconciles of a burst have sent their claims' creates).
+    # The trainer's ServiceAccount and Role, per namespace, before its Job (the pods' ServiceAccount
+    # must exist when the Job controller creates them, else each pod create is refused and retried
+    # after a backoff): created when the watches do not show them, so one deleted by hand comes back
+    # at a later reconcile, without an operator restart. The first of many reconciles at once creates
+    # them while the others wait (k8s.ensure_shared), with nothing sent yet: their claims go with
+    # their Jobs after the wait, in the one round trip their Jobs alone took when the claims went first.
     k8s.ensure_shared(seen.missing(render_trainer_rbac(ns, settings)))
 
     job_name = names.training_job_name(name, attempts, run, spec.resources.nodes) if attempts else None
@@ -162,6 +162,14 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
     preemptions = int(old.get("preemptions") or 0)
     decision = st.decide(outcome, attempts, spec.max_attempts, spec.suspend, settings.backoff_base_s, settings.backoff_max_s,
                          preemptions)
+    ended = outcome.kind in (st.OutcomeKind.RETRY, st.OutcomeKind.PREEMPTED)  # the attempt is over; another resumes
+    retrying = decision.start_attempt is not None and bool(attempts) and ended
+    wait_s = _backoff_left(decision, pods, job, now) if retrying else 0.0
+    # The claims: sent with the attempt's Job when one starts now (k8s.create_each: neither needs the
+    # other at the API, a pod waits for a claim not made yet), else alone, so that one deleted by hand
+    # comes back while the resource lives.
+    claims = seen.missing(children["claims"])
+    created_claims = [] if decision.start_attempt is not None and wait_s <= 0 else k8s.ensure(claims)
 
     if job is not None and job.suspended and job.queue != spec.scheduling.queue_name and not spec.suspend:
         return _requeue(body, ns, job, spec.scheduling.queue_name, old, generation, stamp, extra)
@@ -172,28 +180,35 @@ def _reconcile(body: dict[str, Any], settings: OperatorSettings, seen: Observed,
         return _status(old, "Suspended", "Suspended", decision.message, generation, stamp, ready=False,
                        extra={**extra, "jobName": None, "cost": _cost(ns, name, res, settings, now, seen)})
 
-    ended = outcome.kind in (st.OutcomeKind.RETRY, st.OutcomeKind.PREEMPTED)  # the attempt is over; another resumes
     if decision.start_attempt is not None:
-        if attempts and ended:
+        if retrying:
             extra.update(lastFailureReason=outcome.reason, lastFailureMessage=outcome.message[:32768])
             if outcome.preemption is not None:
                 extra.update(_preempted(old, outcome.preemption))
-            failed_at = max((p.finished_at for p in pods if p.finished_at), default=None) or (job.completion_time if job else None)
-            if failed_at and now < failed_at + timedelta(seconds=decision.delay_s):
-                wait = (failed_at + timedelta(seconds=decision.delay_s) - now).total_seconds()
+            if wait_s > 0:
                 return _status(old, "Pending", outcome.reason, f"{outcome.message}; attempt {decision.start_attempt} starts in "
-                               f"{wait:.0f} s", generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now, seen)})
+                               f"{wait_s:.0f} s", generation, stamp, ready=False, extra={**extra, "cost": _cost(ns, name, res, settings, now, seen)})
         attempt = decision.start_attempt
         attempt_children = children if attempt == max(1, attempts) else render_training(res, settings, attempt, uid, run)
         new_job = attempt_children["job"]
         job_name = new_job["metadata"]["name"]
-        _ensure_service(attempt_children, seen)  # before the Job: the ranks look each other up at start
+        # Before the Job, not beside it: the ranks look each other up at start (a multi-node attempt only).
+        _ensure_service(attempt_children, seen)
+        try:
+            *claimed, job_created = k8s.create_each([*claims, new_job])
+        except k8s.Refused:
+            # A refused claim stopped its Job when the claims went first: the Job sent beside it goes
+            # (its pod would wait for the claim, holding its queue's quota) while the refusal is reported.
+            if claims:
+                k8s.delete("Job", ns, job_name)
+            raise
+        created_claims = [c["metadata"]["name"] for c, made in zip(claims, claimed, strict=True) if made]
         # A first attempt is routine: the status says it (attempts, jobName, Pending). A later one
         # retries after a failure or a preemption, which a user reads in the Events.
-        if k8s.create_if_missing(new_job) and attempt > 1:
-            claims = f" and claim {', '.join(created_claims)}" if created_claims else ""
+        if job_created and attempt > 1:
+            also = f" and claim {', '.join(created_claims)}" if created_claims else ""
             kopf.event(body, type="Normal", reason="AttemptStarted",
-                       message=f"attempt {attempt}: created Job {job_name}{claims}, resuming from the latest checkpoint")
+                       message=f"attempt {attempt}: created Job {job_name}{also}, resuming from the latest checkpoint")
         extra.update(attempts=attempt, jobName=job_name, startTime=old.get("startTime") or stamp)
         if attempt > 1 and ended:
             announce.append(lambda: _attempt_failed(body, spec.domain, outcome.reason, f"attempt {attempts} ended: {outcome.message}"))
@@ -237,7 +252,16 @@ def _pods(ns: str, job: st.JobObservation | None, now: datetime) -> list[st.PodO
     """The attempt's pods, read from the API only when its Job's status cannot say what the outcome needs."""
     if job is None or not st.pods_needed(job, now, PENDING_READ_S):
         return []
-    return [st.observe_pod(p) for p in k8s.list_pods(ns, f"{JOB_NAME_LABEL}={job.name}")]
+    return [st.observe_pod(p) for p in k8s.list_pods(ns, names.job_pods_selector(job.name))]
+
+
+def _backoff_left(decision: st.Decision, pods: list[st.PodObservation], job: st.JobObservation | None,
+                  now: datetime) -> float:
+    """Seconds until the next attempt may start: its backoff counts from when the last one ended (0: now)."""
+    failed_at = max((p.finished_at for p in pods if p.finished_at), default=None) or (job.completion_time if job else None)
+    if failed_at is None:
+        return 0.0
+    return max(0.0, (failed_at + timedelta(seconds=decision.delay_s) - now).total_seconds())
 
 
 def _requeue(body: dict[str, Any], ns: str, job: st.JobObservation, queue: str | None, old: dict[str, Any],

@@ -21,6 +21,7 @@ from kubernetes.client.rest import ApiException
 
 from tara_api.meta import GROUP, VERSION
 from tara_cli.serve import free_port
+from tara_operator import names
 
 __all__ = ["GROUP", "VERSION", "Cluster", "Operator", "deployment_ready", "finish_training", "trainer_patcher", "wait_for"]
 
@@ -123,7 +124,7 @@ class Cluster:
                         lambda: (found := self.events(ns, name)) and set(reasons) <= {r for r, _ in found} and found)
 
     def pods(self, ns: str, job_name: str) -> list[Any]:
-        return self.core.list_namespaced_pod(ns, label_selector=f"batch.kubernetes.io/job-name={job_name}").items
+        return self.core.list_namespaced_pod(ns, label_selector=names.job_pods_selector(job_name)).items
 
     def run_pod(self, ns: str, job_name: str) -> str:
         """Wait until the Job controller created the Job's pod, the scheduler placed it and kwok started

@@ -16,6 +16,8 @@ import pytest
 from controlplane import annotate_exit
 from operator_support import GROUP, VERSION, Operator, wait_for
 
+from tara_operator import names
+
 pytestmark = pytest.mark.slow
 
 TRAININGS, PHASES, KILLS = 50, 5, 20
@@ -44,7 +46,7 @@ class Kubelet(threading.Thread):
     def run(self) -> None:
         while not self.done.wait(0.3):
             try:
-                for pod in self.cluster.core.list_namespaced_pod(self.ns, label_selector="batch.kubernetes.io/job-name").items:
+                for pod in self.cluster.core.list_namespaced_pod(self.ns, label_selector=names.JOB_NAME_LABEL).items:
                     if (pod.status.phase == "Running" and not pod.metadata.deletion_timestamp
                             and "test.tara.dev/exit-code" not in (pod.metadata.annotations or {}) and self.rng.random() < 0.3):
                         annotate_exit(self.cluster.core, self.ns, pod.metadata.name, 0)

@@ -74,13 +74,14 @@ class _Api:
             raise k8s.Conflict("the object has been modified")
 
 
-def _seen(training: dict[str, Any] | None = None, *, job: st.JobObservation | None = None, children: bool = True) -> Observed:
-    """What the watches show: the training, and (``children``) its RBAC and claim as rendered."""
+def _seen(training: dict[str, Any] | None = None, *, job: st.JobObservation | None = None, children: bool = True,
+          claims: bool = True) -> Observed:
+    """What the watches show: the training, and (``children``) its RBAC and (``claims``) claim as rendered."""
     owned: dict[tuple[str, str, str], list[Any]] = {}
     if children:
         res = DomainTraining.model_validate({k: v for k, v in _training().items() if k != "status"})
         rendered = render_training(res, SETTINGS, attempt=1, uid="u1", run=RUN)
-        for body in [*render_trainer_rbac("ml", SETTINGS), *rendered["claims"]]:
+        for body in [*render_trainer_rbac("ml", SETTINGS), *(rendered["claims"] if claims else [])]:
             owned[("ml", body["kind"].lower() + "s", body["metadata"]["name"])] = [True]
     jobs = {("ml", "hc"): [job]} if job else {}
     return Observed(trainings={("ml", "hc"): [training]} if training else {}, owned=owned, jobs=jobs)
@@ -93,10 +94,49 @@ def _started() -> tuple[dict[str, Any], st.JobObservation]:
 
 
 def test_a_new_training_creates_what_the_watches_do_not_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trainer's RBAC first (the pods' ServiceAccount must exist when the Job controller makes them),
+    then the claim and the Job at once (k8s.create_each, in either order), then the status."""
     api = _Api(monkeypatch)
     reconcile_training(_training(), SETTINGS, _seen(children=False))
-    assert api.calls == ["create PersistentVolumeClaim", "create ServiceAccount", "create Role", "create RoleBinding",
-                         "create Job", "patch status@7"]
+    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    assert sorted(api.calls[3:5]) == ["create Job", "create PersistentVolumeClaim"]
+    assert api.calls[5:] == ["patch status@7"]
+
+
+def test_a_new_training_sends_its_claim_and_its_job_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a namespace whose trainer RBAC the watches show: two rounds to the API server, not three
+    (claim and Job together, then the status); each create waits here until the other one is in flight."""
+    import threading
+
+    api = _Api(monkeypatch)
+    both = threading.Barrier(2, timeout=10)
+    record = api.create_if_missing
+    monkeypatch.setattr(k8s, "create_if_missing", lambda body: both.wait() is not None and record(body))
+    reconcile_training(_training(), SETTINGS, _seen(claims=False))
+    assert sorted(api.calls[:2]) == ["create Job", "create PersistentVolumeClaim"] and api.calls[2:] == ["patch status@7"]
+
+
+def test_a_refused_claim_takes_the_job_sent_beside_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server refuses the claim (422): the Job, created at the same time, is deleted, as no Job was
+    created when the claim went first; the resource fails with the server's message."""
+    api = _Api(monkeypatch)
+
+    def create(body: dict[str, Any]) -> bool:
+        api.calls.append(f"create {body['kind']}")
+        if body["kind"] == "PersistentVolumeClaim":
+            raise k8s.Invalid("PersistentVolumeClaim \"hc-checkpoints\" is invalid: spec.resources")
+        return True
+
+    monkeypatch.setattr(k8s, "create_if_missing", create)
+    written: list[dict[str, Any]] = []
+    monkeypatch.setattr(k8s, "patch_custom_status", lambda plural, ns, name, status, rv=None: written.append(status))
+    with pytest.raises(k8s.Invalid):  # kopf does not retry it
+        reconcile_training(_training(), SETTINGS, _seen(claims=False))
+    assert sorted(api.calls[:2]) == ["create Job", "create PersistentVolumeClaim"]
+    assert api.calls[2:] == [f"delete ('Job', 'ml', '{names.training_job_name('hc', 1, RUN)}')", "event ChildInvalid"]
+    [status] = written
+    assert status["phase"] == "Failed" and status["lastFailureReason"] == "ChildInvalid"
+    assert "spec.resources" in status["lastFailureMessage"]
 
 
 def test_the_namespace_children_are_not_created_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,7 +314,7 @@ def test_a_waiting_pod_is_read_once_its_job_has_waited_long_enough(monkeypatch: 
     api.calls.clear()
     monkeypatch.setattr(training, "_now", lambda: t0 + timedelta(seconds=training.PENDING_READ_S))
     patch = reconcile_training(body, SETTINGS, _seen(body, job=waiting))
-    assert api.calls == [f"list pods batch.kubernetes.io/job-name={started.name}", "patch status@7"]
+    assert api.calls == [f"list pods {names.job_pods_selector(started.name)}", "patch status@7"]
     progressing = next(c for c in patch["conditions"] if c["type"] == "Progressing")
     assert progressing["reason"] == "Unschedulable" and "Insufficient cpu" in progressing["message"]
 
@@ -290,7 +330,7 @@ def test_a_failed_job_reads_its_pods_for_the_trainers_reason(monkeypatch: pytest
     patch = reconcile_training(body, SETTINGS, _seen(body, job=failed))
     assert patch["phase"] == "Failed" and patch["lastFailureReason"] == "QualityGateFailed"
     assert "0.001" in patch["lastFailureMessage"]
-    assert api.calls[0] == f"list pods batch.kubernetes.io/job-name={started.name}"
+    assert api.calls[0] == f"list pods {names.job_pods_selector(started.name)}"
 
 
 def test_a_training_reconciles_on_each_new_generation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -316,8 +356,8 @@ def test_the_trainer_rbac_is_created_by_one_of_many_reconciles_at_once(monkeypat
     for _ in range(3):
         reconcile_training(_training(), SETTINGS, _seen(children=False))
     assert [c for c in api.calls if c.startswith("create ") and c != "create Job"].count("create ServiceAccount") == 1
-    assert api.calls[1:4] == ["create ServiceAccount", "create Role", "create RoleBinding"]  # after the claim
+    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]  # before the claim and Job
     api.calls.clear()
     clock[0] += k8s.SHARED_RETRY_S
     reconcile_training(_training(), SETTINGS, _seen(children=False))
-    assert api.calls[1:4] == ["create ServiceAccount", "create Role", "create RoleBinding"]
+    assert api.calls[:3] == ["create ServiceAccount", "create Role", "create RoleBinding"]

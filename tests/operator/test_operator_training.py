@@ -210,25 +210,36 @@ def test_deletion_cascades_without_a_finalizer_and_honours_retention(operator: O
                                          if e.involved_object.name == "hc" and e.reason == reason])
 
 
-def test_operator_restart_mid_flight_creates_no_duplicates(operator_kubeconfig, tmp_path, cluster) -> None:
-    ns = "restart"
-    op = Operator(operator_kubeconfig, tmp_path / "op.log", {"TARA_NAMESPACES": ns}).start()
+def test_operator_restart_mid_flight_creates_no_duplicates(operator: Operator, control_plane, tmp_path, cluster) -> None:
+    """An operator installed for one namespace (the chart's RBAC with watchNamespaces) starts a training,
+    stops mid-attempt, and its restart adopts the running Job: no second Job, no ConfigMap, one attempt.
+    The module's operator watches every namespace: it is stopped meanwhile, so the work is these two's."""
+    ns = cluster.namespace("restart")
+    kubeconfig = chart_credentials(control_plane, tmp_path / "restart.kubeconfig", {"watchNamespaces": [ns]},
+                                   release="tara-restart")
+    operator.stop()
     try:
-        job = _running(cluster, ns)
-    finally:
-        op.stop()
-    op = Operator(operator_kubeconfig, tmp_path / "op2.log", {"TARA_NAMESPACES": ns}).start()
-    try:
-        import time
+        op = Operator(kubeconfig, tmp_path / "op.log", {"TARA_NAMESPACES": ns}).start()
+        try:
+            job = _running(cluster, ns)
+        finally:
+            op.stop()
+        op = Operator(kubeconfig, tmp_path / "op2.log", {"TARA_NAMESPACES": ns}).start()
+        try:
+            import time
 
-        time.sleep(3)  # several resyncs
-        assert [j.metadata.name for j in cluster.jobs(ns)] == [job]
-        assert not [c for c in cluster.core.list_namespaced_config_map(ns).items if c.metadata.name != "kube-root-ca.crt"]
-        cluster.end_pod(ns, job, 0)
-        _phase(cluster, ns, "hc", "Succeeded")
-        assert cluster.status(ns, "hc")["attempts"] == 1
+            time.sleep(3)  # several resyncs
+            assert [j.metadata.name for j in cluster.jobs(ns)] == [job]
+            assert not [c for c in cluster.core.list_namespaced_config_map(ns).items if c.metadata.name != "kube-root-ca.crt"]
+            cluster.end_pod(ns, job, 0)
+            _phase(cluster, ns, "hc", "Succeeded")
+            assert cluster.status(ns, "hc")["attempts"] == 1
+        finally:
+            op.stop()
+        for log in ("op.log", "op2.log"):  # the chart lets kopf list and watch namespaces: no fallback to assuming
+            assert "Not enough permissions" not in (tmp_path / log).read_text(), log
     finally:
-        op.stop()
+        operator.start()
 
 
 def test_two_replicas_elect_one_leader_through_peering(control_plane, tmp_path, cluster) -> None:

@@ -231,7 +231,7 @@ def _ranks_service(res: DomainTraining, name: str, job_name: str, uid: str | Non
     return {"apiVersion": "v1", "kind": "Service",
             "metadata": _meta(res, name, "trainer-ranks", uid),
             "spec": {"clusterIP": "None", "publishNotReadyAddresses": True,
-                     "selector": {"batch.kubernetes.io/job-name": job_name},
+                     "selector": {names.JOB_NAME_LABEL: job_name},
                      "ports": [{"name": "rendezvous", "port": MASTER_PORT, "targetPort": MASTER_PORT, "protocol": "TCP"}]}}
 
 
@@ -240,7 +240,7 @@ def _spread(job_name: str) -> dict[str, Any]:
     another still runs rather than waiting for an empty node)."""
     return {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
         "weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
-                                           "labelSelector": {"matchLabels": {"batch.kubernetes.io/job-name": job_name}}}}]}}
+                                           "labelSelector": {"matchLabels": {names.JOB_NAME_LABEL: job_name}}}}]}}
 
 
 def _queue_labels(res: DomainTraining) -> dict[str, str]:
