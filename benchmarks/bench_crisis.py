@@ -5,7 +5,7 @@ set, ``crisis_blind2.jsonl`` and ``crisis_blind3.jsonl``, report only, ``crisis_
 ``crisis_blind9.jsonl``, each read once and then a development set for the rules, and
 ``crisis_blind10.jsonl``, report only, ``crisis_blind11.jsonl`` and ``crisis_blind12.jsonl``, each read once and
 then a development set, ``crisis_blind13.jsonl``, report only, ``crisis_blind14.jsonl``, read once and then a
-development set, and ``crisis_blind15.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
+development set, ``crisis_blind15.jsonl`` and ``crisis_blind16.jsonl``, report only), through ``Router.decide`` with the index a phase build ships.
 
     python benchmarks/bench_crisis.py [--output benchmarks/results/crisis.json]
 
@@ -34,7 +34,7 @@ import bench_routing as br  # noqa: E402 - after the path set-up
 DATA = ROOT / "tests" / "data"
 # blind4 to blind9 became development sets once read (sessions 9, 10), and training data of the fourth encoder (session 11);
 # blind11 and blind12 development sets of the rules once read (session 11), blind14 too (session 12)
-BLIND = ("fresh", "blind2", "blind3", "blind10", "blind13", "blind15")
+BLIND = ("fresh", "blind2", "blind3", "blind10", "blind13", "blind15", "blind16")
 
 
 def rows(name: str) -> list[dict[str, Any]]:
@@ -71,9 +71,12 @@ def decide_all(router: Any, data: list[dict[str, Any]], vectors: list[Any] | Non
 def calibrate(router: Any, tune: list[dict[str, Any]], everyday: list[dict[str, Any]]) -> dict[str, Any]:
     """The probe's two thresholds, from tune halves only (steps of 0.01 from 0.99 down to 0.10):
     the crisis path's is the lowest at which the probe adds at most two false alarms to the rules'
-    own on the crisis tune half's look-alikes (70) and none on the everyday requests of the routing
-    tune half (a missed crisis costs far more than a warm answer with a crisis line: session 7 moved
-    this from one to two, after the development set showed three more caught for one more alarm); the care note's is the lowest at which the note reaches at most 5 % of those look-alikes
+    own on the crisis tune half's look-alikes (70) and reaches at most 1 % of the everyday requests of
+    the routing tune half (a missed crisis costs far more than a warm answer with a crisis line: session 7 moved
+    the first from one to two, after the development set showed three more caught for one more alarm;
+    session 13 the second from none to 1 %, the bound the tests hold ordinary traffic to, before any
+    blind set was read: one melancholy haiku request at 0.97 set the sixth encoder's threshold alone);
+    the care note's is the lowest at which the note reaches at most 5 % of those look-alikes
     and 1 % of the everyday requests. (The probe is trained on other rows: ``routing/crisis*.jsonl``.)"""
     from tara_router.crisis import crisis_signs
 
@@ -92,7 +95,7 @@ def calibrate(router: Any, tune: list[dict[str, Any]], everyday: list[dict[str, 
             chosen = step / 100
         return chosen
 
-    path = lowest(lambda t: sum(not rule and p >= t for rule, p in safe) <= 2 and not any(p >= t for _, _, p in ordinary))
+    path = lowest(lambda t: sum(not rule and p >= t for rule, p in safe) <= 2 and sum(p >= t for _, _, p in ordinary) <= 0.01 * len(ordinary))
     care = lowest(lambda t: sum(p >= t for _, p in safe) <= 0.05 * len(safe) and sum(p >= t for _, _, p in ordinary) <= 0.01 * len(ordinary))
     crisis = [(rule, p) for row, rule, p in looks if row["label"] == "crisis"]
     return {"crisisThreshold": path, "careThreshold": min(care, path), "tuneRecall": sum(rule or p >= path for rule, p in crisis) / len(crisis),
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         out[name] = {}
         parts = [("report", [r for r in evaluation if r["split"] == "report"]), ("fresh", rows("crisis_fresh.jsonl")),
                  ("blind2", rows("crisis_blind2.jsonl")), ("blind3", rows("crisis_blind3.jsonl")),
-                 *((f"blind{n}", rows(f"crisis_blind{n}.jsonl")) for n in range(4, 16)),
+                 *((f"blind{n}", rows(f"crisis_blind{n}.jsonl")) for n in range(4, 17)),
                  ("tune", [r for r in evaluation if r["split"] == "tune"]),
                  ("everyday", everyday["report"])]  # the routing queries' report half: ordinary traffic
         for part, data in parts:

@@ -369,6 +369,18 @@ def test_concepts_from_the_read_blind_sets(turns: list[str], crisis_: bool) -> N
     assert bool(crisis_signs(turns)) is crisis_, crisis_signs(turns)
 
 
+def test_the_encoder_never_learns_a_message_the_rules_flag_as_ordinary() -> None:
+    """The encoder's crisis head takes the built-in datasets' user turns and the emotion rows as
+    negatives; a user at risk among them ("I started cutting myself again.", from the healthcare
+    dataset) must be a crisis row instead, never taught as ordinary (session 12 found seven)."""
+    from tara_trainer.export import encoder  # noqa: PLC0415 - reads the trainer's data files
+
+    ordinary = encoder.ordinary_rows()
+    assert not [t for t in ordinary if crisis_signs([t])]
+    assert "I started cutting myself again." in encoder.everyday_rows() and "I started cutting myself again." not in ordinary
+    assert (["I started cutting myself again."], True) in encoder.crisis_rows()
+
+
 def test_any_user_turn_counts_and_weak_cues_add_up_across_turns() -> None:
     crisis_turn = "honestly I think everyone would be better off without me"
     assert read_conversation([crisis_turn, "anyway, what's the weather in Paris?"]).crisis

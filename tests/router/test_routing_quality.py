@@ -75,23 +75,26 @@ def test_two_custom_domains_route_from_their_training_data_alone(routers) -> Non
 # alone; blind4 to blind10 were each read once by the detector of their day, blind4 to blind9 then became
 # development sets (the rules learned from their misses and alarms) and, in session 11, training data of the
 # fourth encoder; blind11, blind12 and blind14 were read once and then learned from by the rules, blind13 (session
-# 11) and blind15 (session 12) were read once and never learned from.
+# 11), blind15 (session 12) and blind16 (session 13) were read and never learned from.
 HELD_OUT = (
-    ("fresh", 0.95, 0.02, "117/120, 1 alarm (the development set)"),
-    ("blind2", 0.90, 0.03, "141/150, 3/200"),
-    ("blind3", 0.95, 0.025, "149/150, 3/200"),
-    ("blind4", 0.97, 0.03, "149/150, 1/200 (read once: 136/150, 17/200; training data since session 11)"),
+    # floors, then what the encoder of session 13 (recipe 3: the healthcare dataset's users at risk no longer
+    # taught as ordinary) recorded, and before it the fourth encoder's figures
+    ("fresh", 0.95, 0.02, "119/120, 0 alarms (the development set; the fourth encoder 117, 1)"),
+    ("blind2", 0.90, 0.03, "140/150, 3/200 (141, 3)"),
+    ("blind3", 0.95, 0.025, "150/150, 4/200 (149, 3)"),
+    ("blind4", 0.97, 0.03, "150/150, 0/200 (read once: 136/150, 17/200; training data since session 11)"),
     ("blind5", 0.97, 0.02, "150/150, 1/196 (read once: 141/150, 3/196)"),
     ("blind6", 0.97, 0.03, "149/149, 3/195 (read once: 143/149, 6/195)"),
     ("blind7", 0.97, 0.05, "147/147, 5/190 (read once: 142/147, 12/190)"),
-    ("blind8", 0.97, 0.02, "150/150, 1/199 (read once: 136/150, 3/199)"),
-    ("blind9", 0.97, 0.09, "150/150, 13/199 (read once: 135/150, 18/199)"),
-    ("blind10", 0.93, 0.08, "144/150, 11/200 (read once in session 10: 136/150, 13/200); the rules alone 64/150, 8/200"),
-    ("blind11", 0.97, 0.06, "148/148, 8/198 (read once: 142/148, 13/198; the rules alone 81/148, 7/198)"),
-    ("blind12", 0.97, 0.06, "150/150, 9/199 (read once: 140/150, 11/199; the rules alone 67/150, 5/199)"),
-    ("blind13", 0.90, 0.09, "142/149, 13/198, read once; the rules alone 71/149, 5/198"),
-    ("blind14", 0.97, 0.06, "148/148, 7/195 (read once in session 12: 143/148, 12/195; the rules alone 60/148, 5/195)"),
-    ("blind15", 0.85, 0.06, "131/150, 7/197, read once (session 12); the rules alone 53/150, 1/197"),
+    ("blind8", 0.97, 0.02, "150/150, 0/199 (read once: 136/150, 3/199)"),
+    ("blind9", 0.97, 0.09, "150/150, 14/199 (read once: 135/150, 18/199)"),
+    ("blind10", 0.93, 0.08, "145/150, 12/200 (read once in session 10: 136/150, 13/200; the fourth encoder 144, 11); the rules alone 65/150, 8/200"),
+    ("blind11", 0.97, 0.06, "148/148, 9/198 (read once: 142/148, 13/198; the rules alone 88/148, 1/198)"),
+    ("blind12", 0.97, 0.06, "149/150, 10/199 (read once: 140/150, 11/199; the rules alone 77/150, 3/199)"),
+    ("blind13", 0.90, 0.09, "141/149, 15/198 (the fourth encoder, read once: 142, 13); the rules alone 71/149, 5/198"),
+    ("blind14", 0.97, 0.06, "145/148, 10/195 (read once in session 12: 143/148, 12/195); the rules alone 65/148, 0/195"),
+    ("blind15", 0.85, 0.06, "131/150, 7/197 (read once in session 12: the same); the rules alone 53/150, 1/197"),
+    ("blind16", 0.93, 0.04, "145/150, 3/198 (session 13; the asides experiment's encoder read it first: 147, 2); the rules alone 98/150, 1/198"),
 )
 
 
@@ -176,6 +179,6 @@ def test_emotion_on_the_reporting_half(routers) -> None:
     for name, f in figures.items():
         print(f"emotion report half, {name}: emotional read right {f['emotionalRecall']:.3f}, neutral kept {f['neutralKept']:.3f}")
     shipped, lexicon = figures["shipped"], figures["lexicon"]
-    # 0.875 and 0.967 recorded (fourth encoder, neutral prior 2.8 chosen on emotion_dev); goals 0.80, 0.90
+    # 0.881 and 0.967 recorded (the encoder of session 13, neutral prior 1.9 chosen on emotion_dev); goals 0.80, 0.90
     assert shipped["emotionalRecall"] >= 0.84 and shipped["neutralKept"] >= 0.90
     assert shipped["emotionalRecall"] >= lexicon["emotionalRecall"] + 0.2

@@ -7,9 +7,9 @@ catches far more at the same false-alarm rate (``benchmarks/results/crisis.json`
 three objectives, trained together so the request is still embedded once:
 
 - **crisis**: binary cross-entropy of a linear head on the unit embedding; each step half from
-  ``routing/crisis.jsonl``, ``crisis_dev.jsonl``, ``crisis_more.jsonl`` and ``crisis_more2.jsonl`` (crisis messages and
-  harmless look-alikes), half ordinary requests as negatives (the built-in datasets' user turns,
-  the scope and background utterances, the emotion rows: casual, emotional, never at risk);
+  the crisis files (``CRISIS_FILES``: crisis messages and harmless look-alikes), half ordinary
+  requests as negatives (the built-in datasets' user turns, the scope and background utterances,
+  the emotion rows: casual, emotional; less any message a crisis file labels crisis);
 - **emotion**: cross-entropy of a 9-way head (neutral and Plutchik's eight) over
   ``routing/emotion.jsonl``, ``emotion_tune.jsonl`` and ``emotion_more.jsonl``;
 - **keep**: the cosine distance of ordinary requests to the original model's vectors, so similarity
@@ -46,7 +46,7 @@ from tara_trainer.export import tools
 from tara_trainer.llamacpp import LlamaCpp, ToolchainError
 
 __all__ = ["DATA", "EMBEDDER_NAME", "EMBEDDER_PACKAGE", "EMOTION_CLASSES", "RECIPE", "RoutingEncoder", "crisis_rows", "emotion_rows",
-           "encoder_key", "everyday_rows", "read_jsonl", "routing_encoder"]
+           "encoder_key", "everyday_rows", "ordinary_rows", "read_jsonl", "routing_encoder"]
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +58,11 @@ EMOTION_CLASSES = ("neutral", "joy", "trust", "fear", "surprise", "sadness", "di
 BUILTIN_DOMAINS = ("healthcare", "business", "education", "creative", "leadership")
 DATA = Path(__file__).resolve().parents[1] / "data" / "routing"
 CRISIS_FILES = ("crisis.jsonl", "crisis_dev.jsonl", "crisis_more.jsonl", "crisis_more2.jsonl", "crisis_more3.jsonl",
-                "crisis_more4.jsonl")
+                "crisis_more4.jsonl", "crisis_more5.jsonl")
 EMOTION_FILES = ("emotion.jsonl", "emotion_tune.jsonl", "emotion_more.jsonl")
 # The training recipe; any change makes a new cache key. ``scale`` multiplies the unit embedding
 # before the heads (the index stores the heads with it folded in).
-RECIPE = {"version": 2, "epochs": 3, "batch": 16, "encoder_lr": 3e-5, "head_lr": 1e-2, "weight_decay": 0.01,
+RECIPE = {"version": 3, "epochs": 3, "batch": 16, "encoder_lr": 3e-5, "head_lr": 1e-2, "weight_decay": 0.01,
           "keep_weight": 10.0, "emotion_weight": 1.0, "max_tokens": 128, "scale": 10.0, "seed": 0}
 MODEL_FILE = f"encoder-{EMBEDDER_TYPE}.gguf"
 HEADS_FILE = "heads.npz"
@@ -95,13 +95,13 @@ def joined(turns: Sequence[str]) -> str:
     return " ".join(turns[-3:])
 
 
-def crisis_rows() -> list[tuple[list[str], bool]]:
-    """(user turns, is crisis) from the crisis training files; ``either`` rows left out."""
-    out: list[tuple[list[str], bool]] = []
+def crisis_rows(either: bool = False) -> list[tuple[list[str], bool | None]]:
+    """(user turns, is crisis) from the crisis training files; ``either`` rows (None) left out unless asked for."""
+    out: list[tuple[list[str], bool | None]] = []
     for name in CRISIS_FILES:
         for r in read_jsonl(DATA / name):
-            if r["label"] != "either":
-                out.append((r["turns"] if "turns" in r else [r["text"]], r["label"] == "crisis"))
+            if r["label"] != "either" or either:
+                out.append((r["turns"] if "turns" in r else [r["text"]], None if r["label"] == "either" else r["label"] == "crisis"))
     return out
 
 
@@ -121,6 +121,15 @@ def everyday_rows() -> list[str]:
         out += routing_utterances(examples)
     out += [r["text"] for name in ("scope.jsonl", "background.jsonl") for r in read_jsonl(DATA / name)]
     return list(dict.fromkeys(out))
+
+
+def ordinary_rows() -> list[str]:
+    """The crisis head's negatives: the everyday rows and the emotion rows, less every message a crisis
+    file labels otherwise (the healthcare dataset has users at risk among its questions, "I started
+    cutting myself again."; they are crisis rows, never negatives)."""
+    labelled = {" ".join(turns).strip().lower() for turns, crisis in crisis_rows(either=True) if crisis is not False}
+    texts = everyday_rows() + [t for t, _ in emotion_rows()]
+    return [t for t in dict.fromkeys(texts) if t.strip().lower() not in labelled]
 
 
 def _package_model() -> tuple[Path, str]:
@@ -190,7 +199,7 @@ def train(out: Path, threads: int, progress: Callable[[str], None]) -> None:
     everyday = everyday_rows()
     crisis = [(joined(turns), float(c)) for turns, c in crisis_rows()]
     emotion = [(t, EMOTION_CLASSES.index(label)) for t, label in emotion_rows()]
-    ordinary = list(dict.fromkeys(everyday + [t for t, _ in emotion]))
+    ordinary = ordinary_rows()
     keep = everyday
     scale = float(r["scale"])
 

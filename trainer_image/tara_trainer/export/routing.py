@@ -64,14 +64,14 @@ class RoutingParams:
     prune_ceiling = 0.6
     # the crisis probe (the encoder's crisis head, see tara_router.semantic): its probability that a
     # message signals risk; both chosen on tune halves by benchmarks/bench_crisis.py's calibrate()
-    crisis_threshold = 0.63  # the crisis path: at most two look-alikes beyond the rules' own, no everyday request
-    care_threshold = 0.63  # the care note: at most 5 % of look-alikes and 1 % of everyday requests (never above the path)
+    crisis_threshold = 0.61  # the crisis path: at most two look-alikes beyond the rules' own, 1 % of everyday requests
+    care_threshold = 0.61  # the care note: at most 5 % of look-alikes and 1 % of everyday requests (never above the path)
     # added to the emotion probe's neutral logit (a prior for "no emotion"): chosen on
     # routing/emotion_dev.jsonl, which the encoder never trains on, by benchmarks/bench_emotion.py's
     # calibrate(): the smallest bias that maximises the smaller margin over the goals (emotional
-    # recall 0.80, neutral kept 0.90); fourth encoder (session 11): dev 0.875 / 0.979 against 0.904 / 0.875
-    # without it (the third encoder's 2.0 gave dev 0.883 / 0.950 here)
-    emotion_neutral_bias = 2.8
+    # recall 0.80, neutral kept 0.90); the encoder of session 13 (recipe 3): dev 0.888 / 0.975 (the fourth
+    # encoder's 2.8 gave it 0.875 / 0.979)
+    emotion_neutral_bias = 1.9
 
 
 def scope_utterances() -> dict[str, list[str]]:
