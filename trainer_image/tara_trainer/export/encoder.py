@@ -127,9 +127,12 @@ def ordinary_rows() -> list[str]:
     """The crisis head's negatives: the everyday rows and the emotion rows, less every message a crisis
     file labels otherwise (the healthcare dataset has users at risk among its questions, "I started
     cutting myself again."; they are crisis rows, never negatives)."""
-    labelled = {" ".join(turns).strip().lower() for turns, crisis in crisis_rows(either=True) if crisis is not False}
-    texts = everyday_rows() + [t for t, _ in emotion_rows()]
-    return [t for t in dict.fromkeys(texts) if t.strip().lower() not in labelled]
+    return _negatives(everyday_rows(), emotion_rows(), crisis_rows(either=True))
+
+
+def _negatives(everyday: list[str], emotion: list[tuple[str, str]], crisis: list[tuple[list[str], bool | None]]) -> list[str]:
+    labelled = {" ".join(turns).strip().lower() for turns, is_crisis in crisis if is_crisis is not False}
+    return [t for t in dict.fromkeys(everyday + [t for t, _ in emotion]) if t.strip().lower() not in labelled]
 
 
 def _package_model() -> tuple[Path, str]:
@@ -196,10 +199,10 @@ def train(out: Path, threads: int, progress: Callable[[str], None]) -> None:
     tokenizer = AutoTokenizer.from_pretrained(source)
     model = AutoModel.from_pretrained(source)
 
-    everyday = everyday_rows()
-    crisis = [(joined(turns), float(c)) for turns, c in crisis_rows()]
-    emotion = [(t, EMOTION_CLASSES.index(label)) for t, label in emotion_rows()]
-    ordinary = ordinary_rows()
+    everyday, emotion_labelled, labelled = everyday_rows(), emotion_rows(), crisis_rows(either=True)
+    crisis = [(joined(turns), float(c)) for turns, c in labelled if c is not None]
+    emotion = [(t, EMOTION_CLASSES.index(label)) for t, label in emotion_labelled]
+    ordinary = _negatives(everyday, emotion_labelled, labelled)
     keep = everyday
     scale = float(r["scale"])
 
